@@ -1,0 +1,38 @@
+# One command each, from a fresh clone with Python >= 3.11 (no conda needed):
+#   make run    set up .venv and run the default pipeline (snakemake --cores 8)
+#   make test   set up .venv and run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= 8
+BIN := $(VENV)/bin
+# torch and torchvision come straight from PyPI (the CUDA build, which also runs on
+# CPU). --isolated skips local pip config whose find-links may offer a CPU-only torch
+# that the registry's torchvision cannot load; set TORCH_PIP_FLAGS= to use your config.
+TORCH_PIP_FLAGS ?= --isolated
+TORCH := torch==2.13.0 torchvision==0.28.0
+
+.PHONY: setup run test lint report clean-results
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; set PYTHON=python3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(TORCH_PIP_FLAGS) $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+run: setup
+	$(BIN)/snakemake --cores $(CORES)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/snakemake --lint
+
+report: setup
+	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+
+clean-results:
+	rm -rf results/runs results/tables results/figures results/logs

@@ -1,0 +1,22 @@
+# The GAN benchmark: train every dataset x variant x loss x seed, evaluate each run,
+# aggregate into tables and draw the figures. The logic lives in the gans and
+# metrics packages; the rules only wire their CLIs together.
+from gans.config import validate
+
+configfile: "config/config.yaml"
+
+validate(config)  # schema + registries: a bad name or key fails here, before any job
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        TABLES,
+        expand(FIGURES, dataset=DATASETS_IN_GRID, allow_missing=True),

@@ -1,0 +1,30 @@
+"""Base class shared by every configurable component (datasets, architectures,
+losses, regularizers): a registered name plus typed default parameters that the
+config may override, and nothing else."""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ParamError(ValueError):
+    """A component was given a parameter it does not have."""
+
+
+class Component:
+    name: ClassVar[str] = "?"
+    # Parameters and their defaults; the config may override any of them, and only them.
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, **params: Any):
+        self.params = self.resolve_params(params)
+        for key, value in self.params.items():
+            setattr(self, key, value)
+
+    @classmethod
+    def resolve_params(cls, params: dict[str, Any] | None) -> dict[str, Any]:
+        params = dict(params or {})
+        unknown = sorted(set(params) - set(cls.defaults))
+        if unknown:
+            valid = ", ".join(sorted(cls.defaults)) or "(none)"
+            raise ParamError(f"{cls.__name__} '{cls.name}' has no parameter {', '.join(map(repr, unknown))}; valid parameters: {valid}")
+        return {**cls.defaults, **params}

@@ -1,0 +1,30 @@
+"""Datasets: each module registers samplers under a name used in the config grid."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+
+from gans.components import Component
+from gans.registry import Registry
+
+
+class Dataset(Component):
+    """A source of real samples in the range the generator produces."""
+
+    modality: ClassVar[str] = "points"  # picks the architecture family ("points" or "images")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of one sample."""
+        raise NotImplementedError
+
+    def sample(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
+        raise NotImplementedError
+
+
+DATASETS: Registry[type[Dataset]] = Registry("dataset", base=Dataset, package=__name__)
+
+
+def build_dataset(name: str, **params) -> Dataset:
+    return DATASETS.get(name)(**params)

@@ -1,0 +1,60 @@
+"""The 2-D Gaussian-mixture toy data of the mode-collapse literature.
+
+``8gaussians`` and ``25gaussians`` follow the common setup of the WGAN-GP toy code
+and VEEGAN/PacGAN: centres on a circle (radius 2) or a 5x5 grid ({-4,...,4}^2),
+isotropic noise, then every point divided by ``scale``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from gans.datasets import DATASETS, Dataset
+
+
+class GaussianMixture(Dataset):
+    modality = "points"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (2,)
+
+    def raw_centers(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    @property
+    def centers(self) -> torch.Tensor:
+        """Mode centres in data space (after scaling), float64, shape (K, 2)."""
+        return self.raw_centers().to(torch.float64) / self.scale
+
+    @property
+    def mode_std(self) -> float:
+        """Per-coordinate std of each mode in data space (after scaling)."""
+        return self.std / self.scale
+
+    def sample(self, n, generator, device="cpu"):
+        centers = self.raw_centers().to(device=device, dtype=torch.float32)
+        idx = torch.randint(len(centers), (n,), generator=generator, device=device)
+        noise = torch.randn(n, 2, generator=generator, device=device)
+        return (centers[idx] + self.std * noise) / self.scale
+
+
+@DATASETS.register("8gaussians")
+class EightGaussians(GaussianMixture):
+    defaults = {"radius": 2.0, "std": 0.02, "scale": 1.414, "modes": 8}
+
+    def raw_centers(self):
+        angles = torch.arange(self.modes, dtype=torch.float64) * (2 * math.pi / self.modes)
+        return self.radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
+
+
+@DATASETS.register("25gaussians")
+class TwentyFiveGaussians(GaussianMixture):
+    defaults = {"spacing": 2.0, "grid": 5, "std": 0.05, "scale": 2.828}
+
+    def raw_centers(self):
+        half = (self.grid - 1) / 2
+        axis = (torch.arange(self.grid, dtype=torch.float64) - half) * self.spacing
+        xx, yy = torch.meshgrid(axis, axis, indexing="ij")
+        return torch.stack([xx.flatten(), yy.flatten()], dim=1)

@@ -1,0 +1,39 @@
+"""Adversarial losses, one interface (compare_gan style): discriminator outputs in,
+a scalar loss out. The training loop calls whatever is registered; no branches.
+
+Each loss also carries the training hyper-parameters its paper used
+(``training``), which the config may override key by key.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+
+from gans.components import Component
+from gans.registry import Registry
+
+
+class Loss(Component):
+    # The paper's training set-up: optimizer, learning rates, critic steps, regularizers.
+    training: ClassVar[dict[str, Any]] = {}
+    # Short citation shown in tables and the report.
+    reference: ClassVar[str] = ""
+
+    def d_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def g_loss(self, fake_out: torch.Tensor, real_out: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def d_score(self, out: torch.Tensor) -> torch.Tensor:
+        """What the discriminator says about a sample, for logs and plots: a probability
+        of 'real' for the logit-based losses, the raw score otherwise."""
+        return out
+
+
+LOSSES: Registry[type[Loss]] = Registry("loss", base=Loss, package=__name__)
+
+
+def build_loss(name: str, **params) -> Loss:
+    return LOSSES.get(name)(**params)

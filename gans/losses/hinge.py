@@ -1,0 +1,24 @@
+"""Hinge loss (Lim & Ye 2017, Geometric GAN; the SNGAN/BigGAN standard):
+D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]; G minimises -E[D(G(z))]."""
+from __future__ import annotations
+
+import torch.nn.functional as F
+
+from gans.losses import LOSSES, Loss
+
+
+@LOSSES.register("hinge")
+class Hinge(Loss):
+    reference = "Lim & Ye 2017; Miyato et al. 2018"
+    # SNGAN's hinge setting: Adam lr 2e-4, beta1 0, beta2 0.9, n_dis 5.
+    training = {
+        "optimizer": {"name": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.0, 0.9]},
+        "n_critic": 5,
+        "regularizers": {},
+    }
+
+    def d_loss(self, real_out, fake_out):
+        return F.relu(1.0 - real_out).mean() + F.relu(1.0 + fake_out).mean()
+
+    def g_loss(self, fake_out, real_out=None):
+        return -fake_out.mean()

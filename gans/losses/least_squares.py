@@ -1,0 +1,22 @@
+"""Least-squares GAN (Mao et al., 2017), with the 0-1 coding a=0, b=1, c=1:
+D minimises 1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2], G minimises 1/2 E[(D(G(z)) - c)^2]."""
+from __future__ import annotations
+
+from gans.losses import LOSSES, Loss
+
+
+@LOSSES.register("lsgan")
+class LeastSquares(Loss):
+    reference = "Mao et al. 2017"
+    defaults = {"a": 0.0, "b": 1.0, "c": 1.0}
+    training = {
+        "optimizer": {"name": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.5, 0.999]},
+        "n_critic": 1,
+        "regularizers": {},
+    }
+
+    def d_loss(self, real_out, fake_out):
+        return 0.5 * ((real_out - self.b) ** 2).mean() + 0.5 * ((fake_out - self.a) ** 2).mean()
+
+    def g_loss(self, fake_out, real_out=None):
+        return 0.5 * ((fake_out - self.c) ** 2).mean()

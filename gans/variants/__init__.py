@@ -1,0 +1,72 @@
+"""GAN variants: how the players are built and what one D or G update does.
+
+A variant is one module with a class registered under a name. The training loop
+only calls ``d_step``, ``g_step`` and ``sample``; a variant overrides the parts its
+paper changes and declares which losses it supports.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+
+from gans.components import Component
+from gans.registry import Registry
+
+
+class Variant(Component):
+    # Loss names this variant works with; None means every registered loss.
+    supported_losses: ClassVar[tuple[str, ...] | None] = None
+    # Why the other losses are not applicable (shown in tables and the report).
+    unsupported_reason: ClassVar[str] = ""
+    reference: ClassVar[str] = ""
+
+    def __init__(self, cfg: dict[str, Any], dataset, device: torch.device | str = "cpu"):
+        super().__init__(**cfg["variant"].get("params", {}))
+        self.cfg = cfg
+        self.dataset = dataset
+        self.device = torch.device(device)
+        self.build()
+
+    @classmethod
+    def supports(cls, loss: str) -> bool:
+        return cls.supported_losses is None or loss in cls.supported_losses
+
+    # -- what a variant implements ------------------------------------------------
+    def build(self) -> None:
+        raise NotImplementedError
+
+    def d_step(self, real: torch.Tensor, record: bool = False) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def g_step(self, batch_size: int, record: bool = False) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def discriminate(self, x: torch.Tensor) -> torch.Tensor:
+        """D's score for each sample (probability of real, or critic value)."""
+        raise NotImplementedError
+
+    # -- state ---------------------------------------------------------------------
+    def modules(self) -> dict[str, torch.nn.Module]:
+        """Every network and optimizer whose state a checkpoint must hold."""
+        raise NotImplementedError
+
+    def generator_modules(self) -> list[str]:
+        """Names in ``modules()`` needed to draw samples (stored at each evaluation point)."""
+        return ["generator"]
+
+    def state_dict(self, names: list[str] | None = None) -> dict[str, Any]:
+        mods = self.modules()
+        return {k: mods[k].state_dict() for k in (names or mods)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        mods = self.modules()
+        for k, v in state.items():
+            mods[k].load_state_dict(v)
+
+
+VARIANTS: Registry[type[Variant]] = Registry("variant", base=Variant, package=__name__)

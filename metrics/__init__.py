@@ -1,0 +1,38 @@
+"""Metrics of generated samples against real ones, registered by name.
+
+A metric is built once per evaluation job with the real samples (so real-data
+statistics are computed once) and then called on the generated samples of every
+evaluation point.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+
+from gans.registry import Registry
+
+
+class Metric:
+    name: ClassVar[str] = "?"
+    modalities: ClassVar[tuple[str, ...]] = ("points",)
+    # the columns compute() returns, and whether higher is better for each
+    higher_is_better: ClassVar[dict[str, bool]] = {}
+
+    def __init__(self, eval_cfg: dict[str, Any], dataset, real: torch.Tensor):
+        self.cfg = eval_cfg
+        self.dataset = dataset
+        self.real = real
+
+    def compute(self, fake: torch.Tensor) -> dict[str, float]:
+        raise NotImplementedError
+
+
+METRICS: Registry[type[Metric]] = Registry("metric", base=Metric, package="metrics.library")
+
+
+def higher_is_better(column: str) -> bool | None:
+    for _, cls in METRICS.items():
+        if column in cls.higher_is_better:
+            return cls.higher_is_better[column]
+    return None

@@ -1,0 +1,113 @@
+"""Evaluate one trained run at every evaluation point.
+
+    python -m metrics.evaluate --config config/config.yaml --run results/runs/8gaussians/gan/wgan-gp/seed0
+
+Reads the run's snapshots.pt and checkpoint.pt; writes metrics.csv (one row per
+evaluation point), metrics.json (final metrics, run status, the resolved
+evaluation config) and samples.npz (generated points at every evaluation point,
+real points, and the discriminator's output on a grid, for the figures).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+
+from gans import config as gcfg
+from gans.runtime import read_json, seed_everything, write_json
+from gans.train import build
+from metrics import METRICS
+
+OUTPUTS = ("metrics.csv", "metrics.json", "samples.npz")
+
+
+def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
+    run = Path(run_dir)
+    cfg = yaml.safe_load((run / "config.resolved.yaml").read_text())
+    summary = read_json(run / "train_summary.json")
+    seed_everything(eval_cfg["seed"])
+    dataset, variant = build(cfg, "cpu")
+    n = eval_cfg["num_samples"]
+    gen = torch.Generator().manual_seed(eval_cfg["seed"])
+    real = dataset.sample(n, gen)
+    metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
+
+    snapshots = torch.load(run / "snapshots.pt", weights_only=True)
+    rows, samples = [], {}
+    for step in snapshots["steps"]:
+        variant.load_state_dict(snapshots["states"][step])
+        # the same noise at every point, so trajectories compare like with like
+        fake = variant.sample(n, torch.Generator().manual_seed(eval_cfg["seed"] + 1))
+        row: dict[str, Any] = {"step": step}
+        if torch.isfinite(fake).all():
+            for metric in metrics:
+                row.update(metric.compute(fake))
+        rows.append(row)
+        samples[f"fake_{step}"] = fake.numpy().astype(np.float32)
+    table = pd.DataFrame(rows)
+    table.to_csv(run / "metrics.csv", index=False)
+
+    extras = contour_grid(run, cfg, dataset, variant, eval_cfg["contour_resolution"]) if dataset.modality == "points" else {}
+    np.savez_compressed(run / "samples.npz", steps=np.array(snapshots["steps"]), real=real.numpy(), **samples, **extras)
+    last = {k: _clean(v) for k, v in rows[-1].items()}
+    last_step = last.pop("step")
+    diverged = summary["status"] == "diverged"
+    result = {
+        "status": summary["status"],
+        "reason": summary["reason"],
+        # a diverged run has no final model worth measuring: its final metrics are
+        # missing, and what it reached before diverging is kept apart
+        "final_step": None if diverged else last_step,
+        "final": {k: None for k in last} if diverged else last,
+        "last_good": {"step": last_step, **last},
+        "train": summary,
+        "evaluation": eval_cfg,
+    }
+    write_json(result, run / "metrics.json")
+    return result
+
+
+def contour_grid(run: Path, cfg, dataset, variant, resolution: int) -> dict[str, np.ndarray]:
+    """The final discriminator's score on a square grid around the data."""
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=False)
+    variant.load_state_dict(ckpt["state"])
+    extent = float(dataset.centers.abs().max()) * 1.5 + 0.1
+    axis = torch.linspace(-extent, extent, resolution)
+    xx, yy = torch.meshgrid(axis, axis, indexing="xy")
+    score = variant.discriminate(torch.stack([xx.flatten(), yy.flatten()], 1)).reshape(resolution, resolution)
+    return {"grid_x": axis.numpy(), "grid_y": axis.numpy(), "d_score": score.numpy()}
+
+
+def _clean(v):
+    return None if isinstance(v, float) and not np.isfinite(v) else v
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m metrics.evaluate", description=__doc__.split("\n\n")[0])
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--config", help="the config YAML whose evaluation settings to use")
+    src.add_argument("--eval-config", help="a resolved evaluation config as JSON (what the pipeline passes)")
+    parser.add_argument("--run", required=True, help="a trained run's folder")
+    args = parser.parse_args(argv)
+    try:
+        if args.eval_config:
+            eval_cfg = json.loads(args.eval_config)
+        else:
+            dataset = yaml.safe_load((Path(args.run) / "config.resolved.yaml").read_text())["dataset"]["name"]
+            eval_cfg = gcfg.resolve_eval(gcfg.load(args.config), dataset)
+    except (gcfg.ConfigError, FileNotFoundError) as exc:
+        parser.exit(2, f"error: {exc}\n")
+    result = evaluate(args.run, eval_cfg)
+    print(json.dumps({"status": result["status"], **result["final"]}), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Metric implementations; every module here is imported by ``metrics.METRICS``."""

@@ -1,0 +1,64 @@
+"""FID, KID and precision/recall through torch-fidelity's feature-level functions.
+
+On 2-D data the features are the points themselves; image extractors plug in
+through ``features()``. Real-data statistics are computed once per job.
+"""
+from __future__ import annotations
+
+import torch
+from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric, KEY_METRIC_FID
+from torch_fidelity.metric_kid import kid_features_to_metric, KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD
+from torch_fidelity.metric_prc import prc_features_to_metric, KEY_METRIC_PRECISION, KEY_METRIC_RECALL, KEY_METRIC_F_SCORE
+
+from metrics import METRICS, Metric
+
+
+class FeatureMetric(Metric):
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        # float64 for the covariance and distances on low-dimensional features
+        return x.detach().flatten(1).to("cpu", torch.float64)
+
+    @property
+    def real_features(self) -> torch.Tensor:
+        if not hasattr(self, "_real_features"):
+            self._real_features = self.features(self.real)
+        return self._real_features
+
+
+@METRICS.register("fid")
+class FrechetDistance(FeatureMetric):
+    higher_is_better = {"fid": False}
+
+    def compute(self, fake):
+        if not hasattr(self, "_real_stats"):
+            self._real_stats = fid_features_to_statistics(self.real_features)
+        fake_stats = fid_features_to_statistics(self.features(fake))
+        return {"fid": fid_statistics_to_metric(fake_stats, self._real_stats, verbose=False)[KEY_METRIC_FID]}
+
+
+@METRICS.register("kid")
+class KernelDistance(FeatureMetric):
+    higher_is_better = {"kid": False}
+
+    def compute(self, fake):
+        feats = self.features(fake)
+        size = min(self.cfg["kid"]["subset_size"], len(feats), len(self.real_features))
+        out = kid_features_to_metric(
+            feats, self.real_features, kid_subsets=self.cfg["kid"]["subsets"], kid_subset_size=size,
+            rng_seed=self.cfg["seed"], verbose=False,
+        )
+        return {"kid": out[KEY_METRIC_KID_MEAN], "kid_std": out[KEY_METRIC_KID_STD]}
+
+
+@METRICS.register("prc")
+class PrecisionRecall(FeatureMetric):
+    """Improved precision and recall (Kynkaanniemi et al. 2019), k-NN manifolds."""
+
+    higher_is_better = {"precision": True, "recall": True, "f_score": True}
+
+    def compute(self, fake):
+        out = prc_features_to_metric(
+            self.features(fake), self.real_features,  # torch-fidelity: generated first, real second
+            prc_neighborhood=self.cfg["prc"]["neighborhood"], prc_batch_size=10000, save_cpu_ram=False, verbose=False,
+        )
+        return {"precision": out[KEY_METRIC_PRECISION], "recall": out[KEY_METRIC_RECALL], "f_score": out[KEY_METRIC_F_SCORE]}

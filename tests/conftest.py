@@ -1,0 +1,32 @@
+import copy
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# A tiny grid that trains in seconds on a CPU.
+TINY = {
+    "grid": {"datasets": ["8gaussians"], "variants": ["gan"], "losses": ["nonsaturating", "wgan-gp"], "seeds": [0, 1]},
+    "models": {"points": {"params": {"width": 32, "depth": 2}}},
+    "train": {"steps": 40, "batch_size": 64, "log_every": 10, "eval_every": 20},
+    "evaluation": {"num_samples": 200, "kid": {"subsets": 5, "subset_size": 100}, "contour_resolution": 20},
+    "figures": {"dpi": 50, "max_points": 100},
+}
+
+
+@pytest.fixture
+def tiny_config():
+    from gans import config as gcfg
+
+    return gcfg.validate(copy.deepcopy(TINY))
+
+
+@pytest.fixture(autouse=True)
+def _single_thread():
+    torch.set_num_threads(1)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -1,0 +1,79 @@
+"""Bad input fails before any work, naming the bad value and the valid choices."""
+import copy
+
+import pytest
+
+from gans import config as gcfg
+from tests.conftest import TINY
+
+
+def bad(**changes):
+    cfg = copy.deepcopy(TINY)
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        node = cfg
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return cfg
+
+
+@pytest.mark.parametrize(
+    "cfg, message",
+    [
+        (bad(grid__losses=["hinge", "wgan_gp"]), r"unknown loss 'wgan_gp'; choose one of: hinge, lsgan, minimax, nonsaturating, wgan, wgan-gp"),
+        (bad(grid__datasets=["9gaussians"]), r"unknown dataset '9gaussians'; choose one of: 25gaussians, 8gaussians"),
+        (bad(grid__variants=["dcgan"]), r"unknown variant 'dcgan'; choose one of: .*gan"),
+        (bad(train__steps=-5), r"config key 'train.steps': -5 is less than the minimum of 1"),
+        (bad(train__stpes=5), r"config key 'train': Additional properties .*'stpes'.*valid keys: .*steps"),
+        (bad(grid__seeds="0"), r"config key 'grid.seeds': '0' is not of type 'array'"),
+        (bad(datasets={"8gaussians": {"sigma": 1}}), r"no parameter 'sigma'; valid parameters: modes, radius, scale, std"),
+        (bad(losses={"wgan-gp": {"regularizers": {"r2": {}}}}), r"unknown regularizer 'r2'; choose one of"),
+        (bad(losses={"hingee": {}}), r"config key 'losses.hingee': unknown loss 'hingee'"),
+        (bad(models={"points": {"architecture": "resnet"}}), r"unknown architecture 'resnet'; choose one of: mlp"),
+        (bad(evaluation={"metrics": {"points": ["fid", "modez"]}}), r"unknown metric 'modez'; choose one of: fid, kid, modes, prc"),
+    ],
+)
+def test_bad_config_is_refused_with_a_clear_message(cfg, message):
+    with pytest.raises(gcfg.ConfigError, match=message):
+        gcfg.validate(cfg)
+
+
+def test_defaults_are_filled_and_paper_setup_resolved(tiny_config):
+    assert tiny_config["evaluation"]["num_samples"] == 200
+    assert tiny_config["evaluation"]["prc"]["neighborhood"] == 3  # a default
+    run = gcfg.resolve_run(tiny_config, "8gaussians", "gan", "wgan-gp", 1)
+    assert run["optimizer"] == {"name": "adam", "lr_d": 1e-4, "lr_g": 1e-4, "betas": [0.0, 0.9]}
+    assert run["n_critic"] == 5 and run["regularizers"] == {"gradient_penalty": {"weight": 10.0, "target": 1.0}}
+    assert run["dataset"]["params"] == {"radius": 2.0, "std": 0.02, "scale": 1.414, "modes": 8}
+
+
+def test_overrides_replace_paper_values_key_by_key(tiny_config):
+    cfg = copy.deepcopy(TINY)
+    cfg["losses"] = {"wgan": {"optimizer": {"lr_d": 1e-3}, "regularizers": {"weight_clipping": {"clip": 0.05}}},
+                     "nonsaturating": {"optimizer": {"name": "sgd", "momentum": 0.9}}}
+    cfg = gcfg.validate(cfg)
+    wgan = gcfg.resolve_run(cfg, "8gaussians", "gan", "wgan", 0)
+    assert wgan["optimizer"] == {"name": "rmsprop", "lr_d": 1e-3, "lr_g": 5e-5}
+    assert wgan["regularizers"] == {"weight_clipping": {"clip": 0.05}}
+    ns = gcfg.resolve_run(cfg, "8gaussians", "gan", "nonsaturating", 0)
+    assert ns["optimizer"] == {"name": "sgd", "lr_d": 2e-4, "lr_g": 2e-4, "momentum": 0.9}  # adam's betas dropped
+
+
+def test_grid_and_the_shipped_configs():
+    for path in ("config/config.yaml", "config/full.yaml"):
+        cfg = gcfg.load(gcfg.ROOT / path)
+        runs = list(gcfg.grid(cfg))
+        assert {r["loss"] for r in runs} == set(cfg["grid"]["losses"])
+        assert len(runs) == len(cfg["grid"]["datasets"]) * len(cfg["grid"]["variants"]) * len(cfg["grid"]["losses"]) * len(cfg["grid"]["seeds"])
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(gcfg.ConfigError, match="config file not found"):
+        gcfg.load(tmp_path / "nope.yaml")
+    (tmp_path / "broken.yaml").write_text("grid: [unclosed\n")
+    with pytest.raises(gcfg.ConfigError, match="not valid YAML"):
+        gcfg.load(tmp_path / "broken.yaml")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(gcfg.ConfigError, match="must be a mapping"):
+        gcfg.load(tmp_path / "list.yaml")

@@ -1,0 +1,69 @@
+# The grid and the paths, built once from the validated config.
+import json
+import re
+
+from gans import config as gcfg
+
+RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"
+RUNS = list(gcfg.grid(config))
+DATASETS_IN_GRID = config["grid"]["datasets"]
+TRAIN_FILES = ["config.resolved.yaml", "train_log.csv", "snapshots.pt", "checkpoint.pt", "train_summary.json"]
+EVAL_FILES = ["metrics.csv", "metrics.json", "samples.npz"]
+TABLES = expand(
+    "results/tables/{name}",
+    name=["runs.csv", "runs.md", "summary.csv", "summary.md", "trajectories.csv", "train_logs.csv"],
+)
+FIGURES = [
+    "results/figures/{dataset}/points.png",
+    "results/figures/{dataset}/heatmap_modes.png",
+    "results/figures/{dataset}/distributions.png",
+    "results/figures/{dataset}/trajectories.png",
+    "results/figures/{dataset}/training_curves.png",
+]
+
+
+# Wildcards match only names in the grid, so a typo in a target matches no rule.
+def _alternatives(names):
+    return "|".join(re.escape(str(n)) for n in names)
+
+
+wildcard_constraints:
+    dataset=_alternatives(config["grid"]["datasets"]),
+    variant=_alternatives(config["grid"]["variants"]),
+    loss=_alternatives(config["grid"]["losses"]),
+    seed=r"\d+",
+
+
+def run_files(names, dataset=None):
+    """The given files of every run in the grid (or of one dataset)."""
+    return [
+        f"{RUN}/{name}".format(**run)
+        for run in RUNS
+        if dataset is None or run["dataset"] == dataset
+        for name in names
+    ]
+
+
+def dataset_samples(wildcards):
+    return run_files(["samples.npz"], wildcards.dataset)
+
+
+def train_params(wildcards):
+    run = gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, int(wildcards.seed))
+    return json.dumps(run, sort_keys=True)
+
+
+def eval_params(wildcards):
+    return json.dumps(gcfg.resolve_eval(config, wildcards.dataset), sort_keys=True)
+
+
+def figure_params(wildcards):
+    return json.dumps({**config["figures"], "analysis": config["analysis"]}, sort_keys=True)
+
+
+def run_dirs(wildcards):
+    return [RUN.format(**run) for run in RUNS]
+
+
+def skipped_cells(wildcards):
+    return json.dumps(gcfg.skipped(config))

@@ -1,0 +1,15 @@
+rule evaluate:
+    """Metrics at every evaluation point of one run; never retrains."""
+    input:
+        [f"{RUN}/{name}" for name in TRAIN_FILES],
+    output:
+        [f"{RUN}/{name}" for name in EVAL_FILES],
+    params:
+        evaluation=eval_params,
+        run=RUN,
+    log:
+        "results/logs/evaluate/{dataset}/{variant}/{loss}/seed{seed}.log",
+    conda:
+        "../../environment.yml"
+    shell:
+        "python -m metrics.evaluate --eval-config {params.evaluation:q} --run {params.run:q} > {log:q} 2>&1"

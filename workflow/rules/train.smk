@@ -1,0 +1,14 @@
+rule train:
+    """Train one run; its resolved config is a param, so changing it retrains."""
+    output:
+        [f"{RUN}/{name}" for name in TRAIN_FILES],
+    params:
+        run=train_params,
+        out=RUN,
+    log:
+        "results/logs/train/{dataset}/{variant}/{loss}/seed{seed}.log",
+    threads: config["train"]["threads"]
+    conda:
+        "../../environment.yml"
+    shell:
+        "python -m gans.train --run-config {params.run:q} --out {params.out:q} > {log:q} 2>&1"
