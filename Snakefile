@@ -18,5 +18,7 @@ include: "workflow/rules/figures.smk"
 rule all:
     default_target: True
     input:
+        # every run's outputs are targets too, so a deleted run is rebuilt
+        run_files(EVAL_FILES),
         TABLES,
         expand(FIGURES, dataset=DATASETS_IN_GRID, allow_missing=True),

@@ -5,13 +5,14 @@ rule aggregate:
     output:
         TABLES,
     params:
-        runs=run_dirs,
+        runs=input_run_folders,
         skipped=skipped_cells,
         analysis=json.dumps(config["analysis"], sort_keys=True),
+        out=output_folder,
     log:
         "results/logs/aggregate.log",
     conda:
         "../../environment.yml"
     shell:
-        "python -m metrics.aggregate --out results/tables --analysis {params.analysis:q}"
+        "python -m metrics.aggregate --out {params.out:q} --analysis {params.analysis:q}"
         " --skipped {params.skipped:q} {params.runs:q} > {log:q} 2>&1"

@@ -1,5 +1,6 @@
 # The grid and the paths, built once from the validated config.
 import json
+import os
 import re
 
 from gans import config as gcfg
@@ -61,8 +62,17 @@ def figure_params(wildcards):
     return json.dumps({**config["figures"], "analysis": config["analysis"]}, sort_keys=True)
 
 
-def run_dirs(wildcards):
-    return [RUN.format(**run) for run in RUNS]
+def output_folder(wildcards, output):
+    return os.path.dirname(output[0])
+
+
+def input_folder(wildcards, input):
+    return os.path.dirname(input[0])
+
+
+def input_run_folders(wildcards, input):
+    """The run folders, from the aggregate rule's inputs (one metrics.json each)."""
+    return sorted({os.path.dirname(f) for f in input if f.endswith("metrics.json")})
 
 
 def skipped_cells(wildcards):

@@ -6,7 +6,7 @@ rule evaluate:
         [f"{RUN}/{name}" for name in EVAL_FILES],
     params:
         evaluation=eval_params,
-        run=RUN,
+        run=input_folder,
     log:
         "results/logs/evaluate/{dataset}/{variant}/{loss}/seed{seed}.log",
     conda:

@@ -8,10 +8,12 @@ rule figures:
         FIGURES,
     params:
         options=figure_params,
+        tables=input_folder,
+        out=output_folder,
     log:
         "results/logs/figures/{dataset}.log",
     conda:
         "../../environment.yml"
     shell:
-        "python -m metrics.figures --dataset {wildcards.dataset} --tables results/tables"
-        " --options {params.options:q} --out results/figures/{wildcards.dataset} > {log:q} 2>&1"
+        "python -m metrics.figures --dataset {wildcards.dataset} --tables {params.tables:q}"
+        " --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"

@@ -4,7 +4,7 @@ rule train:
         [f"{RUN}/{name}" for name in TRAIN_FILES],
     params:
         run=train_params,
-        out=RUN,
+        out=output_folder,
     log:
         "results/logs/train/{dataset}/{variant}/{loss}/seed{seed}.log",
     threads: config["train"]["threads"]
