@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 CORES ?= 8
 BIN := $(VENV)/bin
+# Snakemake's jobs run `python -m ...`: put the environment first, as activation would
+export PATH := $(abspath $(BIN)):$(PATH)
 # torch and torchvision come straight from PyPI (the CUDA build, which also runs on
 # CPU). --isolated skips local pip config whose find-links may offer a CPU-only torch
 # that the registry's torchvision cannot load; set TORCH_PIP_FLAGS= to use your config.

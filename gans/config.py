@@ -84,7 +84,11 @@ def validate(config: dict) -> dict:
     try:
         _check_names(config)
         for run in grid(config):
-            resolve_run(config, **run)
+            resolved = resolve_run(config, **run)
+            try:
+                VARIANTS.get(run["variant"]).check(resolved)
+            except ValueError as exc:
+                raise ConfigError(f"{run['variant']} with {run['dataset']}/{run['loss']}: {exc}") from None
         for dataset in config["grid"]["datasets"]:
             resolve_eval(config, dataset)
     except (RegistryError, ParamError) as exc:
@@ -140,9 +144,8 @@ def skipped(config: dict) -> list[dict[str, str]]:
     g = config["grid"]
     out = []
     for dataset, variant, loss in itertools.product(g["datasets"], g["variants"], g["losses"]):
-        cls = VARIANTS.get(variant)
-        if not cls.supports(loss):
-            reason = cls.unsupported_reason or f"{variant} supports only: {', '.join(cls.supported_losses)}"
+        reason = VARIANTS.get(variant).unsupported(loss)
+        if reason:
             out.append({"dataset": dataset, "variant": variant, "loss": loss, "reason": reason})
     return out
 

@@ -21,7 +21,7 @@ def bad(**changes):
 @pytest.mark.parametrize(
     "cfg, message",
     [
-        (bad(grid__losses=["hinge", "wgan_gp"]), r"unknown loss 'wgan_gp'; choose one of: hinge, lsgan, minimax, nonsaturating, wgan, wgan-gp"),
+        (bad(grid__losses=["hinge", "wgan_gp"]), r"unknown loss 'wgan_gp'; choose one of: .*hinge, lsgan, minimax, nonsaturating, wgan, wgan-gp"),
         (bad(grid__datasets=["9gaussians"]), r"unknown dataset '9gaussians'; choose one of: 25gaussians, 8gaussians"),
         (bad(grid__variants=["dcgan"]), r"unknown variant 'dcgan'; choose one of: .*gan"),
         (bad(train__steps=-5), r"config key 'train.steps': -5 is less than the minimum of 1"),

@@ -1,5 +1,6 @@
 """A tiny end-to-end run of the real Snakemake pipeline in a temporary folder."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.slow
 def snakemake(workdir, *args, check=True):
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
            "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)})
+    # the jobs run `python`: this interpreter's, as in an activated environment
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "PATH": path}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -59,7 +63,7 @@ def test_bad_config_fails_before_any_job(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(bad))
     proc = snakemake(tmp_path, check=False)
     assert proc.returncode != 0
-    assert "unknown loss 'wgan_gp'; choose one of: hinge, lsgan, minimax, nonsaturating, wgan, wgan-gp" in proc.stdout + proc.stderr
+    assert re.search(r"unknown loss 'wgan_gp'; choose one of: .*nonsaturating, wgan, wgan-gp", proc.stdout + proc.stderr)
     assert not (tmp_path / "results").exists()
 
 

@@ -19,6 +19,8 @@ class Loss(Component):
     training: ClassVar[dict[str, Any]] = {}
     # Short citation shown in tables and the report.
     reference: ClassVar[str] = ""
+    # Variants whose own objective this is (e.g. EBGAN's margin loss); None: any variant.
+    variants: ClassVar[tuple[str, ...] | None] = None
 
     def d_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

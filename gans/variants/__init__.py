@@ -29,8 +29,25 @@ class Variant(Component):
         self.build()
 
     @classmethod
+    def unsupported(cls, loss: str) -> str | None:
+        """Why this variant does not train with ``loss``; None when it does."""
+        from gans.losses import LOSSES
+
+        owners = LOSSES.get(loss).variants
+        if owners is not None:
+            return None if cls.name in owners else f"'{loss}' is the objective of {', '.join(owners)} only"
+        if cls.supported_losses is not None and loss not in cls.supported_losses:
+            return cls.unsupported_reason or f"{cls.name} brings its own objective ({', '.join(cls.supported_losses)})"
+        return None
+
+    @classmethod
     def supports(cls, loss: str) -> bool:
-        return cls.supported_losses is None or loss in cls.supported_losses
+        return cls.unsupported(loss) is None
+
+    @classmethod
+    def check(cls, run_cfg: dict[str, Any]) -> None:
+        """Refuse a resolved run config this variant cannot train, before any job
+        starts (raise ValueError naming the problem)."""
 
     # -- what a variant implements ------------------------------------------------
     def build(self) -> None:

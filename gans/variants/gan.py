@@ -1,8 +1,16 @@
 """The plain two-network game: G maps noise to data, D scores data, and the
-registered loss and regularizers say how each is updated."""
+registered loss and regularizers say how each is updated.
+
+Other variants subclass ``GAN`` and override its hooks: ``latent`` (what G is fed),
+``make_discriminator``, ``d_outputs`` (what D sees), ``g_extra`` (terms added to
+G's loss) and ``extra_modules`` (networks beside G and D).
+"""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
+from torch import nn
 
 from gans.architectures import build_architecture
 from gans.losses import build_loss
@@ -11,7 +19,7 @@ from gans.regularizers import build_regularizers
 from gans.variants import VARIANTS, Variant
 
 
-def grad_norm(module: torch.nn.Module) -> torch.Tensor:
+def grad_norm(module: nn.Module) -> torch.Tensor:
     grads = [p.grad.detach().flatten() for p in module.parameters() if p.grad is not None]
     return torch.cat(grads).norm() if grads else torch.zeros(())
 
@@ -22,28 +30,47 @@ class GAN(Variant):
 
     def build(self):
         cfg = self.cfg
-        arch = build_architecture(cfg["architecture"]["name"], **cfg["architecture"]["params"])
+        self.arch = build_architecture(cfg["architecture"]["name"], **cfg["architecture"]["params"])
         self.noise_dim = cfg["noise_dim"]
-        self.generator = arch.generator(self.dataset.shape, self.noise_dim).to(self.device)
-        self.discriminator = arch.discriminator(self.dataset.shape).to(self.device)
+        self.generator = self.arch.generator(self.dataset.shape, self.latent_dim()).to(self.device)
+        self.discriminator = self.make_discriminator().to(self.device)
         self.loss = build_loss(cfg["loss"]["name"], **cfg["loss"]["params"])
         self.regularizers = build_regularizers(cfg["regularizers"])
+        self.extras = nn.ModuleDict({k: m.to(self.device) for k, m in self.extra_modules().items()})
         self.opt_d = build_optimizer(self.discriminator.parameters(), cfg["optimizer"], "d")
-        self.opt_g = build_optimizer(self.generator.parameters(), cfg["optimizer"], "g")
+        g_params = list(self.generator.parameters()) + list(self.extras.parameters())
+        self.opt_g = build_optimizer(g_params, cfg["optimizer"], "g")
 
-    def modules(self):
-        return {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g, "opt_d": self.opt_d}
+    # -- hooks -----------------------------------------------------------------------
+    def latent_dim(self) -> int:
+        return self.noise_dim
 
-    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        return torch.randn(n, self.noise_dim, device=self.device, generator=generator)
+    def latent(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """G's input, and whatever else a variant's losses need about it."""
+        return torch.randn(n, self.noise_dim, device=self.device, generator=generator), {}
 
+    def make_discriminator(self) -> nn.Module:
+        return self.arch.discriminator(self.dataset.shape)
+
+    def extra_modules(self) -> dict[str, nn.Module]:
+        """Networks beside G and D, trained with G's optimizer (e.g. InfoGAN's Q)."""
+        return {}
+
+    def d_outputs(self, x: torch.Tensor) -> torch.Tensor:
+        return self.discriminator(x)
+
+    def g_extra(self, fake: torch.Tensor, info: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Terms added to G's loss, by name (logged)."""
+        return {}
+
+    # -- one update of each player -------------------------------------------------
     def d_step(self, real, record=False):
         with torch.no_grad():
-            fake = self.generator(self.noise(real.shape[0]))
-        real_out, fake_out = self.discriminator(real), self.discriminator(fake)
+            fake = self.generator(self.latent(real.shape[0])[0])
+        real_out, fake_out = self.d_outputs(real), self.d_outputs(fake)
         loss = self.loss.d_loss(real_out, fake_out)
         for reg in self.regularizers:
-            penalty = reg.penalty(self.discriminator, real, fake)
+            penalty = reg.penalty(self.d_outputs, real, fake)
             if penalty is not None:
                 loss = loss + penalty
         self.opt_d.zero_grad(set_to_none=True)
@@ -61,23 +88,36 @@ class GAN(Variant):
         return stats
 
     def g_step(self, batch_size, record=False):
+        z, info = self.latent(batch_size)
+        fake = self.generator(z)
         # D's weights get no gradient in G's step: only its input gradient is needed
         self.discriminator.requires_grad_(False)
-        fake_out = self.discriminator(self.generator(self.noise(batch_size)))
+        fake_out = self.d_outputs(fake)
+        extra = self.g_extra(fake, info)
         self.discriminator.requires_grad_(True)
-        loss = self.loss.g_loss(fake_out)
+        loss = self.loss.g_loss(fake_out) + sum(extra.values(), torch.zeros((), device=self.device))
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
-        stats = {"g_loss": loss.detach()}
+        stats = {"g_loss": loss.detach(), **{k: v.detach() for k, v in extra.items()}}
         if record:
             stats["g_grad_norm"] = grad_norm(self.generator)
         self.opt_g.step()
         return stats
 
+    # -- using the trained players --------------------------------------------------
     @torch.no_grad()
     def sample(self, n, generator=None):
-        return self.generator(self.noise(n, generator))
+        return self.generator(self.latent(n, generator)[0])
 
     @torch.no_grad()
     def discriminate(self, x):
-        return self.loss.d_score(self.discriminator(x))
+        return self.loss.d_score(self.d_outputs(x))
+
+    def modules(self) -> dict[str, Any]:
+        mods = {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g, "opt_d": self.opt_d}
+        if len(self.extras):
+            mods["extras"] = self.extras
+        return mods
+
+    def generator_modules(self):
+        return ["generator", "extras"] if len(self.extras) else ["generator"]
