@@ -2,8 +2,9 @@
 registered loss and regularizers say how each is updated.
 
 Other variants subclass ``GAN`` and override its hooks: ``latent`` (what G is fed),
-``make_discriminator``, ``d_outputs`` (what D sees), ``g_extra`` (terms added to
-G's loss) and ``extra_modules`` (networks beside G and D).
+``make_discriminator``, ``d_outputs`` (what D sees), ``d_extra``/``g_extra`` (terms
+added to D's or G's loss) and ``extra_modules`` (networks on D's side, such as
+InfoGAN's Q, trained with D's optimizer).
 """
 from __future__ import annotations
 
@@ -37,9 +38,9 @@ class GAN(Variant):
         self.loss = build_loss(cfg["loss"]["name"], **cfg["loss"]["params"])
         self.regularizers = build_regularizers(cfg["regularizers"])
         self.extras = nn.ModuleDict({k: m.to(self.device) for k, m in self.extra_modules().items()})
-        self.opt_d = build_optimizer(self.discriminator.parameters(), cfg["optimizer"], "d")
-        g_params = list(self.generator.parameters()) + list(self.extras.parameters())
-        self.opt_g = build_optimizer(g_params, cfg["optimizer"], "g")
+        d_params = list(self.discriminator.parameters()) + list(self.extras.parameters())
+        self.opt_d = build_optimizer(d_params, cfg["optimizer"], "d")
+        self.opt_g = build_optimizer(self.generator.parameters(), cfg["optimizer"], "g")
 
     # -- hooks -----------------------------------------------------------------------
     def latent_dim(self) -> int:
@@ -53,29 +54,38 @@ class GAN(Variant):
         return self.arch.discriminator(self.dataset.shape)
 
     def extra_modules(self) -> dict[str, nn.Module]:
-        """Networks beside G and D, trained with G's optimizer (e.g. InfoGAN's Q)."""
+        """Networks on D's side, trained with D's optimizer (e.g. InfoGAN's Q)."""
         return {}
 
     def d_outputs(self, x: torch.Tensor) -> torch.Tensor:
         return self.discriminator(x)
 
+    def d_extra(self, real: torch.Tensor, fake: torch.Tensor, info: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Terms added to D's loss, by name (logged)."""
+        return {}
+
     def g_extra(self, fake: torch.Tensor, info: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Terms added to G's loss, by name (logged)."""
         return {}
 
+    def _total(self, loss: torch.Tensor, extra: dict[str, torch.Tensor]) -> torch.Tensor:
+        return loss + sum(extra.values(), torch.zeros((), device=self.device))
+
     # -- one update of each player -------------------------------------------------
     def d_step(self, real, record=False):
         with torch.no_grad():
-            fake = self.generator(self.latent(real.shape[0])[0])
+            z, info = self.latent(real.shape[0])
+            fake = self.generator(z)
         real_out, fake_out = self.d_outputs(real), self.d_outputs(fake)
-        loss = self.loss.d_loss(real_out, fake_out)
+        extra = self.d_extra(real, fake, info)
+        loss = self._total(self.loss.d_loss(real_out, fake_out), extra)
         for reg in self.regularizers:
             penalty = reg.penalty(self.d_outputs, real, fake)
             if penalty is not None:
                 loss = loss + penalty
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
-        stats = {"d_loss": loss.detach()}
+        stats = {"d_loss": loss.detach(), **{k: v.detach() for k, v in extra.items()}}
         if record:
             stats.update(
                 d_grad_norm=grad_norm(self.discriminator),
@@ -90,12 +100,14 @@ class GAN(Variant):
     def g_step(self, batch_size, record=False):
         z, info = self.latent(batch_size)
         fake = self.generator(z)
-        # D's weights get no gradient in G's step: only its input gradient is needed
+        # D's side gets no gradient in G's step: only its input gradient is needed
         self.discriminator.requires_grad_(False)
+        self.extras.requires_grad_(False)
         fake_out = self.d_outputs(fake)
         extra = self.g_extra(fake, info)
         self.discriminator.requires_grad_(True)
-        loss = self.loss.g_loss(fake_out) + sum(extra.values(), torch.zeros((), device=self.device))
+        self.extras.requires_grad_(True)
+        loss = self._total(self.loss.g_loss(fake_out), extra)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         stats = {"g_loss": loss.detach(), **{k: v.detach() for k, v in extra.items()}}
@@ -120,4 +132,4 @@ class GAN(Variant):
         return mods
 
     def generator_modules(self):
-        return ["generator", "extras"] if len(self.extras) else ["generator"]
+        return ["generator"]

@@ -1,0 +1,53 @@
+"""EBGAN (Zhao et al., 2017): the discriminator is an auto-encoder and its output
+is the energy, the per-sample reconstruction error. The encoder is the
+architecture's discriminator trunk, the decoder its generator (fed the code), so
+EBGAN works with every registered architecture. The pulling-away term (EBGAN-PT)
+is an option."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gans.variants import VARIANTS
+from gans.variants.gan import GAN
+
+
+class AutoEncoder(nn.Module):
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, feature_dim: int):
+        super().__init__()
+        self.encoder, self.decoder, self.feature_dim = encoder, decoder, feature_dim
+
+    def features(self, x):
+        return self.encoder(x)
+
+    def reconstruct(self, x):
+        return self.decoder(self.encoder(x))
+
+    def forward(self, x):
+        return ((self.reconstruct(x) - x) ** 2).flatten(1).mean(1)
+
+
+def pulling_away(s: torch.Tensor) -> torch.Tensor:
+    """Mean squared cosine similarity between distinct codes of a batch."""
+    s = F.normalize(s.flatten(1), dim=1)
+    n = s.shape[0]
+    cos2 = (s @ s.T) ** 2
+    return (cos2.sum() - cos2.diagonal().sum()) / (n * (n - 1))
+
+
+@VARIANTS.register("ebgan")
+class EBGAN(GAN):
+    reference = "Zhao et al. 2017"
+    supported_losses = ("ebgan",)
+    defaults = {"code_dim": 32, "pull_away_weight": 0.0}
+
+    def make_discriminator(self):
+        plain = self.arch.discriminator(self.dataset.shape)
+        encoder = nn.Sequential(plain.trunk, nn.Linear(plain.feature_dim, self.code_dim))
+        return AutoEncoder(encoder, self.arch.generator(self.dataset.shape, self.code_dim), self.code_dim)
+
+    def g_extra(self, fake, info):
+        if not self.pull_away_weight:
+            return {}
+        return {"pull_away": self.pull_away_weight * pulling_away(self.discriminator.features(fake))}
