@@ -168,7 +168,11 @@ def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) 
         # a different optimizer keeps only the learning rates of the paper's one
         optimizer = {k: v for k, v in optimizer.items() if k in ("lr_d", "lr_g")}
     optimizer.update(override.get("optimizer", {}))
-    regularizers = override.get("regularizers", paper.get("regularizers", {}))
+    regularizers = {**override.get("regularizers", paper.get("regularizers", {})), **config["regularizers"]}
+    for name in regularizers:
+        allowed = REGULARIZERS.get(name).losses
+        if allowed is not None and loss not in allowed:
+            raise ConfigError(f"regularizer '{name}' applies only to the losses {', '.join(allowed)}, not to '{loss}'")
     model = _model(config, dataset)
     arch_cls = ARCHITECTURES.get(model["architecture"])
     return {

@@ -75,6 +75,7 @@ def train(cfg: dict[str, Any], out_dir: str | Path, progress: bool | None = None
     steps, n_critic, bs = tcfg["steps"], cfg["n_critic"], tcfg["batch_size"]
     bar = tqdm(range(1, steps + 1), desc=_label(cfg), disable=None if progress is None else not progress, file=sys.stderr)
     for step in bar:
+        variant.progress = (step - 1) / steps
         is_eval = step % tcfg["eval_every"] == 0 or step == steps
         record = is_eval or step % tcfg["log_every"] == 0
         for k in range(n_critic):

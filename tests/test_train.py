@@ -99,3 +99,16 @@ def test_cli_refuses_an_unknown_loss(tmp_path, capsys):
     assert exc.value.code == 2
     assert "unknown loss 'wgan_gp'; choose one of:" in capsys.readouterr().err
     assert not (tmp_path / "x").exists(), "nothing written before the error"
+
+
+@pytest.mark.parametrize("name", __import__("gans.regularizers", fromlist=["REGULARIZERS"]).REGULARIZERS.names())
+def test_every_regularizer_takes_a_training_step(name):
+    """Discovered from the registry: a new regularizer is tested with no edit here."""
+    cfg = copy.deepcopy(TINY)
+    cfg["grid"]["losses"] = ["nonsaturating"]
+    cfg["regularizers"] = {name: {}}
+    run = gcfg.resolve_run(gcfg.validate(cfg), "8gaussians", "gan", "nonsaturating", 0)
+    dataset, model = build(run)
+    model.progress = 0.5
+    stats = {**model.d_step(dataset.sample(16, torch.Generator().manual_seed(0)), record=True), **model.g_step(16, record=True)}
+    assert all(torch.isfinite(v).all() for v in stats.values())

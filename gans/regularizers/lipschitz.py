@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from gans.regularizers import REGULARIZERS, Regularizer
 
@@ -12,7 +13,7 @@ class GradientPenalty(Regularizer):
 
     defaults = {"weight": 10.0, "target": 1.0}
 
-    def penalty(self, discriminator, real, fake):
+    def penalty(self, discriminator, real, fake, real_out=None, fake_out=None):
         eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
         eps = torch.rand(eps_shape, device=real.device, dtype=real.dtype)
         x_hat = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
@@ -20,6 +21,32 @@ class GradientPenalty(Regularizer):
         (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
         norms = grad.flatten(1).norm(2, dim=1)
         return self.weight * ((norms - self.target) ** 2).mean()
+
+
+@REGULARIZERS.register("r1")
+class R1(Regularizer):
+    """R1 (Mescheder et al. 2018): weight/2 * E_real[||grad D(x)||^2], zero-centred
+    on the data only."""
+
+    defaults = {"weight": 10.0}
+
+    def penalty(self, discriminator, real, fake, real_out=None, fake_out=None):
+        x = real.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(discriminator(x).sum(), x, create_graph=True)
+        return 0.5 * self.weight * grad.flatten(1).pow(2).sum(1).mean()
+
+
+@REGULARIZERS.register("spectral_norm")
+class SpectralNorm(Regularizer):
+    """Spectral normalisation (Miyato et al. 2018) of every linear and conv layer of D."""
+
+    defaults = {"power_iterations": 1}
+
+    def wrap(self, discriminator):
+        for module in list(discriminator.modules()):
+            if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)):
+                nn.utils.parametrizations.spectral_norm(module, n_power_iterations=self.power_iterations)
+        return discriminator
 
 
 @REGULARIZERS.register("weight_clipping")

@@ -20,6 +20,8 @@ class Variant(Component):
     # Why the other losses are not applicable (shown in tables and the report).
     unsupported_reason: ClassVar[str] = ""
     reference: ClassVar[str] = ""
+    # training progress in [0, 1], set by the training loop (annealed tricks read it)
+    progress: float = 0.0
 
     def __init__(self, cfg: dict[str, Any], dataset, device: torch.device | str = "cpu"):
         super().__init__(**cfg["variant"].get("params", {}))

@@ -34,9 +34,12 @@ class GAN(Variant):
         self.arch = build_architecture(cfg["architecture"]["name"], **cfg["architecture"]["params"])
         self.noise_dim = cfg["noise_dim"]
         self.generator = self.arch.generator(self.dataset.shape, self.latent_dim()).to(self.device)
-        self.discriminator = self.make_discriminator().to(self.device)
-        self.loss = build_loss(cfg["loss"]["name"], **cfg["loss"]["params"])
         self.regularizers = build_regularizers(cfg["regularizers"])
+        discriminator = self.make_discriminator()
+        for reg in self.regularizers:
+            discriminator = reg.wrap(discriminator)
+        self.discriminator = discriminator.to(self.device)
+        self.loss = build_loss(cfg["loss"]["name"], **cfg["loss"]["params"])
         self.extras = nn.ModuleDict({k: m.to(self.device) for k, m in self.extra_modules().items()})
         d_params = list(self.discriminator.parameters()) + list(self.extras.parameters())
         self.opt_d = build_optimizer(d_params, cfg["optimizer"], "d")
@@ -60,6 +63,12 @@ class GAN(Variant):
     def d_outputs(self, x: torch.Tensor) -> torch.Tensor:
         return self.discriminator(x)
 
+    def d_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """What D sees of a batch during training (instance noise acts here)."""
+        for reg in self.regularizers:
+            x = reg.inputs(x, self.progress)
+        return x
+
     def d_extra(self, real: torch.Tensor, fake: torch.Tensor, info: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Terms added to D's loss, by name (logged)."""
         return {}
@@ -76,11 +85,12 @@ class GAN(Variant):
         with torch.no_grad():
             z, info = self.latent(real.shape[0])
             fake = self.generator(z)
+        real, fake = self.d_inputs(real), self.d_inputs(fake)
         real_out, fake_out = self.d_outputs(real), self.d_outputs(fake)
         extra = self.d_extra(real, fake, info)
         loss = self._total(self.loss.d_loss(real_out, fake_out), extra)
         for reg in self.regularizers:
-            penalty = reg.penalty(self.d_outputs, real, fake)
+            penalty = reg.penalty(self.d_outputs, real, fake, real_out, fake_out)
             if penalty is not None:
                 loss = loss + penalty
         self.opt_d.zero_grad(set_to_none=True)
@@ -103,7 +113,7 @@ class GAN(Variant):
         # D's side gets no gradient in G's step: only its input gradient is needed
         self.discriminator.requires_grad_(False)
         self.extras.requires_grad_(False)
-        fake_out = self.d_outputs(fake)
+        fake_out = self.d_outputs(self.d_inputs(fake))
         extra = self.g_extra(fake, info)
         self.discriminator.requires_grad_(True)
         self.extras.requires_grad_(True)

@@ -1,0 +1,32 @@
+"""Training tricks from the GAN folklore, as regularizers any run may switch on."""
+from __future__ import annotations
+
+import torch
+
+from gans.regularizers import REGULARIZERS, Regularizer
+
+
+@REGULARIZERS.register("instance_noise")
+class InstanceNoise(Regularizer):
+    """Gaussian noise on every input of D, real and fake, annealed linearly from
+    ``std`` to 0 at ``anneal_until`` (a fraction of training) (Sønderby et al. 2017):
+    it makes the two distributions overlap, so D's gradients stay informative."""
+
+    defaults = {"std": 0.1, "anneal_until": 1.0}
+
+    def inputs(self, x, progress):
+        scale = self.std * max(0.0, 1.0 - progress / self.anneal_until)
+        return x + scale * torch.randn_like(x) if scale > 0 else x
+
+
+@REGULARIZERS.register("label_smoothing")
+class OneSidedLabelSmoothing(Regularizer):
+    """One-sided label smoothing (Salimans et al. 2016): D's target on real data is
+    ``real_label`` (0.9) instead of 1. For the logit losses BCE(r, t) =
+    BCE(r, 1) + (1 - t) r, so this is a penalty of (1 - t) E[D's logit on real]."""
+
+    losses = ("minimax", "nonsaturating")
+    defaults = {"real_label": 0.9}
+
+    def penalty(self, discriminator, real, fake, real_out, fake_out):
+        return (1.0 - self.real_label) * real_out.mean()
