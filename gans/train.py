@@ -79,7 +79,7 @@ def train(cfg: dict[str, Any], out_dir: str | Path, progress: bool | None = None
         is_eval = step % tcfg["eval_every"] == 0 or step == steps
         record = is_eval or step % tcfg["log_every"] == 0
         for k in range(n_critic):
-            stats = variant.d_step(dataset.sample(bs, data_gen, device), record=record and k == n_critic - 1)
+            stats = variant.d_step(variant.real_batch(bs, data_gen), record=record and k == n_critic - 1)
         stats.update(variant.g_step(bs, record=record))
         if not record:
             continue

@@ -84,7 +84,7 @@ def test_every_variant_and_loss_takes_a_training_step(tiny_config, variant, loss
     dataset, model = build(cfg)
     before = {k: v.clone() for k, v in model.state_dict(model.generator_modules())["generator"].items()}
     g = torch.Generator().manual_seed(0)
-    d_stats = model.d_step(dataset.sample(16, g), record=True)
+    d_stats = model.d_step(model.real_batch(16, g), record=True)
     g_stats = model.g_step(16, record=True)
     assert all(torch.isfinite(v).all() for v in {**d_stats, **g_stats}.values())
     after = model.state_dict(model.generator_modules())["generator"]
@@ -110,5 +110,5 @@ def test_every_regularizer_takes_a_training_step(name):
     run = gcfg.resolve_run(gcfg.validate(cfg), "8gaussians", "gan", "nonsaturating", 0)
     dataset, model = build(run)
     model.progress = 0.5
-    stats = {**model.d_step(dataset.sample(16, torch.Generator().manual_seed(0)), record=True), **model.g_step(16, record=True)}
+    stats = {**model.d_step(model.real_batch(16, torch.Generator().manual_seed(0)), record=True), **model.g_step(16, record=True)}
     assert all(torch.isfinite(v).all() for v in stats.values())

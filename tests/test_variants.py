@@ -23,7 +23,7 @@ def trained(variant, loss, steps, width=64, variant_params=None, seed=0, **train
     bs = run["train"]["batch_size"]
     for _ in range(steps):
         for _ in range(run["n_critic"]):
-            model.d_step(dataset.sample(bs, g))
+            model.d_step(model.real_batch(bs, g))
         model.g_step(bs)
     return dataset, model
 
@@ -95,3 +95,23 @@ def test_own_objectives_pair_only_with_their_variant():
     reasons = {(s["variant"], s["loss"]): s["reason"] for s in gcfg.skipped(cfg)}
     assert reasons[("gan", "ebgan")] == "'ebgan' is the objective of ebgan only"
     assert "brings its own objective" in reasons[("ebgan", "nonsaturating")]
+
+
+def test_cgan_generates_the_class_it_is_asked_for():
+    dataset, model = trained("cgan", "nonsaturating", 800, width=128)
+    g = torch.Generator().manual_seed(5)
+    hits = []
+    for label in range(dataset.num_classes):
+        x = model.sample_class(200, label, g).double()
+        nearest = torch.cdist(x, dataset.centers).argmin(1)
+        hits.append((nearest == label).float().mean().item())
+    assert min(hits) > 0.7, hits  # chance: 1/8; measured: 1.0 for every class
+
+
+def test_cgan_refuses_unlabelled_data(monkeypatch):
+    from gans.datasets import DATASETS, Dataset
+    from gans.variants.cgan import ConditionalGAN
+
+    monkeypatch.setitem(DATASETS._items, "unlabelled", type("Unlabelled", (Dataset,), {}))
+    with pytest.raises(ValueError, match="lacks; labelled datasets: 25gaussians, 8gaussians"):
+        ConditionalGAN.check({"dataset": {"name": "unlabelled"}})

@@ -13,6 +13,14 @@ class Dataset(Component):
     """A source of real samples in the range the generator produces."""
 
     modality: ClassVar[str] = "points"  # picks the architecture family ("points" or "images")
+    labeled: ClassVar[bool] = False  # whether sample_labeled() gives class labels
+
+    @property
+    def num_classes(self) -> int:
+        raise NotImplementedError(f"dataset '{self.name}' has no class labels")
+
+    def sample_labeled(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError(f"dataset '{self.name}' has no class labels")
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -15,6 +15,11 @@ from gans.datasets import DATASETS, Dataset
 
 class GaussianMixture(Dataset):
     modality = "points"
+    labeled = True  # the label of a point is its mode
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.raw_centers())
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -33,11 +38,14 @@ class GaussianMixture(Dataset):
         """Per-coordinate std of each mode in data space (after scaling)."""
         return self.std / self.scale
 
-    def sample(self, n, generator, device="cpu"):
+    def sample_labeled(self, n, generator, device="cpu"):
         centers = self.raw_centers().to(device=device, dtype=torch.float32)
         idx = torch.randint(len(centers), (n,), generator=generator, device=device)
         noise = torch.randn(n, 2, generator=generator, device=device)
-        return (centers[idx] + self.std * noise) / self.scale
+        return (centers[idx] + self.std * noise) / self.scale, idx
+
+    def sample(self, n, generator, device="cpu"):
+        return self.sample_labeled(n, generator, device)[0]
 
 
 @DATASETS.register("8gaussians")

@@ -51,6 +51,10 @@ class Variant(Component):
         """Refuse a resolved run config this variant cannot train, before any job
         starts (raise ValueError naming the problem)."""
 
+    def real_batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """A batch of real data as this variant's discriminator consumes it."""
+        return self.dataset.sample(n, generator, self.device)
+
     # -- what a variant implements ------------------------------------------------
     def build(self) -> None:
         raise NotImplementedError

@@ -56,6 +56,14 @@ class GAN(Variant):
     def make_discriminator(self) -> nn.Module:
         return self.arch.discriminator(self.dataset.shape)
 
+    def generate(self, z: torch.Tensor, info: dict[str, torch.Tensor]) -> torch.Tensor:
+        """G's samples as D consumes them."""
+        return self.generator(z)
+
+    def data_part(self, x: torch.Tensor) -> torch.Tensor:
+        """The data in what ``generate`` returns (conditional variants strip labels)."""
+        return x
+
     def extra_modules(self) -> dict[str, nn.Module]:
         """Networks on D's side, trained with D's optimizer (e.g. InfoGAN's Q)."""
         return {}
@@ -84,7 +92,7 @@ class GAN(Variant):
     def d_step(self, real, record=False):
         with torch.no_grad():
             z, info = self.latent(real.shape[0])
-            fake = self.generator(z)
+            fake = self.generate(z, info)
         real, fake = self.d_inputs(real), self.d_inputs(fake)
         real_out, fake_out = self.d_outputs(real), self.d_outputs(fake)
         extra = self.d_extra(real, fake, info)
@@ -109,7 +117,7 @@ class GAN(Variant):
 
     def g_step(self, batch_size, record=False):
         z, info = self.latent(batch_size)
-        fake = self.generator(z)
+        fake = self.generate(z, info)
         # D's side gets no gradient in G's step: only its input gradient is needed
         self.discriminator.requires_grad_(False)
         self.extras.requires_grad_(False)
@@ -129,7 +137,8 @@ class GAN(Variant):
     # -- using the trained players --------------------------------------------------
     @torch.no_grad()
     def sample(self, n, generator=None):
-        return self.generator(self.latent(n, generator)[0])
+        z, info = self.latent(n, generator)
+        return self.data_part(self.generate(z, info))
 
     @torch.no_grad()
     def discriminate(self, x):
