@@ -77,6 +77,10 @@ class GAN(Variant):
             x = reg.inputs(x, self.progress)
         return x
 
+    def extra_fakes(self, real: torch.Tensor) -> torch.Tensor | None:
+        """More samples D's loss counts as fake (not seen by penalties); none by default."""
+        return None
+
     def d_extra(self, real: torch.Tensor, fake: torch.Tensor, info: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Terms added to D's loss, by name (logged)."""
         return {}
@@ -85,18 +89,25 @@ class GAN(Variant):
         """Terms added to G's loss, by name (logged)."""
         return {}
 
+    def g_adversarial(self, fake_out: torch.Tensor) -> torch.Tensor:
+        """G's adversarial term (feature matching replaces it)."""
+        return self.loss.g_loss(fake_out)
+
     def _total(self, loss: torch.Tensor, extra: dict[str, torch.Tensor]) -> torch.Tensor:
         return loss + sum(extra.values(), torch.zeros((), device=self.device))
 
     # -- one update of each player -------------------------------------------------
     def d_step(self, real, record=False):
+        self.last_real = real  # for G-side terms that compare with data (feature matching)
         with torch.no_grad():
             z, info = self.latent(real.shape[0])
             fake = self.generate(z, info)
         real, fake = self.d_inputs(real), self.d_inputs(fake)
         real_out, fake_out = self.d_outputs(real), self.d_outputs(fake)
+        more = self.extra_fakes(real)
+        all_fake_out = fake_out if more is None else torch.cat([fake_out, self.d_outputs(self.d_inputs(more))])
         extra = self.d_extra(real, fake, info)
-        loss = self._total(self.loss.d_loss(real_out, fake_out), extra)
+        loss = self._total(self.loss.d_loss(real_out, all_fake_out), extra)
         for reg in self.regularizers:
             penalty = reg.penalty(self.d_outputs, real, fake, real_out, fake_out)
             if penalty is not None:
@@ -113,6 +124,7 @@ class GAN(Variant):
         self.opt_d.step()
         for reg in self.regularizers:
             reg.after_d_step(self.discriminator)
+        self.after_step("d")
         return stats
 
     def g_step(self, batch_size, record=False):
@@ -125,14 +137,18 @@ class GAN(Variant):
         extra = self.g_extra(fake, info)
         self.discriminator.requires_grad_(True)
         self.extras.requires_grad_(True)
-        loss = self._total(self.loss.g_loss(fake_out), extra)
+        loss = self._total(self.g_adversarial(fake_out), extra)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         stats = {"g_loss": loss.detach(), **{k: v.detach() for k, v in extra.items()}}
         if record:
             stats["g_grad_norm"] = grad_norm(self.generator)
         self.opt_g.step()
+        self.after_step("g")
         return stats
+
+    def after_step(self, player: str) -> None:
+        """Called after each update of ``player`` ("d" or "g")."""
 
     # -- using the trained players --------------------------------------------------
     @torch.no_grad()

@@ -1,0 +1,74 @@
+"""VAE-GAN (Larsen et al., 2016): an encoder E, the generator as decoder, and a
+discriminator whose trunk features measure reconstruction.
+
+  E minimises  kl_weight * KL(q(z|x) || N(0, I)) + L_rec
+  G minimises  rec_weight * L_rec + the registered loss's G term on G(z) and G(E(x))
+  D minimises  the registered loss's D term, with G(z) and G(E(x)) both as fakes
+where L_rec is half the squared distance between D's trunk features of x and of
+its reconstruction G(E(x)): a learned similarity instead of pixel error."""
+from __future__ import annotations
+
+import torch
+
+from gans.optim import build_optimizer
+from gans.variants import VARIANTS
+from gans.variants.gan import GAN, grad_norm
+
+
+@VARIANTS.register("vaegan")
+class VAEGAN(GAN):
+    reference = "Larsen et al. 2016"
+    defaults = {"rec_weight": 1.0, "kl_weight": 1.0}
+
+    def build(self):
+        super().build()
+        # E: the discriminator architecture with a head giving mean and log-variance
+        self.encoder = self.arch.discriminator(self.dataset.shape, out_dim=2 * self.noise_dim).to(self.device)
+        self.opt_e = build_optimizer(self.encoder.parameters(), self.cfg["optimizer"], "g")
+
+    def modules(self):
+        return {**super().modules(), "encoder": self.encoder, "opt_e": self.opt_e}
+
+    def generator_modules(self):
+        return ["generator", "encoder"]
+
+    def encode(self, x):
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar
+
+    def reconstruct(self, x, sample=True):
+        mu, logvar = self.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if sample else mu
+        return self.generator(z), mu, logvar
+
+    def extra_fakes(self, real):
+        with torch.no_grad():
+            return self.reconstruct(real)[0]
+
+    def g_step(self, batch_size, record=False):
+        x = self.last_real
+        z, info = self.latent(batch_size)
+        fake = self.generate(z, info)
+        x_rec, mu, logvar = self.reconstruct(x)
+        self.discriminator.requires_grad_(False)
+        out = self.d_outputs(self.d_inputs(torch.cat([fake, x_rec])))
+        # a Gaussian log-likelihood in feature space: summed over features (a mean
+        # would let the KL term win and collapse the posterior, measured)
+        rec = 0.5 * ((self.discriminator.features(x) - self.discriminator.features(x_rec)) ** 2).flatten(1).sum(1).mean()
+        self.discriminator.requires_grad_(True)
+        kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(1).mean()
+        g_total = self.loss.g_loss(out) + self.rec_weight * rec
+        e_total = self.kl_weight * kl + rec
+        # each player gets the gradient of its own objective only
+        g_params, e_params = list(self.generator.parameters()), list(self.encoder.parameters())
+        g_grads = torch.autograd.grad(g_total, g_params, retain_graph=True)
+        e_grads = torch.autograd.grad(e_total, e_params)
+        for params, grads in ((g_params, g_grads), (e_params, e_grads)):
+            for p, g in zip(params, grads):
+                p.grad = g
+        stats = {"g_loss": g_total.detach(), "reconstruction": rec.detach(), "kl": kl.detach()}
+        if record:
+            stats["g_grad_norm"] = grad_norm(self.generator)
+        self.opt_g.step()
+        self.opt_e.step()
+        return stats
