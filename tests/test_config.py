@@ -60,12 +60,16 @@ def test_overrides_replace_paper_values_key_by_key(tiny_config):
     assert ns["optimizer"] == {"name": "sgd", "lr_d": 2e-4, "lr_g": 2e-4, "momentum": 0.9}  # adam's betas dropped
 
 
-def test_grid_and_the_shipped_configs():
-    for path in ("config/config.yaml", "config/full.yaml"):
-        cfg = gcfg.load(gcfg.ROOT / path)
-        runs = list(gcfg.grid(cfg))
-        assert {r["loss"] for r in runs} == set(cfg["grid"]["losses"])
-        assert len(runs) == len(cfg["grid"]["datasets"]) * len(cfg["grid"]["variants"]) * len(cfg["grid"]["losses"]) * len(cfg["grid"]["seeds"])
+@pytest.mark.parametrize("path", sorted(p.name for p in (gcfg.ROOT / "config").glob("*.yaml")))
+def test_grid_and_the_shipped_configs(path):
+    cfg = gcfg.load(gcfg.ROOT / "config" / path)
+    g = cfg["grid"]
+    runs, skipped = list(gcfg.grid(cfg)), gcfg.skipped(cfg)
+    assert {r["loss"] for r in runs} == set(g["losses"]), "every loss runs somewhere"
+    assert {r["variant"] for r in runs} == set(g["variants"]), "every variant runs somewhere"
+    cells = len(g["datasets"]) * len(g["variants"]) * len(g["losses"])
+    assert len(runs) == (cells - len(skipped)) * len(g["seeds"])
+    assert all(s["reason"] for s in skipped)
 
 
 def test_missing_and_malformed_files(tmp_path):
