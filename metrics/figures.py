@@ -107,9 +107,9 @@ def plot_points(runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, 
             row = match.iloc[0]
             scatter_panel(ax, _run_samples(runs_root, row), row, opts, rng)
             ax.set_title(f"{_cell_label(variant, loss, n_variants)} · seed {seed}\n{_outcome_note(row)}", fontsize=9)
-    fig.suptitle(f"{runs['dataset'].iloc[0]}: final generated points (orange) over real (grey); "
-                 "background = D output (red = real); tinted = collapsed / diverged", fontsize=11)
-    fig.tight_layout()
+    fig.suptitle(f"{runs['dataset'].iloc[0]}: final generated points (orange) over real (grey)\n"
+                 "background = D output (red = real); tinted = collapsed (purple) / diverged (red)", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     _save(fig, out / "points.png", opts["dpi"])
 
 

@@ -219,6 +219,13 @@ def _worst_filled(values: pd.Series, higher: bool) -> pd.Series:
     return oriented(values.astype(float), higher).fillna(-np.inf)
 
 
+def _quantile(values: pd.Series, q: float) -> float:
+    """A quantile where -inf (a failed run) may be one of the interpolated points."""
+    with np.errstate(invalid="ignore"):
+        x = float(np.quantile(values.to_numpy(), q))
+    return -np.inf if math.isnan(x) else x
+
+
 def rankings(runs: pd.DataFrame, main: dict[str, str], directions: dict[str, bool]) -> pd.DataFrame:
     """Per dataset, its cells ranked by median final main metric (a run without a final
     value counts as the worst), ties broken by success rate, then by smaller IQR."""
@@ -227,7 +234,7 @@ def rankings(runs: pd.DataFrame, main: dict[str, str], directions: dict[str, boo
         m = main[dataset]
         higher = directions[m]
         v = _worst_filled(group[m], higher)
-        q25, med, q75 = (float(oriented(v.quantile(q), higher)) for q in (0.25, 0.5, 0.75))
+        q25, med, q75 = (float(oriented(_quantile(v, q), higher)) for q in (0.25, 0.5, 0.75))
         rows.append({"dataset": dataset, "variant": variant, "loss": loss, "metric": m, "seeds": len(group),
                      "median": med, "q25": q25, "q75": q75,
                      "iqr": abs(q75 - q25) if np.isfinite(q75 - q25) else math.nan,
