@@ -137,10 +137,11 @@ def plot_cell(runs: pd.DataFrame, traj: pd.DataFrame, runs_root: Path, path: Pat
             ax.set_ylim(lo - pad, hi + pad)
         ax.set_xlabel("step")
         ax.set_ylabel(main if j == 0 else "")
-        ax.legend(fontsize=7, loc="lower right")
+        if row["outcome"] == "diverged":
+            ax.legend(fontsize=7, loc="best")
     r = runs.iloc[0]
     fig.suptitle(f"{r['dataset']} · {r['variant']} · {r['loss']}: final samples (orange) over real (grey), "
-                 f"D output behind (red = real); below, {main} over training", fontsize=10)
+                 f"D output behind (red = real)\nbelow: {main} over training, star = best checkpoint", fontsize=10)
     fig.tight_layout()
     _save(fig, path, opts["dpi"])
 
@@ -149,7 +150,7 @@ def _heatmap(summary: pd.DataFrame, values_col: str, annot_of, title: str, cbar:
              opts: dict[str, Any], vmin=None, vmax=None) -> None:
     """A variant x loss heatmap; not-applicable cells say so."""
     ok = summary[summary["status"] != "not applicable"]
-    fig, ax = plt.subplots(figsize=(1.6 * summary["loss"].nunique() + 2.4, 0.9 * summary["variant"].nunique() + 2.0))
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.6 * summary["loss"].nunique() + 2.4), 0.9 * summary["variant"].nunique() + 2.0))
     values = summary.pivot(index="variant", columns="loss", values=values_col).astype(float)
     annot = values.astype(object)
     for _, s in summary.iterrows():
@@ -181,7 +182,7 @@ def plot_heatmaps(summary: pd.DataFrame, runs: pd.DataFrame, out: Path, opts: di
         return f"{s[f'{main}_median']:.3g}\n[{s[f'{main}_q25']:.3g}, {s[f'{main}_q75']:.3g}]"
 
     _heatmap(summary, f"{main}_median", main_annot, f"{dataset}: final {main}, median [q25, q75] over seeds",
-             f"{main} (median over seeds)", "viridis" if good is not False else "viridis_r", out / "heatmap_main.png", opts, **limits)
+             f"{main} (median)", "viridis" if good is not False else "viridis_r", out / "heatmap_main.png", opts, **limits)
 
     def success_annot(s):
         failed = "\n".join(f"{int(s[o])} {o}" for o in OUTCOMES[1:] if s[o])
@@ -286,6 +287,8 @@ def plot_d_outputs(logs: pd.DataFrame, runs: pd.DataFrame, out: Path, opts: dict
     _save(fig, out / "d_outputs.png", opts["dpi"])
 
 
+FIGURE_FILES = ["heatmap_main.png", "heatmap_success.png", "distributions.png", "trajectories.png", "d_outputs.png",
+                "training_curves.png", "points.png"]
 DEFAULTS = {"dpi": 120, "max_points": 1000, "context": "notebook", "seed_band": "range", "contour_levels": 12}
 
 

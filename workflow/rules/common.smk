@@ -12,8 +12,17 @@ DATASETS_IN_GRID = config["grid"]["datasets"]
 TRAIN_FILES = ["config.resolved.yaml", "train_log.csv", "snapshots.pt", "checkpoint.pt", "train_summary.json"]
 EVAL_FILES = ["metrics.csv", "metrics.json", "samples.npz"]
 TABLES = expand("results/tables/{name}", name=table_files())
-FIGURE_NAMES = ["heatmap_main", "heatmap_success", "distributions", "trajectories", "d_outputs", "training_curves", "points"]
-FIGURES = [f"results/figures/{{dataset}}/{name}.png" for name in FIGURE_NAMES]
+# each dataset figure (metrics/figures.py) and its place in the report; captions are workflow/report/{name}.rst
+FIGURE_SUBCATEGORIES = {
+    "heatmap_main": "1 overview",
+    "heatmap_success": "1 overview",
+    "distributions": "1 overview",
+    "trajectories": "2 training",
+    "d_outputs": "2 training",
+    "training_curves": "2 training",
+    "points": "3 samples",
+}
+FIGURES = [f"results/figures/{{dataset}}/{name}.png" for name in FIGURE_SUBCATEGORIES]
 CELL_FIGURE = "results/figures/{dataset}/cells/{variant}/{loss}.png"
 # what results/reference/ holds: the summary tables and each dataset's main figures
 REFERENCE_TABLES = ["summary.md", "summary.csv", "rankings.md", "baseline_check.md", "loss_tracking.md", "runs.md"]
@@ -103,11 +112,15 @@ def config_json(wildcards):
     return json.dumps(config, sort_keys=True)
 
 
-def dataset_figure(name, caption, subcategory):
-    """A dataset figure in the report: grouped by dataset, labelled by what it shows."""
+def dataset_figures():
+    """The dataset figures in the report: grouped by dataset, labelled by what they show."""
+    return [dataset_figure(name, sub) for name, sub in FIGURE_SUBCATEGORIES.items()]
+
+
+def dataset_figure(name, subcategory):
     return report(
         f"results/figures/{{dataset}}/{name}.png",
-        caption=f"../report/{caption}.rst",
+        caption=f"../report/{name}.rst",
         category="{dataset}",
         subcategory=subcategory,
         labels={"dataset": "{dataset}", "figure": name.replace("_", " ")},

@@ -5,13 +5,7 @@ rule figures:
         tables=TABLES,
         samples=dataset_samples,
     output:
-        dataset_figure("heatmap_main", "heatmap_main", "1 overview"),
-        dataset_figure("heatmap_success", "heatmap_success", "1 overview"),
-        dataset_figure("distributions", "distributions", "1 overview"),
-        dataset_figure("trajectories", "trajectories", "2 training"),
-        dataset_figure("d_outputs", "d_outputs", "2 training"),
-        dataset_figure("training_curves", "training_curves", "2 training"),
-        dataset_figure("points", "points", "3 samples"),
+        dataset_figures(),
     params:
         options=figure_params,
         tables=input_folder,
