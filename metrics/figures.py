@@ -67,6 +67,41 @@ def _outcome_note(row: pd.Series) -> str:
     return f"{row['outcome'].upper() if row['outcome'] == 'collapsed' else row['outcome']}" + (f", {modes}" if modes else "")
 
 
+def _mark_outcome(ax, outcome: str) -> None:
+    """Tint and frame a panel whose run collapsed or diverged."""
+    if outcome in OUTCOME_FACE:
+        ax.set_facecolor(OUTCOME_FACE[outcome])
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+            spine.set_edgecolor(OUTCOME_COLORS[outcome])
+            spine.set_linewidth(2.5)
+
+
+def image_grid(images: np.ndarray, ncols: int) -> np.ndarray:
+    """N x C x H x W images in [-1, 1] tiled into one H x W (x 3) picture, 1 px apart."""
+    n, c, h, w = images.shape
+    nrows = int(np.ceil(n / ncols))
+    grid = np.ones((nrows * (h + 1) - 1, ncols * (w + 1) - 1, c), dtype=np.float32)
+    pictures = np.clip((np.nan_to_num(images) + 1) / 2, 0, 1).transpose(0, 2, 3, 1)
+    for i, img in enumerate(pictures):
+        r, k = divmod(i, ncols)
+        grid[r * (h + 1): r * (h + 1) + h, k * (w + 1): k * (w + 1) + w] = img
+    return grid[..., 0] if c == 1 else grid
+
+
+def samples_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
+    """A run's final samples: points over real data and D's contours, or an image grid."""
+    fake = data[f"fake_{int(data['steps'][-1])}"]
+    if fake.ndim == 2 and fake.shape[1] == 2:
+        scatter_panel(ax, data, row, opts, rng)
+        return
+    side = opts["grid_side"]
+    ax.imshow(image_grid(fake[: side * side], side), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    _mark_outcome(ax, row["outcome"])
+
+
 def scatter_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
     """Real points (grey), the final generated points (orange), D's output as contours;
     the panel tinted where the run collapsed or diverged."""
@@ -83,11 +118,7 @@ def scatter_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
     fake = fake[pick][np.isfinite(fake[pick]).all(1)]
     ax.scatter(real[pick, 0], real[pick, 1], s=2, c="0.25", alpha=0.5, linewidths=0)
     ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", alpha=0.7, linewidths=0)
-    if row["outcome"] in OUTCOME_FACE:
-        ax.set_facecolor(OUTCOME_FACE[row["outcome"]])
-        for spine in ax.spines.values():
-            spine.set_edgecolor(OUTCOME_COLORS[row["outcome"]])
-            spine.set_linewidth(2.5)
+    _mark_outcome(ax, row["outcome"])
 
 
 def plot_points(runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, Any]) -> None:
@@ -105,7 +136,7 @@ def plot_points(runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, 
                 ax.set_axis_off()
                 continue
             row = match.iloc[0]
-            scatter_panel(ax, _run_samples(runs_root, row), row, opts, rng)
+            samples_panel(ax, _run_samples(runs_root, row), row, opts, rng)
             ax.set_title(f"{_cell_label(variant, loss, n_variants)} · seed {seed}\n{_outcome_note(row)}", fontsize=9)
     fig.suptitle(f"{runs['dataset'].iloc[0]}: final generated points (orange) over real (grey)\n"
                  "background = D output (red = real); tinted = collapsed (purple) / diverged (red)", fontsize=11)
@@ -123,7 +154,7 @@ def plot_cell(runs: pd.DataFrame, traj: pd.DataFrame, runs_root: Path, path: Pat
     main = runs["main_metric"].iloc[0]
     lo, hi = traj[main].min(), traj[main].max()
     for j, (_, row) in enumerate(runs.iterrows()):
-        scatter_panel(axes[0][j], _run_samples(runs_root, row), row, opts, rng)
+        samples_panel(axes[0][j], _run_samples(runs_root, row), row, opts, rng)
         axes[0][j].set_title(f"seed {row['seed']}: {_outcome_note(row)}", fontsize=9, color=OUTCOME_COLORS[row["outcome"]])
         ax = axes[1][j]
         t = traj[traj["seed"] == row["seed"]]
@@ -289,7 +320,7 @@ def plot_d_outputs(logs: pd.DataFrame, runs: pd.DataFrame, out: Path, opts: dict
 
 FIGURE_FILES = ["heatmap_main.png", "heatmap_success.png", "distributions.png", "trajectories.png", "d_outputs.png",
                 "training_curves.png", "points.png"]
-DEFAULTS = {"dpi": 120, "max_points": 1000, "context": "notebook", "seed_band": "range", "contour_levels": 12}
+DEFAULTS = {"dpi": 120, "max_points": 1000, "context": "notebook", "seed_band": "range", "contour_levels": 12, "grid_side": 8}
 
 
 def _load(tables: Path, dataset: str):

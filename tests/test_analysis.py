@@ -52,3 +52,21 @@ def test_figures_mark_the_diverged_run(runs_root):
         assert (out / name).stat().st_size > 5_000, name
     with pytest.raises(SystemExit, match="no runs of 8gaussians / gan / wgan"):
         figures.draw_cell("8gaussians", "gan", "wgan", runs_root / "results/tables", out / "x.png", opts, runs_root)
+
+
+def test_image_runs_get_a_sample_grid():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    images = np.full((5, 1, 4, 3), -1.0, dtype=np.float32)  # black 4x3 images
+    images[2] = 1.0  # one white one
+    grid = figures.image_grid(images, ncols=2)
+    assert grid.shape == (3 * 5 - 1, 2 * 4 - 1)  # 3 rows x 2 columns, 1 px gaps
+    assert grid[5:9, 0:3].min() == 1.0 and grid[0:4, 0:3].max() == 0.0  # image 2 is row 1, column 0
+    assert grid[10:14, 4:7].min() == 1.0  # the empty sixth slot stays white (background)
+    fig, ax = plt.subplots()
+    data = {"steps": np.array([0, 10]), "fake_10": np.random.default_rng(0).uniform(-1, 1, (70, 3, 8, 8))}
+    figures.samples_panel(ax, data, pd.Series({"outcome": "collapsed"}), {**figures.DEFAULTS, "grid_side": 8}, None)
+    shown = ax.get_images()[0].get_array()
+    assert shown.shape == (8 * 9 - 1, 8 * 9 - 1, 3) and ax.get_facecolor() != (1, 1, 1, 1)
+    plt.close(fig)
