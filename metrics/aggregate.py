@@ -175,10 +175,8 @@ def summary_view(summary: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
         row["main metric: median [q25, q75]"] = f"{m} {_fmt(s[f'{m}_median'])} [{_fmt(s[f'{m}_q25'])}, {_fmt(s[f'{m}_q75'])}]"
         row["best−final gap (median)"] = _fmt(s.get(f"{m}_gap_median", np.nan))
         for col in summary.columns:
-            name = col[: -len("_mean")]
-            if col.endswith("_mean") and name != m and not name.endswith("_gap") and "_" + name.split("_")[-1] != "_std":
-                if name in ("kid_std", "oscillation", "d_loss_rho") or name.startswith("step_to_"):
-                    continue
+            name = col.removesuffix("_mean")
+            if col.endswith("_mean") and name != m and higher_is_better(name) is not None:  # the metrics
                 row[name] = "" if pd.isna(s[col]) else f"{s[col]:.3g} ± {0 if pd.isna(s[name + '_std']) else s[name + '_std']:.2g}"
         rows.append(row)
     return pd.DataFrame(rows).fillna("")
