@@ -13,7 +13,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 TORCH_PIP_FLAGS ?= --isolated
 TORCH := torch==2.13.0 torchvision==0.28.0
 
-.PHONY: setup run test lint report clean-results
+.PHONY: setup run test lint report reference clean-results
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; set PYTHON=python3.11")'
@@ -33,8 +33,14 @@ test: setup
 lint: setup
 	$(BIN)/snakemake --lint
 
+# every table and figure redrawn from the existing runs, then the report
 report: setup
-	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+	$(BIN)/snakemake --cores $(CORES) analysis --forcerun aggregate
+	$(BIN)/snakemake --report results/report.html
+
+# refresh the tracked results/reference/ from the existing runs
+reference: setup
+	$(BIN)/snakemake --cores $(CORES) reference --forcerun aggregate
 
 clean-results:
 	rm -rf results/runs results/tables results/figures results/logs

@@ -13,6 +13,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -22,3 +23,4 @@ rule all:
         run_files(EVAL_FILES),
         TABLES,
         expand(FIGURES, dataset=DATASETS_IN_GRID, allow_missing=True),
+        cell_figures(),

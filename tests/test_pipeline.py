@@ -15,9 +15,9 @@ from tests.conftest import TINY
 pytestmark = pytest.mark.slow
 
 
-def snakemake(workdir, *args, check=True):
+def snakemake(workdir, *args, check=True, configfile="config.yaml"):
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
+           "--configfile", str(workdir / configfile), "--cores", "2", *args]
     # the jobs run `python`: this interpreter's, as in an activated environment
     path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "PATH": path}
@@ -44,18 +44,48 @@ def test_produces_tables_and_figures(pipeline):
     assert {"modes_covered_mean", "modes_covered_std", "modes_covered_median", "all_modes_rate"} <= set(summary.columns)
     traj = pd.read_csv(pipeline / "results/tables/trajectories.csv")
     assert sorted(traj["step"].unique()) == [0, 20, 40]
-    for name in ("points", "heatmap_modes", "distributions", "trajectories", "training_curves"):
+    for name in ("points", "heatmap_main", "heatmap_success", "distributions", "trajectories", "d_outputs", "training_curves"):
         png = pipeline / f"results/figures/8gaussians/{name}.png"
         assert png.stat().st_size > 10_000, name
+    for loss in ("nonsaturating", "wgan-gp"):
+        assert (pipeline / f"results/figures/8gaussians/cells/gan/{loss}.png").stat().st_size > 10_000
+    for name in ("runs", "summary", "rankings", "loss_tracking", "baseline_check"):
+        for fmt in ("csv", "md", "tex"):
+            assert (pipeline / f"results/tables/{name}.{fmt}").stat().st_size > 100, (name, fmt)
+    assert {"outcome", "modes_covered_best", "oscillation", "d_loss_rho", "step_to_modes_covered"} <= set(runs.columns)
+    assert {"success_rate", "modes_covered_iqr", "modes_covered_gap_mean"} <= set(summary.columns)
     assert (pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1/config.resolved.yaml").is_file()
+
+
+def dry_run_counts(workdir, *args, **kwargs):
+    dry = snakemake(workdir, "-n", "--quiet", "rules", *args, **kwargs).stdout
+    return {line.split()[0]: int(line.split()[1]) for line in dry.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
+
+
+def test_plot_or_analysis_option_change_touches_no_training_or_evaluation(pipeline):
+    for section, change, rerun in (
+        ("figures", {"dpi": 60, "seed_band": "iqr"}, {"figures": 1, "cell_figure": 2}),
+        ("analysis", {"steady_tolerance": 0.2}, {"aggregate": 1, "figures": 1, "cell_figure": 2}),
+    ):
+        changed = {**TINY, section: {**TINY.get(section, {}), **change}}
+        (pipeline / "changed.yaml").write_text(yaml.safe_dump(changed))
+        counts = dry_run_counts(pipeline, configfile="changed.yaml")
+        assert counts == {**rerun, "all": 1, "total": sum(rerun.values()) + 1}, (section, counts)
+
+
+def test_report_builds(pipeline):
+    snakemake(pipeline, "--report", "results/report.html")
+    html = (pipeline / "results/report.html").read_text()
+    assert len(html) > 100_000
+    for name in ("heatmap_main.png", "heatmap_success.png", "d_outputs.png", "wgan-gp.png", "rankings.csv", "baseline_check.csv"):
+        assert name in html, name
 
 
 def test_nothing_to_do_afterwards_and_one_deleted_run_reruns_alone(pipeline):
     assert "Nothing to be done" in snakemake(pipeline, "-n").stdout
     shutil.rmtree(pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1")
-    dry = snakemake(pipeline, "-n", "--quiet", "rules").stdout
-    counts = {line.split()[0]: int(line.split()[1]) for line in dry.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert counts == {"aggregate": 1, "all": 1, "evaluate": 1, "figures": 1, "train": 1, "total": 5}, dry
+    counts = dry_run_counts(pipeline)
+    assert counts == {"aggregate": 1, "all": 1, "cell_figure": 2, "evaluate": 1, "figures": 1, "train": 1, "total": 7}, counts
 
 
 def test_bad_config_fails_before_any_job(tmp_path):

@@ -33,6 +33,11 @@ class Loss(Component):
         of 'real' for the logit-based losses, the raw score otherwise."""
         return out
 
+    def d_equilibrium(self) -> float | None:
+        """What ``d_score`` gives every sample at the game's equilibrium (p_g = p_data),
+        drawn as a reference line in the figures; None where no fixed value exists."""
+        return None
+
 
 LOSSES: Registry[type[Loss]] = Registry("loss", base=Loss, package=__name__)
 

@@ -24,6 +24,9 @@ class JensenShannon(Loss):
     def d_score(self, out):
         return out.sigmoid()
 
+    def d_equilibrium(self):
+        return 0.5  # D*(x) = p_data / (p_data + p_g)
+
 
 @LOSSES.register("minimax")
 class Minimax(JensenShannon):

@@ -20,3 +20,6 @@ class LeastSquares(Loss):
 
     def g_loss(self, fake_out, real_out=None):
         return 0.5 * ((fake_out - self.c) ** 2).mean()
+
+    def d_equilibrium(self):
+        return (self.a + self.b) / 2  # D*(x) = (b p_data + a p_g) / (p_data + p_g)

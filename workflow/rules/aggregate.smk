@@ -1,9 +1,25 @@
+# Tables shown in the report, with their captions.
+REPORTED_TABLES = {
+    "results/tables/summary.csv": "summary.rst",
+    "results/tables/rankings.csv": "rankings.rst",
+    "results/tables/baseline_check.csv": "baseline_check.rst",
+    "results/tables/loss_tracking.csv": "loss_tracking.rst",
+    "results/tables/runs.csv": "runs.rst",
+}
+
+
 rule aggregate:
-    """One tidy row per run (failed runs included) and a summary per cell."""
+    """One tidy row per run (failed runs included), the stability analysis and the
+    summary per cell; analysis options are params, so changing them re-aggregates only."""
     input:
         run_files(TRAIN_FILES + EVAL_FILES),
     output:
-        TABLES,
+        [
+            report(t, caption=f"../report/{REPORTED_TABLES[t]}", category="Tables", labels={"table": os.path.basename(t)})
+            if t in REPORTED_TABLES
+            else t
+            for t in TABLES
+        ],
     params:
         runs=input_run_folders,
         skipped=skipped_cells,

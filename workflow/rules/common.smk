@@ -4,23 +4,29 @@ import os
 import re
 
 from gans import config as gcfg
+from metrics.aggregate import table_files
 
 RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"
 RUNS = list(gcfg.grid(config))
 DATASETS_IN_GRID = config["grid"]["datasets"]
 TRAIN_FILES = ["config.resolved.yaml", "train_log.csv", "snapshots.pt", "checkpoint.pt", "train_summary.json"]
 EVAL_FILES = ["metrics.csv", "metrics.json", "samples.npz"]
-TABLES = expand(
-    "results/tables/{name}",
-    name=["runs.csv", "runs.md", "summary.csv", "summary.md", "trajectories.csv", "train_logs.csv"],
-)
-FIGURES = [
-    "results/figures/{dataset}/points.png",
-    "results/figures/{dataset}/heatmap_modes.png",
-    "results/figures/{dataset}/distributions.png",
-    "results/figures/{dataset}/trajectories.png",
-    "results/figures/{dataset}/training_curves.png",
-]
+TABLES = expand("results/tables/{name}", name=table_files())
+# each dataset figure (metrics/figures.py) and its place in the report; captions are workflow/report/{name}.rst
+FIGURE_SUBCATEGORIES = {
+    "heatmap_main": "1 overview",
+    "heatmap_success": "1 overview",
+    "distributions": "1 overview",
+    "trajectories": "2 training",
+    "d_outputs": "2 training",
+    "training_curves": "2 training",
+    "points": "3 samples",
+}
+FIGURES = [f"results/figures/{{dataset}}/{name}.png" for name in FIGURE_SUBCATEGORIES]
+CELL_FIGURE = "results/figures/{dataset}/cells/{variant}/{loss}.png"
+# what results/reference/ holds: the summary tables and each dataset's main figures
+REFERENCE_TABLES = ["summary.md", "summary.csv", "rankings.md", "baseline_check.md", "loss_tracking.md", "runs.md"]
+REFERENCE_FIGURES = ["heatmap_main", "heatmap_success", "distributions", "points"]
 
 
 # Wildcards match only names in the grid, so a typo in a target matches no rule.
@@ -77,3 +83,45 @@ def input_run_folders(wildcards, input):
 
 def skipped_cells(wildcards):
     return json.dumps(gcfg.skipped(config))
+
+
+def cell_samples(wildcards):
+    return [f"{RUN}/samples.npz".format(**run) for run in RUNS
+            if (run["dataset"], run["variant"], run["loss"]) == (wildcards.dataset, wildcards.variant, wildcards.loss)]
+
+
+def cell_figures():
+    """One figure per dataset x variant x loss cell of the grid."""
+    cells = sorted({(r["dataset"], r["variant"], r["loss"]) for r in RUNS})
+    return [CELL_FIGURE.format(dataset=d, variant=v, loss=l) for d, v, l in cells]
+
+
+def reference_sources():
+    return [f"results/tables/{t}" for t in REFERENCE_TABLES] + [
+        f"results/figures/{d}/{f}.png" for d in DATASETS_IN_GRID for f in REFERENCE_FIGURES
+    ]
+
+
+def reference_outputs():
+    return ["results/reference/README.md", "results/reference/config.yaml"] + [
+        f.replace("results/", "results/reference/", 1) for f in reference_sources()
+    ]
+
+
+def config_json(wildcards):
+    return json.dumps(config, sort_keys=True)
+
+
+def dataset_figures():
+    """The dataset figures in the report: grouped by dataset, labelled by what they show."""
+    return [dataset_figure(name, sub) for name, sub in FIGURE_SUBCATEGORIES.items()]
+
+
+def dataset_figure(name, subcategory):
+    return report(
+        f"results/figures/{{dataset}}/{name}.png",
+        caption=f"../report/{name}.rst",
+        category="{dataset}",
+        subcategory=subcategory,
+        labels={"dataset": "{dataset}", "figure": name.replace("_", " ")},
+    )

@@ -1,0 +1,73 @@
+"""Copy a run's summary tables and main figures into the tracked results/reference/.
+
+    python -m metrics.reference --out results/reference --config CONFIG_JSON FILE [FILE ...]
+
+Each FILE (tables from results/tables, figures from results/figures/{dataset}) is
+copied under --out keeping its path below results/; the config that produced the
+run is saved beside them as config.yaml, and a README.md lists what is there and
+the command that regenerates it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+COMMAND = "snakemake --cores 8 reference --forcerun aggregate"
+
+
+def relative(path: Path) -> Path:
+    """A path below results/ (results/tables/x.md -> tables/x.md)."""
+    parts = path.parts
+    return Path(*parts[parts.index("results") + 1:]) if "results" in parts else Path(path.name)
+
+
+def build(files: list[Path], out: Path, config: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        target = out / relative(f)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, target)
+    (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    tables = sorted(str(relative(f)) for f in files if f.suffix != ".png")
+    figures = sorted(str(relative(f)) for f in files if f.suffix == ".png")
+    grid = config["grid"]
+    lines = [
+        "# Reference results",
+        "",
+        "A curated copy of a real run of the default pipeline: its summary tables and main figures,",
+        "so the results can be read without running anything. Regenerate it from existing runs with",
+        "",
+        f"    {COMMAND}",
+        "",
+        f"Grid: datasets {', '.join(grid['datasets'])}; variants {', '.join(grid['variants'])}; "
+        f"losses {', '.join(grid['losses'])}; seeds {', '.join(map(str, grid['seeds']))}. "
+        "The full, validated config is in `config.yaml`.",
+        "",
+        "Tables: " + ", ".join(f"`{t}`" for t in tables),
+        "",
+        "Figures: " + ", ".join(f"`{f}`" for f in figures),
+        "",
+    ]
+    (out / "README.md").write_text("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m metrics.reference", description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--config", required=True, help="the validated config, as JSON")
+    args = parser.parse_args(argv)
+    missing = [str(f) for f in args.files if not f.is_file()]
+    if missing:
+        parser.exit(2, f"error: missing: {', '.join(missing)}\n")
+    build(args.files, args.out, json.loads(args.config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+# Targets that rebuild the analysis from existing runs, and the curated reference copy.
+#   snakemake --cores 8 analysis --forcerun aggregate   every table and figure, no retraining
+#   snakemake --report results/report.html             the report (figures and tables above)
+#   snakemake --cores 8 reference --forcerun aggregate  refresh results/reference/ (tracked)
+
+
+report: "../report/workflow.rst"
+
+
+rule analysis:
+    """Every table and figure (what the report shows)."""
+    input:
+        TABLES,
+        expand(FIGURES, dataset=DATASETS_IN_GRID, allow_missing=True),
+        cell_figures(),
+
+
+rule reference:
+    """Copy the summary tables and main figures into results/reference/ with the config."""
+    input:
+        reference_sources(),
+    output:
+        reference_outputs(),
+    params:
+        config=config_json,
+        out=output_folder,
+    log:
+        "results/logs/reference.log",
+    conda:
+        "../../environment.yml"
+    shell:
+        "python -m metrics.reference --out {params.out:q} --config {params.config:q} {input:q} > {log:q} 2>&1"
