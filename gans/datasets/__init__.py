@@ -13,6 +13,13 @@ class Dataset(Component):
     """A source of real samples in the range the generator produces."""
 
     modality: ClassVar[str] = "points"  # picks the architecture family ("points" or "images")
+    # Typical size of one job on this dataset at full length, per pipeline step:
+    # runtime in minutes, mem_mb in MB. The workflow's rules request these (on SLURM:
+    # -t and --mem); a profile's set-resources overrides them.
+    job_resources: ClassVar[dict[str, dict[str, int]]] = {
+        "train": {"runtime": 480, "mem_mb": 16000},
+        "evaluate": {"runtime": 120, "mem_mb": 16000},
+    }
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -15,6 +15,8 @@ from gans.datasets import DATASETS, Dataset
 
 class GaussianMixture(Dataset):
     modality = "points"
+    # an MLP on 2-D points: minutes on a GPU, under an hour on one CPU core at full length
+    job_resources = {"train": {"runtime": 60, "mem_mb": 2000}, "evaluate": {"runtime": 30, "mem_mb": 4000}}
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -4,6 +4,7 @@ import os
 import re
 
 from gans import config as gcfg
+from gans.datasets import DATASETS
 
 RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"
 RUNS = list(gcfg.grid(config))
@@ -77,3 +78,19 @@ def input_run_folders(wildcards, input):
 
 def skipped_cells(wildcards):
     return json.dumps(gcfg.skipped(config))
+
+
+# Job sizes come from the dataset's registry entry (runtime in minutes, mem_mb), so
+# a new dataset brings its own; a profile's set-resources overrides them.
+def _dataset_resource(step, key):
+    def resource(wildcards):
+        return DATASETS.get(wildcards.dataset).job_resources[step][key]
+
+    resource.__name__ = f"{step}_{key}"
+    return resource
+
+
+train_runtime = _dataset_resource("train", "runtime")
+train_mem_mb = _dataset_resource("train", "mem_mb")
+evaluate_runtime = _dataset_resource("evaluate", "runtime")
+evaluate_mem_mb = _dataset_resource("evaluate", "mem_mb")

@@ -17,3 +17,7 @@ rule figures:
     shell:
         "python -m metrics.figures --dataset {wildcards.dataset} --tables {params.tables:q}"
         " --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"
+
+
+localrules:
+    figures,
