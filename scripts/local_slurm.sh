@@ -20,6 +20,13 @@ PARTITION=${LOCAL_SLURM_PARTITION:-debug}
 
 die() { echo "local_slurm: $*" >&2; exit 1; }
 
+# a daemon is running when its pid file names a live, non-zombie process
+alive() {
+    local pid
+    [[ -s $1 ]] && pid=$(cat "$1") && [[ -d /proc/$pid ]] || return 1
+    [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]
+}
+
 answers() { command -v sinfo >/dev/null && timeout 10 sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; }
 
 install_packages() {
@@ -45,9 +52,12 @@ write_config() {
     if (( gpus > 0 )); then
         gres_line="GresTypes=gpu"
         node_gres="Gres=gpu:$gpus"
-        # a bare Count= marks the node invalid: each fake GPU needs a device file
+        # a bare Count= marks the node invalid: each fake GPU needs its own file
         : > "$CONF_DIR/gres.conf"
-        for ((i = 0; i < gpus; i++)); do echo "NodeName=$host Name=gpu File=/dev/null" >> "$CONF_DIR/gres.conf"; done
+        for ((i = 0; i < gpus; i++)); do
+            touch "$STATE_DIR/fake-gpu$i"
+            echo "NodeName=$host Name=gpu File=$STATE_DIR/fake-gpu$i" >> "$CONF_DIR/gres.conf"
+        done
     else
         rm -f "$CONF_DIR/gres.conf"
     fi
@@ -101,15 +111,15 @@ start() {
     [[ $(id -u) == 0 ]] || die "must run as root (it installs packages and starts daemons); try: sudo $0 start"
     install_packages
     write_config "$gpus"
-    if ! pgrep -x munged >/dev/null; then
+    if ! alive /run/munge/munged.pid; then
         [[ -s /etc/munge/munge.key ]] || { mkdir -p /etc/munge; dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none; }
         mkdir -p /run/munge /var/log/munge /var/lib/munge
         chown -R munge:munge /etc/munge /run/munge /var/log/munge /var/lib/munge 2>/dev/null || true
         chmod 0400 /etc/munge/munge.key
         runuser -u munge -- munged || munged --force
     fi
-    pgrep -x slurmctld >/dev/null || slurmctld
-    pgrep -x slurmd >/dev/null || slurmd
+    alive "$STATE_DIR/slurmctld.pid" || slurmctld
+    alive "$STATE_DIR/slurmd.pid" || slurmd
     for _ in $(seq 60); do
         answers && { echo "local_slurm: running (partition $PARTITION)" >&2; return 0; }
         sleep 0.5
@@ -121,10 +131,9 @@ start() {
 
 stop() {
     local pidfile
-    for pidfile in "$STATE_DIR/slurmd.pid" "$STATE_DIR/slurmctld.pid"; do
-        [[ -s $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null || true
+    for pidfile in "$STATE_DIR/slurmd.pid" "$STATE_DIR/slurmctld.pid" /run/munge/munged.pid; do
+        if alive "$pidfile"; then kill "$(cat "$pidfile")"; fi
     done
-    [[ -s /run/munge/munged.pid ]] && kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
     echo "local_slurm: stopped" >&2
 }
 
