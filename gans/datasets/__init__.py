@@ -14,11 +14,12 @@ class Dataset(Component):
 
     modality: ClassVar[str] = "points"  # picks the architecture family ("points" or "images")
     # Typical size of one job on this dataset at full length, per pipeline step:
-    # runtime in minutes, mem_mb in MB. The workflow's rules request these (on SLURM:
-    # -t and --mem); a profile's set-resources overrides them.
+    # runtime in minutes, mem_mb in MB, gpu = GPUs per job. The workflow's rules request
+    # these (on SLURM: -t, --mem, --gpus; locally gpu counts against --resources gpu=N);
+    # a profile's or the command line's set-resources overrides them.
     job_resources: ClassVar[dict[str, dict[str, int]]] = {
-        "train": {"runtime": 480, "mem_mb": 16000},
-        "evaluate": {"runtime": 120, "mem_mb": 16000},
+        "train": {"runtime": 480, "mem_mb": 16000, "gpu": 1},
+        "evaluate": {"runtime": 120, "mem_mb": 16000, "gpu": 0},  # metrics run on the CPU today
     }
 
     @property

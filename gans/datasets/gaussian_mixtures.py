@@ -16,7 +16,7 @@ from gans.datasets import DATASETS, Dataset
 class GaussianMixture(Dataset):
     modality = "points"
     # an MLP on 2-D points: minutes on a GPU, under an hour on one CPU core at full length
-    job_resources = {"train": {"runtime": 60, "mem_mb": 2000}, "evaluate": {"runtime": 30, "mem_mb": 4000}}
+    job_resources = {"train": {"runtime": 60, "mem_mb": 2000, "gpu": 1}, "evaluate": {"runtime": 30, "mem_mb": 4000, "gpu": 0}}
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -80,7 +80,7 @@ def skipped_cells(wildcards):
     return json.dumps(gcfg.skipped(config))
 
 
-# Job sizes come from the dataset's registry entry (runtime in minutes, mem_mb), so
+# Job sizes come from the dataset's registry entry (runtime in minutes, mem_mb, gpu), so
 # a new dataset brings its own; a profile's set-resources overrides them.
 def _dataset_resource(step, key):
     def resource(wildcards):
@@ -94,3 +94,5 @@ train_runtime = _dataset_resource("train", "runtime")
 train_mem_mb = _dataset_resource("train", "mem_mb")
 evaluate_runtime = _dataset_resource("evaluate", "runtime")
 evaluate_mem_mb = _dataset_resource("evaluate", "mem_mb")
+train_gpu = _dataset_resource("train", "gpu")
+evaluate_gpu = _dataset_resource("evaluate", "gpu")

@@ -12,6 +12,7 @@ rule evaluate:
     resources:
         runtime=evaluate_runtime,
         mem_mb=evaluate_mem_mb,
+        gpu=evaluate_gpu,
     conda:
         "../../environment.yml"
     shell:

@@ -11,6 +11,7 @@ rule train:
     resources:
         runtime=train_runtime,
         mem_mb=train_mem_mb,
+        gpu=train_gpu,
     conda:
         "../../environment.yml"
     shell:
