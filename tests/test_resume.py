@@ -2,6 +2,7 @@
 finishes with the same result as one that was never interrupted."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -9,11 +10,12 @@ import time
 import pandas as pd
 import pytest
 import torch
+import yaml
 
 from gans import config as gcfg
 import gans.train as gtrain
 from gans.train import RESUME, build, save_resume, train
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY
 
 
 def run_cfg(tiny_config, loss="wgan-gp", **train_overrides):
@@ -105,3 +107,33 @@ def test_killed_job_started_again_resumes_and_matches_an_uninterrupted_run(tiny_
 
     train(cfg, tmp_path / "whole", progress=False)
     assert_same_run(tmp_path / "killed", tmp_path / "whole")
+
+
+@pytest.mark.slow
+def test_snakemake_killed_mid_training_then_rerun_continues_the_run(tmp_path):
+    """The workflow's side: resume.pt is no declared output, so Snakemake's cleanup
+    of an incomplete job leaves it, and the rerun job continues from it."""
+    config = {**TINY, "grid": {**TINY["grid"], "losses": ["nonsaturating"], "seeds": [0]},
+              "train": {**TINY["train"], "steps": 800, "checkpoint_every": 50, "log_every": 50, "eval_every": 200}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    target = "results/runs/8gaussians/gan/nonsaturating/seed0/train_summary.json"  # relative to --directory
+    run = (tmp_path / target).parent
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+           "--configfile", str(tmp_path / "config.yaml"), "--cores", "1", target]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (run / RESUME).is_file() and torch.load(run / RESUME, weights_only=False)["step"] >= 100:
+            os.killpg(proc.pid, signal.SIGKILL)  # the node went away: Snakemake and its job die at once
+            break
+        time.sleep(0.05)
+    proc.wait(timeout=30)
+    assert proc.returncode == -9, "snakemake must be killed mid-training (it finished or failed first)"
+    killed_at = torch.load(run / RESUME, weights_only=False)["step"]
+
+    subprocess.run([*cmd, "--unlock"], env=env, capture_output=True, check=True, timeout=120)
+    again = subprocess.run([*cmd, "--rerun-incomplete"], env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    summary = json.loads((run / "train_summary.json").read_text())
+    assert summary["resumed_from_step"] == killed_at and summary["steps_completed"] == 800
