@@ -69,12 +69,23 @@ class Snakemake:
         try:
             out, _ = self.proc.communicate(timeout=max(1.0, deadline - time.perf_counter()))
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # snakemake cancels its SLURM jobs on SIGTERM
-            out, _ = self.proc.communicate(timeout=60)
-            subprocess.run([*self.cmd, "--unlock"], capture_output=True, env=self.env, timeout=120)
+            out = self.stop()
             pytest.fail(f"snakemake {' '.join(self.args)} ran over {TIMEOUT_S} s:\n{out[-5000:]}")
         assert self.proc.returncode == 0, out[-8000:]
         return out, time.perf_counter() - self.start
+
+    def stop(self):
+        """End a run still going (snakemake cancels its SLURM jobs on SIGTERM) and unlock its folder."""
+        if self.proc.poll() is not None:
+            return ""
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            out, _ = self.proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            out, _ = self.proc.communicate()
+        subprocess.run([*self.cmd, "--unlock"], capture_output=True, env=self.env, timeout=120)
+        return out
 
 
 def job_info(job_id):
@@ -92,9 +103,11 @@ def test_grid_through_slurm_matches_a_local_run(slurm, tmp_path):
         (tmp_path / name / "config.yaml").write_text(yaml.safe_dump(GRID))
     deadline = time.perf_counter() + TIMEOUT_S
     on_slurm = Snakemake(tmp_path / "slurm", "--profile", str(ROOT / "workflow/profiles/slurm"), *LOCAL_CLUSTER)
-    local = Snakemake(tmp_path / "local", "--cores", "1")
-    _, local_s = local.wait(deadline)
-    out, slurm_s = on_slurm.wait(deadline)
+    try:
+        _, local_s = Snakemake(tmp_path / "local", "--cores", "1").wait(deadline)
+        out, slurm_s = on_slurm.wait(deadline)
+    finally:
+        on_slurm.stop()
     print(f"\nsmall grid wall time: SLURM {slurm_s:.1f} s, local {local_s:.1f} s")
 
     # every train and evaluate job went through sbatch: one SLURM log each, named by its job id
