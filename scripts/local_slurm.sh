@@ -47,6 +47,10 @@ write_config() {
     # the node's real hardware, as slurmd sees it (CPUs, sockets, RealMemory)
     node=$(slurmd -C | head -1)
     [[ $node == NodeName=* ]] || die "slurmd -C did not describe this node: $node"
+    # never overwrite a site's own configuration
+    if [[ -f $CONF_DIR/slurm.conf ]] && ! grep -q '^# written by scripts/local_slurm.sh' "$CONF_DIR/slurm.conf"; then
+        die "$CONF_DIR/slurm.conf exists and was not written by this script; not touching it"
+    fi
     mkdir -p "$CONF_DIR" "$STATE_DIR/ctld" "$STATE_DIR/d" "$LOG_DIR"
     local gres_line="" node_gres=""
     if (( gpus > 0 )); then
