@@ -8,6 +8,11 @@ mean D(G(z)), gradient norms every ``log_every`` steps), snapshots.pt (the
 generator at every evaluation point, step 0 included), checkpoint.pt (everything,
 with the resolved config inside) and train_summary.json (status: completed or
 diverged, steps done, wall time, device).
+
+Every ``train.checkpoint_every`` steps it also writes resume.pt (networks,
+optimizers, every RNG state, the log rows and snapshots so far). A run started
+again with the same config continues from there, with the same result as an
+uninterrupted run on the CPU; resume.pt is removed when the run finishes.
 """
 from __future__ import annotations
 
@@ -16,12 +21,15 @@ import copy
 import csv
 import json
 import math
+import os
 import platform
+import random
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -29,11 +37,14 @@ from gans import config as gcfg
 from gans.components import ParamError
 from gans.datasets import build_dataset
 from gans.registry import RegistryError
-from gans.runtime import seed_everything, select_device, set_threads, write_json
+from gans.runtime import claim_gpu, seed_everything, select_device, set_threads, write_json
 from gans.variants import VARIANTS
 
 LOG_COLUMNS = ["step", "d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "wall_time"]
 OUTPUTS = ("config.resolved.yaml", "train_log.csv", "snapshots.pt", "checkpoint.pt", "train_summary.json")
+# Not a declared output: Snakemake deletes the outputs of a failed job, and this
+# file must survive a killed or preempted job so the next attempt continues.
+RESUME = "resume.pt"
 
 
 def build(cfg: dict[str, Any], device: torch.device | str = "cpu"):
@@ -70,10 +81,16 @@ def train(cfg: dict[str, Any], out_dir: str | Path, progress: bool | None = None
 
     snapshots = {0: _generator_state(variant)}
     rows: list[dict[str, float]] = []
-    status, reason, step = "completed", None, 0
-    start = time.perf_counter()
+    status, reason, first = "completed", None, 1
+    resumed = load_resume(out / RESUME, cfg, variant, data_gen)
+    if resumed:
+        first, rows, snapshots = resumed["step"] + 1, resumed["rows"], resumed["snapshots"]
+        print(f"resuming from step {resumed['step']} ({out / RESUME})", file=sys.stderr)
+    step = first - 1
+    # wall_time continues from the interrupted attempt's clock
+    start = time.perf_counter() - (rows[-1]["wall_time"] if resumed and rows else 0.0)
     steps, n_critic, bs = tcfg["steps"], cfg["n_critic"], tcfg["batch_size"]
-    bar = tqdm(range(1, steps + 1), desc=_label(cfg), disable=None if progress is None else not progress, file=sys.stderr)
+    bar = tqdm(range(first, steps + 1), desc=_label(cfg), disable=None if progress is None else not progress, file=sys.stderr)
     for step in bar:
         variant.progress = (step - 1) / steps
         is_eval = step % tcfg["eval_every"] == 0 or step == steps
@@ -81,17 +98,18 @@ def train(cfg: dict[str, Any], out_dir: str | Path, progress: bool | None = None
         for k in range(n_critic):
             stats = variant.d_step(variant.real_batch(bs, data_gen), record=record and k == n_critic - 1)
         stats.update(variant.g_step(bs, record=record))
-        if not record:
-            continue
-        row = {"step": step, **{k: float(v) for k, v in stats.items()}, "wall_time": time.perf_counter() - start}
-        rows.append(row)
-        bar.set_postfix(d_loss=f"{row['d_loss']:.3g}", g_loss=f"{row['g_loss']:.3g}", refresh=False)
-        reason = divergence(row, tcfg["divergence_threshold"])
-        if reason:
-            status = "diverged"
-            break
-        if is_eval:
-            snapshots[step] = _generator_state(variant)
+        if record:
+            row = {"step": step, **{k: float(v) for k, v in stats.items()}, "wall_time": time.perf_counter() - start}
+            rows.append(row)
+            bar.set_postfix(d_loss=f"{row['d_loss']:.3g}", g_loss=f"{row['g_loss']:.3g}", refresh=False)
+            reason = divergence(row, tcfg["divergence_threshold"])
+            if reason:
+                status = "diverged"
+                break
+            if is_eval:
+                snapshots[step] = _generator_state(variant)
+        if step % tcfg["checkpoint_every"] == 0 and step < steps:
+            save_resume(out / RESUME, cfg, step, variant, data_gen, rows, snapshots)
     bar.close()
 
     _write_log(rows, out / "train_log.csv")
@@ -104,13 +122,59 @@ def train(cfg: dict[str, Any], out_dir: str | Path, progress: bool | None = None
         "diverged_at_step": step if status == "diverged" else None,
         "last_snapshot_step": max(snapshots),
         "steps_planned": steps,
+        "resumed_from_step": resumed["step"] if resumed else None,
         "wall_time_s": round(time.perf_counter() - start, 3),
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
     write_json(summary, out / "train_summary.json")
+    (out / RESUME).unlink(missing_ok=True)
     return summary
+
+
+def _rng_state(data_gen: torch.Generator) -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(), "data": data_gen.get_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any], data_gen: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    data_gen.set_state(state["data"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_resume(path: Path, cfg: dict[str, Any], step: int, variant, data_gen: torch.Generator,
+                rows: list[dict[str, float]], snapshots: dict[int, Any]) -> None:
+    """Everything needed to continue after ``step``, written atomically (a job
+    killed while writing leaves the previous resume point intact)."""
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"config": cfg, "step": step, "rng": _rng_state(data_gen), "state": variant.state_dict(),
+                "rows": rows, "snapshots": snapshots}, tmp)
+    os.replace(tmp, path)
+
+
+def load_resume(path: Path, cfg: dict[str, Any], variant, data_gen: torch.Generator) -> dict[str, Any] | None:
+    """Restore the state saved in ``path`` when it belongs to this very config;
+    a resume point of another config (or an unreadable one) is ignored."""
+    if not path.is_file():
+        return None
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # a truncated file from a killed writer: start over
+        print(f"ignoring unreadable {path}: {exc}", file=sys.stderr)
+        return None
+    if saved.get("config") != cfg:
+        print(f"ignoring {path}: it was written with another config; starting over", file=sys.stderr)
+        return None
+    variant.load_state_dict(saved["state"])
+    _set_rng_state(saved["rng"], data_gen)
+    return saved
 
 
 def _generator_state(variant) -> dict[str, Any]:
@@ -158,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = run_config_from_args(args)
     except gcfg.ConfigError as exc:
         parser.exit(2, f"error: {exc}\n")
+    if cfg["train"]["device"] != "cpu":
+        claim_gpu()  # before CUDA starts: one GPU per job when several share a machine
     summary = train(cfg, args.out, progress=args.progress)
     print(json.dumps(summary), file=sys.stderr)
     return 0

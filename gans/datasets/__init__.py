@@ -21,6 +21,14 @@ class Dataset(Component):
 
     def sample_labeled(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError(f"dataset '{self.name}' has no class labels")
+    # Typical size of one job on this dataset at full length, per pipeline step:
+    # runtime in minutes, mem_mb in MB, gpu = GPUs per job. The workflow's rules request
+    # these (on SLURM: -t, --mem, --gpus; locally gpu counts against --resources gpu=N);
+    # a profile's or the command line's set-resources overrides them.
+    job_resources: ClassVar[dict[str, dict[str, int]]] = {
+        "train": {"runtime": 480, "mem_mb": 16000, "gpu": 1},
+        "evaluate": {"runtime": 120, "mem_mb": 16000, "gpu": 0},  # metrics run on the CPU today
+    }
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -32,3 +32,8 @@ rule aggregate:
     shell:
         "python -m metrics.aggregate --out {params.out:q} --analysis {params.analysis:q}"
         " --skipped {params.skipped:q} {params.runs:q} > {log:q} 2>&1"
+
+
+# small jobs: on a cluster they run on the submit host instead of waiting in the queue
+localrules:
+    aggregate,

@@ -4,6 +4,7 @@ import os
 import re
 
 from gans import config as gcfg
+from gans.datasets import DATASETS
 from metrics.aggregate import table_files
 
 RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"
@@ -125,3 +126,20 @@ def dataset_figure(name, subcategory):
         subcategory=subcategory,
         labels={"dataset": "{dataset}", "figure": name.replace("_", " ")},
     )
+
+# Job sizes come from the dataset's registry entry (runtime in minutes, mem_mb, gpu), so
+# a new dataset brings its own; a profile's set-resources overrides them.
+def _dataset_resource(step, key):
+    def resource(wildcards):
+        return DATASETS.get(wildcards.dataset).job_resources[step][key]
+
+    resource.__name__ = f"{step}_{key}"
+    return resource
+
+
+train_runtime = _dataset_resource("train", "runtime")
+train_mem_mb = _dataset_resource("train", "mem_mb")
+evaluate_runtime = _dataset_resource("evaluate", "runtime")
+evaluate_mem_mb = _dataset_resource("evaluate", "mem_mb")
+train_gpu = _dataset_resource("train", "gpu")
+evaluate_gpu = _dataset_resource("evaluate", "gpu")

@@ -9,6 +9,10 @@ rule evaluate:
         run=input_folder,
     log:
         "results/logs/evaluate/{dataset}/{variant}/{loss}/seed{seed}.log",
+    resources:
+        runtime=evaluate_runtime,
+        mem_mb=evaluate_mem_mb,
+        gpu=evaluate_gpu,
     conda:
         "../../environment.yml"
     shell:

@@ -42,3 +42,6 @@ rule cell_figure:
     shell:
         "python -m metrics.figures --dataset {wildcards.dataset} --cell {wildcards.variant} {wildcards.loss}"
         " --tables {params.tables:q} --options {params.options:q} --out {output:q} > {log:q} 2>&1"
+localrules:
+    figures,
+    cell_figure,

@@ -8,6 +8,10 @@ rule train:
     log:
         "results/logs/train/{dataset}/{variant}/{loss}/seed{seed}.log",
     threads: config["train"]["threads"]
+    resources:
+        runtime=train_runtime,
+        mem_mb=train_mem_mb,
+        gpu=train_gpu,
     conda:
         "../../environment.yml"
     shell:

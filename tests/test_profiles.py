@@ -1,0 +1,66 @@
+"""The profiles, checked by dry runs: what each job would ask the scheduler for."""
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+from gans import config as gcfg
+from gans.config import ROOT
+from gans.datasets import DATASETS
+
+
+def dry_run(workdir, configfile, *args):
+    cmd = [sys.executable, "-m", "snakemake", "-n", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(configfile), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def jobs(output):
+    """(rule, wildcards, resources) of every job in a dry run's output."""
+    found = []
+    for block in re.split(r"\n(?=\[[^\n]*\]\n(?:local)?rule )", output):
+        rule = re.search(r"^(?:local)?rule (\w+):", block, re.M)
+        if not rule:
+            continue
+        wildcards = re.search(r"^\s+wildcards: (.*)$", block, re.M)
+        resources = re.search(r"^\s+resources: (.*)$", block, re.M)
+        found.append((
+            rule.group(1),
+            dict(kv.split("=", 1) for kv in wildcards.group(1).split(", ")) if wildcards else {},
+            dict(kv.split("=", 1) for kv in resources.group(1).split(", ")) if resources else {},
+        ))
+    return found
+
+
+def test_full_grid_on_slurm_every_training_job_asks_one_gpu_and_its_datasets_size(tmp_path):
+    profile = yaml.safe_load((ROOT / "workflow/profiles/slurm/config.yaml").read_text())
+    assert profile["executor"] == "slurm"
+    assert profile["default-resources"]["slurm_partition"] == "" and profile["default-resources"]["slurm_account"] == "", \
+        "the users' profile names no site"
+    # partition and account from the command line, as the README says
+    out = dry_run(tmp_path, ROOT / "config/full.yaml", "--profile", str(ROOT / "workflow/profiles/slurm"),
+                  "--default-resources", "slurm_partition=gpu", "slurm_account=myproject")
+    found = jobs(out)
+    train = [j for j in found if j[0] == "train"]
+    assert len(train) == len(list(gcfg.grid(gcfg.load(ROOT / "config/full.yaml")))) > 0
+    for rule, wildcards, resources in found:
+        if rule not in ("train", "evaluate"):
+            continue
+        size = DATASETS.get(wildcards["dataset"]).job_resources[rule]
+        assert resources.get("gpu", "0") == ("1" if rule == "train" else "0"), resources  # evaluation runs on the CPU today
+        assert int(resources["runtime"]) == size["runtime"] and int(resources["mem_mb"]) == size["mem_mb"], resources
+        assert (resources["slurm_partition"], resources["slurm_account"]) == ("gpu", "myproject"), resources
+
+
+def test_gpu_profile_caps_training_jobs_at_the_gpus_given(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"grid": {"seeds": [0, 1]}}))
+    out = dry_run(tmp_path, config, "--profile", str(ROOT / "workflow/profiles/gpu"), "--resources", "gpu=3")
+    train = [r for rule, _, r in jobs(out) if rule == "train"]
+    assert len(train) == 24 and all(r["gpu"] == "1" for r in train)
+    assert all(r.get("gpu", "0") == "0" for rule, _, r in jobs(out) if rule == "evaluate")
