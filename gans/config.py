@@ -170,7 +170,7 @@ def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) 
     arch_cls = ARCHITECTURES.get(model["architecture"])
     return {
         "seed": int(seed),
-        "dataset": {"name": dataset, "params": DATASETS.get(dataset).resolve_params(config["datasets"].get(dataset))},
+        "dataset": resolve_dataset(config, dataset),
         "variant": {"name": variant, "params": VARIANTS.get(variant).resolve_params(config["variants"].get(variant))},
         "loss": {"name": loss, "params": loss_cls.resolve_params(override.get("params"))},
         "architecture": {"name": arch_cls.name, "params": arch_cls.resolve_params(model["params"])},
@@ -180,6 +180,14 @@ def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) 
         "regularizers": {name: REGULARIZERS.get(name).resolve_params(p) for name, p in sorted(regularizers.items())},
         "train": copy.deepcopy(config["train"]),
     }
+
+
+def resolve_dataset(config: dict, dataset: str) -> dict[str, Any]:
+    """A dataset's name and concrete parameters (image datasets' root from data_root)."""
+    params = DATASETS.get(dataset).resolve_params(config["datasets"].get(dataset))
+    if "root" in params and "root" not in config["datasets"].get(dataset, {}):
+        params["root"] = config["data_root"]  # one data root for every image dataset
+    return {"name": dataset, "params": params}
 
 
 def resolve_eval(config: dict, dataset: str) -> dict[str, Any]:
@@ -196,6 +204,16 @@ def resolve_eval(config: dict, dataset: str) -> dict[str, Any]:
         metric = METRICS.get(name)
         if modality not in metric.modalities:
             raise ConfigError(f"metric '{name}' does not apply to {modality} (dataset '{dataset}')")
+    if modality == "images":
+        from metrics.extractors import ExtractorError, resolve as resolve_extractor
+
+        try:
+            ev.update(resolve_extractor(config, dataset, names))
+            names = ev.pop("metrics")
+        except ExtractorError as exc:
+            raise ConfigError(str(exc)) from None
+    for key in ("extractors", "lenet", "inception"):  # already folded into the extractor spec
+        ev.pop(key)
     return {"metrics": names, **ev}
 
 

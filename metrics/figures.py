@@ -27,7 +27,7 @@ from metrics import higher_is_better  # noqa: E402
 
 RUN_DIR = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"
 # metrics shown in the distribution and trajectory panels, when present
-PANEL_METRICS = ["modes_covered", "hq_fraction", "reverse_kl", "fid", "kid", "precision", "recall"]
+PANEL_METRICS = ["modes_covered", "hq_fraction", "reverse_kl", "fid", "kid", "precision", "recall", "isc"]
 LOG_COLUMNS = ["d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"]
 
 
@@ -71,9 +71,12 @@ def plot_points(runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, 
                 ax.set_xlim(lim)
                 ax.set_ylim(lim)
             real, fake = data["real"], data[f"fake_{last}"]
-            pick = rng.permutation(len(fake))[: opts["max_points"]]
-            ax.scatter(real[pick, 0], real[pick, 1], s=2, c="0.25", alpha=0.5, linewidths=0)
-            ax.scatter(fake[pick, 0], fake[pick, 1], s=2, c="tab:orange", alpha=0.7, linewidths=0)
+            if fake.ndim == 4:  # images: the final sample grid
+                ax.imshow(image_grid(fake), cmap="gray" if fake.shape[1] == 1 else None)
+            else:
+                pick = rng.permutation(len(fake))[: opts["max_points"]]
+                ax.scatter(real[pick, 0], real[pick, 1], s=2, c="0.25", alpha=0.5, linewidths=0)
+                ax.scatter(fake[pick, 0], fake[pick, 1], s=2, c="tab:orange", alpha=0.7, linewidths=0)
             title = f"{_cell_label(variant, loss, n_variants)} · seed {seed}"
             if row["status"] == "diverged":
                 title += f"\nDIVERGED at step {int(row['steps_completed'])}"
@@ -81,8 +84,19 @@ def plot_points(runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, 
             elif "modes_covered" in row and pd.notna(row["modes_covered"]):
                 title += f"\n{int(row['modes_covered'])}/{int(row['modes_total'])} modes"
             ax.set_title(title, fontsize=9)
-    fig.suptitle(f"{runs['dataset'].iloc[0]}: generated (orange) over real (grey); background = D output (red = real)", fontsize=11)
+    what = "final generated samples" if fake.ndim == 4 else "generated (orange) over real (grey); background = D output (red = real)"
+    fig.suptitle(f"{runs['dataset'].iloc[0]}: {what}", fontsize=11)
     _save(fig, out / "points.png", opts["dpi"])
+
+
+def image_grid(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, C, H, W) -> one (H', W'[, C]) image for imshow."""
+    import torch
+    from torchvision.utils import make_grid
+
+    grid = make_grid(torch.from_numpy(images), nrow=max(1, int(len(images) ** 0.5)), padding=1, pad_value=128)
+    grid = grid.permute(1, 2, 0).numpy()
+    return grid[..., 0] if images.shape[1] == 1 else grid
 
 
 def plot_heatmap(summary: pd.DataFrame, out: Path, opts: dict[str, Any], metric: str = "modes_covered", name: str = "heatmap_modes.png") -> None:
