@@ -18,16 +18,16 @@ from metrics import METRICS, Metric
 class FeatureMetric(Metric):
     modalities = ("points", "images")
 
-    def features(self, x: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
-        if isinstance(x, dict):  # extractor outputs of images
-            x = x["features"][: self.cfg["images"]["num_samples"]]
+    def features(self, x: torch.Tensor | dict[str, torch.Tensor], real: bool = False) -> torch.Tensor:
+        if isinstance(x, dict):  # extractor outputs of images; the real ones are num_real already
+            x = x["features"] if real else x["features"][: self.cfg["images"]["num_samples"]]
         # float64 for the covariance and distances on low-dimensional features
         return x.detach().flatten(1).to("cpu", torch.float64)
 
     @property
     def real_features(self) -> torch.Tensor:
         if not hasattr(self, "_real_features"):
-            self._real_features = self.features(self.real)
+            self._real_features = self.features(self.real, real=True)
         return self._real_features
 
 
