@@ -110,6 +110,16 @@ def _check_names(config: dict) -> None:
                 f"config key 'models.{modality}.architecture': '{arch.name}' does not handle {modality}; "
                 f"choose one of: {', '.join(n for n, a in ARCHITECTURES.items() if modality in a.modalities)}"
             )
+    train_schema = load_schema()["properties"]["train"]
+    for dataset, override in config["per_dataset"].items():
+        try:
+            DATASETS.get(dataset)
+        except RegistryError as exc:
+            raise ConfigError(f"config key 'per_dataset.{dataset}': {exc}") from None
+        merged = {**config["train"], **override.get("train", {})}
+        for err in jsonschema.Draft7Validator(train_schema).iter_errors(merged):
+            err.path.appendleft(f"per_dataset.{dataset}.train")  # name the key the user wrote
+            raise _schema_error(err)
     if not list(grid(config)):
         raise ConfigError("the grid is empty: no variant in grid.variants supports any loss in grid.losses")
 
@@ -130,9 +140,11 @@ def grid(config: dict) -> Iterator[dict[str, Any]]:
     """Every run of the grid, as dicts with keys dataset, variant, loss, seed.
     Variant x loss cells the variant does not support are left out (see ``skipped``)."""
     g = config["grid"]
-    for dataset, variant, loss, seed in itertools.product(g["datasets"], g["variants"], g["losses"], g["seeds"]):
-        if VARIANTS.get(variant).supports(loss):
-            yield {"dataset": dataset, "variant": variant, "loss": loss, "seed": seed}
+    for dataset, variant, loss in itertools.product(g["datasets"], g["variants"], g["losses"]):
+        seeds = config["per_dataset"].get(dataset, {}).get("seeds", g["seeds"])
+        for seed in seeds:
+            if VARIANTS.get(variant).supports(loss):
+                yield {"dataset": dataset, "variant": variant, "loss": loss, "seed": seed}
 
 
 def skipped(config: dict) -> list[dict[str, str]]:
@@ -178,7 +190,7 @@ def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) 
         "optimizer": optimizer,
         "n_critic": override.get("n_critic", paper.get("n_critic", 1)),
         "regularizers": {name: REGULARIZERS.get(name).resolve_params(p) for name, p in sorted(regularizers.items())},
-        "train": copy.deepcopy(config["train"]),
+        "train": {**copy.deepcopy(config["train"]), **config["per_dataset"].get(dataset, {}).get("train", {})},
     }
 
 
