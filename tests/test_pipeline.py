@@ -23,12 +23,23 @@ def snakemake(workdir, *args, check=True):
     return proc
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pipeline")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
+def run_pipeline(tmp_path_factory, name, config):
+    """The whole pipeline on ``config`` in a fresh folder; the folder."""
+    workdir = tmp_path_factory.mktemp(name)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     snakemake(workdir)
     return workdir
+
+
+def rule_counts(workdir) -> dict[str, int]:
+    """Jobs per rule that a dry run would execute."""
+    dry = snakemake(workdir, "-n", "--quiet", "rules").stdout
+    return {line.split()[0]: int(line.split()[1]) for line in dry.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    return run_pipeline(tmp_path_factory, "pipeline", TINY)
 
 
 def test_produces_tables_and_figures(pipeline):
@@ -49,9 +60,8 @@ def test_produces_tables_and_figures(pipeline):
 def test_nothing_to_do_afterwards_and_one_deleted_run_reruns_alone(pipeline):
     assert "Nothing to be done" in snakemake(pipeline, "-n").stdout
     shutil.rmtree(pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1")
-    dry = snakemake(pipeline, "-n", "--quiet", "rules").stdout
-    counts = {line.split()[0]: int(line.split()[1]) for line in dry.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert counts == {"aggregate": 1, "all": 1, "evaluate": 1, "figures": 1, "train": 1, "total": 5}, dry
+    counts = rule_counts(pipeline)
+    assert counts == {"aggregate": 1, "all": 1, "evaluate": 1, "figures": 1, "train": 1, "total": 5}, counts
 
 
 def test_bad_config_fails_before_any_job(tmp_path):

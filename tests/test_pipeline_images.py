@@ -4,9 +4,10 @@ import json
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 
-from tests.test_pipeline import snakemake
+from tests.test_pipeline import rule_counts, run_pipeline, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -23,10 +24,7 @@ DIGITS = {
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pipeline_images")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(DIGITS))
-    snakemake(workdir)
-    return workdir
+    return run_pipeline(tmp_path_factory, "pipeline_images", DIGITS)
 
 
 def test_image_run_is_measured_with_its_classifier(pipeline):
@@ -39,7 +37,7 @@ def test_image_run_is_measured_with_its_classifier(pipeline):
         assert (run / f"grids/step{step}.png").stat().st_size > 500
     lenet = json.loads((pipeline / "results/extractors/lenet/digits.json").read_text())
     assert 0.1 < lenet["test_accuracy"] <= 1 and lenet["train"]["epochs"] == 1
-    real = __import__("torch").load(pipeline / "results/features/digits/lenet.pt")
+    real = torch.load(pipeline / "results/features/digits/lenet.pt")
     assert real["features"].shape == (150, 128)
     assert (pipeline / "results/figures/digits/points.png").stat().st_size > 5000
     runs = pd.read_csv(pipeline / "results/tables/runs.csv")
@@ -50,7 +48,6 @@ def test_a_new_classifier_setting_reevaluates_without_retraining(pipeline):
     assert "Nothing to be done" in snakemake(pipeline, "-n").stdout
     changed = {**DIGITS, "evaluation": {**DIGITS["evaluation"], "lenet": {"epochs": 2, "threads": 1}}}
     (pipeline / "config.yaml").write_text(yaml.safe_dump(changed))
-    dry = snakemake(pipeline, "-n", "--quiet", "rules").stdout
-    counts = {line.split()[0]: int(line.split()[1]) for line in dry.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert counts.get("train_lenet") == 1 and counts.get("real_features") == 1 and counts.get("evaluate") == 1, dry
-    assert "train" not in counts and "prepare_data" not in counts, dry
+    counts = rule_counts(pipeline)
+    assert counts.get("train_lenet") == 1 and counts.get("real_features") == 1 and counts.get("evaluate") == 1, counts
+    assert "train" not in counts and "prepare_data" not in counts, counts
