@@ -161,3 +161,8 @@ def test_lenet_is_refused_where_no_classifier_exists():
     with pytest.raises(gcfg.ConfigError, match="no LeNet classifier is defined for dataset 'cifar10'"):
         gcfg.validate({"grid": {"datasets": ["cifar10"], "losses": ["hinge"], "seeds": [0]},
                        "evaluation": {"extractors": {"cifar10": "lenet"}}})
+
+
+def test_unknown_extractor_names_the_choices():
+    with pytest.raises(gcfg.ConfigError, match="unknown feature extractor 'vgg'; choose one of: inception, lenet"):
+        gcfg.validate({"grid": {"datasets": ["digits"]}, "evaluation": {"extractors": {"digits": "vgg"}}})

@@ -5,7 +5,7 @@ import re
 
 from gans import config as gcfg
 from gans.datasets import DATASETS
-from metrics.extractors import LENET_WEIGHTS, REAL_FEATURES
+from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
 
 RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"
 RUNS = list(gcfg.grid(config))

@@ -52,7 +52,7 @@ rule real_features:
     conda:
         "../../environment.yml"
     wildcard_constraints:
-        extractor="lenet|inception",
+        extractor=_alternatives(EXTRACTORS.names()),
     shell:
         "python -m metrics.images --dataset-config {params.dataset:q} --eval-config {params.evaluation:q}"
         " --out {output:q} > {log:q} 2>&1"
