@@ -26,15 +26,17 @@ def extractor_device() -> torch.device:
 
 
 @torch.no_grad()
-def generate(variant, n: int, generator: torch.Generator, batch_size: int) -> torch.Tensor:
-    """``n`` generated images as uint8, drawn batch by batch from one noise stream
-    (so the same seed gives the same images at any batch size multiple)."""
-    parts, done = [], 0
+def generate(variant, n: int, generator: torch.Generator, batch_size: int) -> tuple[torch.Tensor, bool]:
+    """``n`` generated images as uint8, drawn batch by batch from one noise stream,
+    and whether every generated value was finite (a diverged G gives NaN)."""
+    parts, done, finite = [], 0, True
     while done < n:
         k = min(batch_size, n - done)
-        parts.append(to_uint8(variant.sample(k, generator)).cpu())
+        batch = variant.sample(k, generator)
+        finite = finite and bool(torch.isfinite(batch).all())
+        parts.append(to_uint8(batch).cpu())
         done += k
-    return torch.cat(parts)
+    return torch.cat(parts), finite
 
 
 def real_features(dataset, eval_cfg: dict[str, Any], extractor=None) -> dict[str, torch.Tensor]:

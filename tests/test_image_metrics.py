@@ -166,3 +166,40 @@ def test_lenet_is_refused_where_no_classifier_exists():
 def test_unknown_extractor_names_the_choices():
     with pytest.raises(gcfg.ConfigError, match="unknown feature extractor 'vgg'; choose one of: inception, lenet"):
         gcfg.validate({"grid": {"datasets": ["digits"]}, "evaluation": {"extractors": {"digits": "vgg"}}})
+
+
+def test_image_evaluation_end_to_end_and_a_nan_generator(digits_lenet, tmp_path):
+    import pandas as pd
+
+    from gans.train import train
+    from metrics.evaluate import evaluate
+    from metrics.images import real_features
+
+    config = gcfg.validate({
+        "grid": {"datasets": ["digits"], "losses": ["hinge"], "seeds": [0]},
+        "models": {"images": {"noise_dim": 8, "params": {"ngf": 4, "ndf": 4}}},
+        "train": {"steps": 4, "batch_size": 8, "eval_every": 2, "log_every": 2},
+        "evaluation": {"kid": {"subsets": 2, "subset_size": 20},
+                       "images": {"num_samples": 60, "num_real": 50, "mode_samples": 80, "batch_size": 25, "grid": 9}},
+    })
+    run = tmp_path / "run"
+    train(gcfg.resolve_run(config, "digits", "gan", "hinge", 0), run, progress=False)
+    ev = gcfg.resolve_eval(config, "digits")
+    ev["extractor"]["weights_path"] = str(digits_lenet[0])
+    ev["real_features"] = str(tmp_path / "real.pt")
+    torch.save(real_features(build_dataset("digits"), ev), ev["real_features"])
+    evaluate(run, ev)
+    table = pd.read_csv(run / "metrics.csv")
+    assert table["step"].tolist() == [0, 2, 4] and table["fid"].notna().all() and (table["modes_total"] == 10).all()
+    samples = np.load(run / "samples.npz")
+    assert samples["fake_4"].shape == (9, 1, 28, 28) and samples["fake_4"].dtype == np.uint8 and samples["real"].shape == (9, 1, 28, 28)
+    assert all((run / f"grids/step{s}.png").is_file() for s in (0, 2, 4))
+    # a generator that outputs NaN is measured as nothing, not as some uint8 image
+    snaps = torch.load(run / "snapshots.pt")
+    for tensor in snaps["states"][4]["generator"].values():
+        if tensor.is_floating_point():
+            tensor.fill_(float("nan"))
+    torch.save(snaps, run / "snapshots.pt")
+    evaluate(run, ev)
+    table = pd.read_csv(run / "metrics.csv")
+    assert table["fid"].notna().tolist() == [True, True, False]
