@@ -9,6 +9,7 @@ validate(config)  # schema + registries: a bad name or key fails here, before an
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"

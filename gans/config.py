@@ -114,6 +114,16 @@ def _check_names(config: dict) -> None:
                 f"config key 'models.{modality}.architecture': '{arch.name}' does not handle {modality}; "
                 f"choose one of: {', '.join(n for n, a in ARCHITECTURES.items() if modality in a.modalities)}"
             )
+    train_schema = load_schema()["properties"]["train"]
+    for dataset, override in config["per_dataset"].items():
+        try:
+            DATASETS.get(dataset)
+        except RegistryError as exc:
+            raise ConfigError(f"config key 'per_dataset.{dataset}': {exc}") from None
+        merged = {**config["train"], **override.get("train", {})}
+        for err in jsonschema.Draft7Validator(train_schema).iter_errors(merged):
+            err.path.appendleft(f"per_dataset.{dataset}.train")  # name the key the user wrote
+            raise _schema_error(err)
     if not list(grid(config)):
         raise ConfigError("the grid is empty: no variant in grid.variants supports any loss in grid.losses")
 
@@ -134,9 +144,11 @@ def grid(config: dict) -> Iterator[dict[str, Any]]:
     """Every run of the grid, as dicts with keys dataset, variant, loss, seed.
     Variant x loss cells the variant does not support are left out (see ``skipped``)."""
     g = config["grid"]
-    for dataset, variant, loss, seed in itertools.product(g["datasets"], g["variants"], g["losses"], g["seeds"]):
-        if VARIANTS.get(variant).supports(loss):
-            yield {"dataset": dataset, "variant": variant, "loss": loss, "seed": seed}
+    for dataset, variant, loss in itertools.product(g["datasets"], g["variants"], g["losses"]):
+        seeds = config["per_dataset"].get(dataset, {}).get("seeds", g["seeds"])
+        for seed in seeds:
+            if VARIANTS.get(variant).supports(loss):
+                yield {"dataset": dataset, "variant": variant, "loss": loss, "seed": seed}
 
 
 def skipped(config: dict) -> list[dict[str, str]]:
@@ -177,7 +189,7 @@ def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) 
     arch_cls = ARCHITECTURES.get(model["architecture"])
     return {
         "seed": int(seed),
-        "dataset": {"name": dataset, "params": DATASETS.get(dataset).resolve_params(config["datasets"].get(dataset))},
+        "dataset": resolve_dataset(config, dataset),
         "variant": {"name": variant, "params": VARIANTS.get(variant).resolve_params(config["variants"].get(variant))},
         "loss": {"name": loss, "params": loss_cls.resolve_params(override.get("params"))},
         "architecture": {"name": arch_cls.name, "params": arch_cls.resolve_params(model["params"])},
@@ -185,8 +197,16 @@ def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) 
         "optimizer": optimizer,
         "n_critic": override.get("n_critic", paper.get("n_critic", 1)),
         "regularizers": {name: REGULARIZERS.get(name).resolve_params(p) for name, p in sorted(regularizers.items())},
-        "train": copy.deepcopy(config["train"]),
+        "train": {**copy.deepcopy(config["train"]), **config["per_dataset"].get(dataset, {}).get("train", {})},
     }
+
+
+def resolve_dataset(config: dict, dataset: str) -> dict[str, Any]:
+    """A dataset's name and concrete parameters (image datasets' root from data_root)."""
+    params = DATASETS.get(dataset).resolve_params(config["datasets"].get(dataset))
+    if "root" in params and "root" not in config["datasets"].get(dataset, {}):
+        params["root"] = config["data_root"]  # one data root for every image dataset
+    return {"name": dataset, "params": params}
 
 
 def resolve_eval(config: dict, dataset: str) -> dict[str, Any]:
@@ -203,6 +223,16 @@ def resolve_eval(config: dict, dataset: str) -> dict[str, Any]:
         metric = METRICS.get(name)
         if modality not in metric.modalities:
             raise ConfigError(f"metric '{name}' does not apply to {modality} (dataset '{dataset}')")
+    if modality == "images":
+        from metrics.extractors import ExtractorError, resolve as resolve_extractor
+
+        try:
+            ev.update(resolve_extractor(config, dataset, names))
+            names = ev.pop("metrics")
+        except ExtractorError as exc:
+            raise ConfigError(str(exc)) from None
+    for key in ("extractors", "lenet", "inception"):  # already folded into the extractor spec
+        ev.pop(key)
     return {"metrics": names, **ev}
 
 

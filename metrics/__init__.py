@@ -2,7 +2,8 @@
 
 A metric is built once per evaluation job with the real samples (so real-data
 statistics are computed once) and then called on the generated samples of every
-evaluation point.
+evaluation point. On images, "samples" are the feature extractor's outputs, a dict
+{"features": (N, D), "logits": (N, K)}, so every metric shares one extraction.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ class Metric:
     modalities: ClassVar[tuple[str, ...]] = ("points",)
     # the columns compute() returns, and whether higher is better for each
     higher_is_better: ClassVar[dict[str, bool]] = {}
+    # needs an extractor whose logits are the dataset's classes (images only)
+    needs_classifier: ClassVar[bool] = False
 
     def __init__(self, eval_cfg: dict[str, Any], dataset, real: torch.Tensor):
         self.cfg = eval_cfg

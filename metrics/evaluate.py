@@ -5,7 +5,10 @@
 Reads the run's snapshots.pt and checkpoint.pt; writes metrics.csv (one row per
 evaluation point), metrics.json (final metrics, run status, the resolved
 evaluation config) and samples.npz (generated points at every evaluation point,
-real points, and the discriminator's output on a grid, for the figures).
+real points, and the discriminator's output on a grid, for the figures). On images,
+the feature extractor is loaded once, the real features come from the
+real_features rule's file, samples.npz holds a grid's worth of uint8 images per
+point, and grids/step{N}.png shows them.
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ import yaml
 from gans import config as gcfg
 from gans.runtime import read_json, seed_everything, write_json
 from gans.train import build
-from metrics import METRICS
+from metrics import METRICS, images
+from metrics.extractors import build_extractor
 
 OUTPUTS = ("metrics.csv", "metrics.json", "samples.npz")
 
@@ -34,28 +38,29 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     summary = read_json(run / "train_summary.json")
     seed_everything(eval_cfg["seed"])
     dataset, variant = build(cfg, "cpu")
-    n = eval_cfg["num_samples"]
-    gen = torch.Generator().manual_seed(eval_cfg["seed"])
-    real = dataset.sample(n, gen)
+    inputs = (ImageInputs if dataset.modality == "images" else PointInputs)(dataset, variant, eval_cfg, run)
+    real = inputs.real()
     metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
 
     snapshots = torch.load(run / "snapshots.pt", weights_only=True)
     rows, samples = [], {}
     for step in snapshots["steps"]:
         variant.load_state_dict(snapshots["states"][step])
+        variant_eval(variant)
         # the same noise at every point, so trajectories compare like with like
-        fake = variant.sample(n, torch.Generator().manual_seed(eval_cfg["seed"] + 1))
+        fake = inputs.generate(torch.Generator().manual_seed(eval_cfg["seed"] + 1))
         row: dict[str, Any] = {"step": step}
-        if torch.isfinite(fake).all():
+        if inputs.finite(fake):
+            measured = inputs.measure(fake)
             for metric in metrics:
-                row.update(metric.compute(fake))
+                row.update(metric.compute(measured))
         rows.append(row)
-        samples[f"fake_{step}"] = fake.numpy().astype(np.float32)
+        samples[f"fake_{step}"] = inputs.keep(fake, step)
     table = pd.DataFrame(rows)
     table.to_csv(run / "metrics.csv", index=False)
 
     extras = contour_grid(run, cfg, dataset, variant, eval_cfg["contour_resolution"]) if dataset.modality == "points" else {}
-    np.savez_compressed(run / "samples.npz", steps=np.array(snapshots["steps"]), real=real.numpy(), **samples, **extras)
+    np.savez_compressed(run / "samples.npz", steps=np.array(snapshots["steps"]), real=inputs.real_samples(real), **samples, **extras)
     last = {k: _clean(v) for k, v in rows[-1].items()}
     last_step = last.pop("step")
     diverged = summary["status"] == "diverged"
@@ -72,6 +77,72 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     }
     write_json(result, run / "metrics.json")
     return result
+
+
+class PointInputs:
+    """Points: metrics take the generated points themselves."""
+
+    def __init__(self, dataset, variant, eval_cfg, run):
+        self.dataset, self.variant, self.cfg, self.run = dataset, variant, eval_cfg, run
+
+    def real(self):
+        return self.dataset.sample(self.cfg["num_samples"], torch.Generator().manual_seed(self.cfg["seed"]))
+
+    def generate(self, gen):
+        return self.variant.sample(self.cfg["num_samples"], gen)
+
+    def finite(self, fake) -> bool:
+        return bool(torch.isfinite(fake).all())
+
+    def measure(self, fake):
+        return fake
+
+    def keep(self, fake, step):
+        return fake.numpy().astype(np.float32)
+
+    def real_samples(self, real):
+        return real.numpy()
+
+
+class ImageInputs(PointInputs):
+    """Images: metrics take the extractor's outputs (one extraction per point)."""
+
+    def __init__(self, dataset, variant, eval_cfg, run):
+        super().__init__(dataset, variant, eval_cfg, run)
+        self.extractor = build_extractor(eval_cfg["extractor"], images.extractor_device())
+        self.n = max(eval_cfg["images"]["num_samples"], eval_cfg["images"]["mode_samples"] if "class-modes" in eval_cfg["metrics"] else 0)
+
+    def real(self):
+        path = Path(self.cfg["real_features"])
+        if not path.is_file():
+            raise FileNotFoundError(f"real-data features {path} are missing: the real_features rule writes them "
+                                    f"(python -m metrics.images)")
+        return torch.load(path, weights_only=True)
+
+    def generate(self, gen):
+        fake, self._finite = images.generate(self.variant, self.n, gen, self.cfg["images"]["batch_size"])
+        return fake
+
+    def finite(self, fake):
+        return self._finite  # uint8 images cannot hold NaN: the generator's output was checked
+
+    def measure(self, fake):
+        return self.extractor.extract(fake, self.cfg["images"]["batch_size"])
+
+    def keep(self, fake, step):
+        grid = fake[: self.cfg["images"]["grid"]]
+        images.save_grid(grid, self.run / "grids" / f"step{step}.png")
+        return grid.numpy()
+
+    def real_samples(self, real):
+        return real["grid"].numpy()
+
+
+def variant_eval(variant) -> None:
+    """Batch norm in evaluation mode: samples must not depend on the batch drawn with them."""
+    for module in variant.modules().values():
+        if isinstance(module, torch.nn.Module):
+            module.eval()
 
 
 def contour_grid(run: Path, cfg, dataset, variant, resolution: int) -> dict[str, np.ndarray]:

@@ -33,7 +33,7 @@ from metrics.stability import OUTCOMES  # noqa: E402
 
 RUN_DIR = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"
 # metrics shown in the distribution and trajectory panels, when present
-PANEL_METRICS = ["modes_covered", "hq_fraction", "reverse_kl", "fid", "kid", "precision", "recall"]
+PANEL_METRICS = ["modes_covered", "hq_fraction", "reverse_kl", "fid", "kid", "precision", "recall", "isc"]
 LOG_COLUMNS = ["d_loss", "g_loss", "d_grad_norm", "g_grad_norm"]
 OUTCOME_COLORS = {"converged": "tab:blue", "oscillating": "tab:olive", "collapsed": "tab:purple", "diverged": "tab:red"}
 OUTCOME_FACE = {"collapsed": "#ece2f0", "diverged": "#fde0dd"}
@@ -78,11 +78,13 @@ def _mark_outcome(ax, outcome: str) -> None:
 
 
 def image_grid(images: np.ndarray, ncols: int) -> np.ndarray:
-    """N x C x H x W images in [-1, 1] tiled into one H x W (x 3) picture, 1 px apart."""
+    """N x C x H x W images (uint8, or floats in [-1, 1]) tiled into one H x W (x 3)
+    picture in [0, 1], 1 px apart."""
     n, c, h, w = images.shape
     nrows = int(np.ceil(n / ncols))
     grid = np.ones((nrows * (h + 1) - 1, ncols * (w + 1) - 1, c), dtype=np.float32)
-    pictures = np.clip((np.nan_to_num(images) + 1) / 2, 0, 1).transpose(0, 2, 3, 1)
+    unit = images / 255.0 if images.dtype == np.uint8 else (np.nan_to_num(images) + 1) / 2
+    pictures = np.clip(unit, 0, 1).transpose(0, 2, 3, 1)
     for i, img in enumerate(pictures):
         r, k = divmod(i, ncols)
         grid[r * (h + 1): r * (h + 1) + h, k * (w + 1): k * (w + 1) + w] = img

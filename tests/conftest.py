@@ -9,6 +9,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# The real MNIST beside the repository (../shared/datasets); a worktree one level
+# deeper finds it one folder further up. Tests that need it skip where it is absent.
+SHARED_DATASETS = next((p / "shared" / "datasets" for p in (ROOT.parent, ROOT.parent.parent)
+                        if (p / "shared" / "datasets" / "MNIST" / "raw").is_dir()), ROOT.parent / "shared" / "datasets")
+
 # A tiny grid that trains in seconds on a CPU.
 TINY = {
     "grid": {"datasets": ["8gaussians"], "variants": ["gan"], "losses": ["nonsaturating", "wgan-gp"], "seeds": [0, 1]},

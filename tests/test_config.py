@@ -30,8 +30,8 @@ def bad(**changes):
         (bad(datasets={"8gaussians": {"sigma": 1}}), r"no parameter 'sigma'; valid parameters: modes, radius, scale, std"),
         (bad(losses={"wgan-gp": {"regularizers": {"r2": {}}}}), r"unknown regularizer 'r2'; choose one of"),
         (bad(losses={"hingee": {}}), r"config key 'losses.hingee': unknown loss 'hingee'"),
-        (bad(models={"points": {"architecture": "resnet"}}), r"unknown architecture 'resnet'; choose one of: mlp"),
-        (bad(evaluation={"metrics": {"points": ["fid", "modez"]}}), r"unknown metric 'modez'; choose one of: fid, kid, modes, prc"),
+        (bad(models={"points": {"architecture": "resnet"}}), r"unknown architecture 'resnet'; choose one of: dcgan, image-mlp, mlp, upsample-cnn"),
+        (bad(evaluation={"metrics": {"points": ["fid", "modez"]}}), r"unknown metric 'modez'; choose one of: class-modes, fid, isc, kid, modes, prc"),
     ],
 )
 def test_bad_config_is_refused_with_a_clear_message(cfg, message):
@@ -67,9 +67,33 @@ def test_grid_and_the_shipped_configs(path):
     runs, skipped = list(gcfg.grid(cfg)), gcfg.skipped(cfg)
     assert {r["loss"] for r in runs} == set(g["losses"]), "every loss runs somewhere"
     assert {r["variant"] for r in runs} == set(g["variants"]), "every variant runs somewhere"
-    cells = len(g["datasets"]) * len(g["variants"]) * len(g["losses"])
-    assert len(runs) == (cells - len(skipped)) * len(g["seeds"])
+    expected = 0
+    for d in g["datasets"]:
+        seeds = cfg["per_dataset"].get(d, {}).get("seeds", g["seeds"])
+        cells = len(g["variants"]) * len(g["losses"]) - sum(s["dataset"] == d for s in skipped)
+        expected += cells * len(seeds)
+    assert len(runs) == expected
     assert all(s["reason"] for s in skipped)
+
+
+def test_per_dataset_seeds_and_training_settings():
+    cfg = gcfg.validate({"grid": {"datasets": ["8gaussians", "digits"], "losses": ["hinge"], "seeds": [0, 1, 2]},
+                         "train": {"steps": 100}, "per_dataset": {"digits": {"seeds": [5], "train": {"steps": 7}}}})
+    assert [(r["dataset"], r["seed"]) for r in gcfg.grid(cfg)] == [("8gaussians", 0), ("8gaussians", 1), ("8gaussians", 2), ("digits", 5)]
+    assert gcfg.resolve_run(cfg, "digits", "gan", "hinge", 5)["train"]["steps"] == 7
+    assert gcfg.resolve_run(cfg, "8gaussians", "gan", "hinge", 0)["train"]["steps"] == 100
+    with pytest.raises(gcfg.ConfigError, match=r"config key 'per_dataset.digits.train': .*'stepz' was unexpected.*valid keys: batch_size"):
+        gcfg.validate({"grid": {"datasets": ["digits"]}, "per_dataset": {"digits": {"train": {"stepz": 7}}}})
+    with pytest.raises(gcfg.ConfigError, match=r"config key 'per_dataset.digitz': unknown dataset 'digitz'"):
+        gcfg.validate({"per_dataset": {"digitz": {}}})
+
+
+def test_image_datasets_take_the_data_root():
+    cfg = gcfg.validate({"grid": {"datasets": ["mnist"], "losses": ["hinge"]}, "data_root": "/data",
+                         "datasets": {"cifar10": {"root": "/elsewhere"}}})
+    assert gcfg.resolve_dataset(cfg, "mnist") == {"name": "mnist", "params": {"root": "/data"}}
+    assert gcfg.resolve_dataset(cfg, "cifar10")["params"]["root"] == "/elsewhere"
+    assert gcfg.resolve_run(cfg, "mnist", "gan", "hinge", 0)["architecture"]["name"] == "dcgan"
 
 
 def test_missing_and_malformed_files(tmp_path):

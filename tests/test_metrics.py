@@ -95,5 +95,9 @@ def test_every_metric_declares_its_columns(name):
     cls = METRICS.get(name)
     ds = build_dataset("8gaussians")
     real = ds.sample(300, torch.Generator().manual_seed(0))
-    out = cls({**EVAL, "kid": {"subsets": 2, "subset_size": 100}}, ds, real).compute(real.clone())
+    if "points" not in cls.modalities:  # image metrics take the extractor's outputs
+        g = torch.Generator().manual_seed(0)
+        real = {"features": torch.randn(300, 8, generator=g), "logits": torch.randn(300, 10, generator=g)}
+    cfg = {**EVAL, "kid": {"subsets": 2, "subset_size": 100}, "images": {"num_samples": 300, "mode_samples": 300, "isc_splits": 2}}
+    out = cls(cfg, ds, real).compute({k: v.clone() for k, v in real.items()} if isinstance(real, dict) else real.clone())
     assert set(cls.higher_is_better) <= set(out)

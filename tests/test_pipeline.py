@@ -27,12 +27,23 @@ def snakemake(workdir, *args, check=True, configfile="config.yaml"):
     return proc
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pipeline")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
+def run_pipeline(tmp_path_factory, name, config):
+    """The whole pipeline on ``config`` in a fresh folder; the folder."""
+    workdir = tmp_path_factory.mktemp(name)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     snakemake(workdir)
     return workdir
+
+
+def rule_counts(workdir, *args, **kwargs) -> dict[str, int]:
+    """Jobs per rule that a dry run would execute."""
+    dry = snakemake(workdir, "-n", "--quiet", "rules", *args, **kwargs).stdout
+    return {line.split()[0]: int(line.split()[1]) for line in dry.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    return run_pipeline(tmp_path_factory, "pipeline", TINY)
 
 
 def test_produces_tables_and_figures(pipeline):
@@ -57,11 +68,6 @@ def test_produces_tables_and_figures(pipeline):
     assert (pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1/config.resolved.yaml").is_file()
 
 
-def dry_run_counts(workdir, *args, **kwargs):
-    dry = snakemake(workdir, "-n", "--quiet", "rules", *args, **kwargs).stdout
-    return {line.split()[0]: int(line.split()[1]) for line in dry.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
-
-
 def test_plot_or_analysis_option_change_touches_no_training_or_evaluation(pipeline):
     for section, change, rerun in (
         ("figures", {"dpi": 60, "seed_band": "iqr"}, {"figures": 1, "cell_figure": 2}),
@@ -69,7 +75,7 @@ def test_plot_or_analysis_option_change_touches_no_training_or_evaluation(pipeli
     ):
         changed = {**TINY, section: {**TINY.get(section, {}), **change}}
         (pipeline / "changed.yaml").write_text(yaml.safe_dump(changed))
-        counts = dry_run_counts(pipeline, configfile="changed.yaml")
+        counts = rule_counts(pipeline, configfile="changed.yaml")
         assert counts == {**rerun, "all": 1, "total": sum(rerun.values()) + 1}, (section, counts)
 
 
@@ -84,7 +90,7 @@ def test_report_builds(pipeline):
 def test_nothing_to_do_afterwards_and_one_deleted_run_reruns_alone(pipeline):
     assert "Nothing to be done" in snakemake(pipeline, "-n").stdout
     shutil.rmtree(pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1")
-    counts = dry_run_counts(pipeline)
+    counts = rule_counts(pipeline)
     assert counts == {"aggregate": 1, "all": 1, "cell_figure": 2, "evaluate": 1, "figures": 1, "train": 1, "total": 7}, counts
 
 

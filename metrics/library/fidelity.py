@@ -1,11 +1,13 @@
 """FID, KID and precision/recall through torch-fidelity's feature-level functions.
 
-On 2-D data the features are the points themselves; image extractors plug in
-through ``features()``. Real-data statistics are computed once per job.
+On 2-D data the features are the points themselves; on images they are the chosen
+extractor's features (LeNet or Inception, see metrics.extractors), and IS uses its
+logits. Real-data statistics are computed once per job.
 """
 from __future__ import annotations
 
 import torch
+from torch_fidelity.metric_isc import isc_features_to_metric, KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric, KEY_METRIC_FID
 from torch_fidelity.metric_kid import kid_features_to_metric, KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD
 from torch_fidelity.metric_prc import prc_features_to_metric, KEY_METRIC_PRECISION, KEY_METRIC_RECALL, KEY_METRIC_F_SCORE
@@ -14,14 +16,18 @@ from metrics import METRICS, Metric
 
 
 class FeatureMetric(Metric):
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    modalities = ("points", "images")
+
+    def features(self, x: torch.Tensor | dict[str, torch.Tensor], real: bool = False) -> torch.Tensor:
+        if isinstance(x, dict):  # extractor outputs of images; the real ones are num_real already
+            x = x["features"] if real else x["features"][: self.cfg["images"]["num_samples"]]
         # float64 for the covariance and distances on low-dimensional features
         return x.detach().flatten(1).to("cpu", torch.float64)
 
     @property
     def real_features(self) -> torch.Tensor:
         if not hasattr(self, "_real_features"):
-            self._real_features = self.features(self.real)
+            self._real_features = self.features(self.real, real=True)
         return self._real_features
 
 
@@ -62,3 +68,17 @@ class PrecisionRecall(FeatureMetric):
             prc_neighborhood=self.cfg["prc"]["neighborhood"], prc_batch_size=10000, save_cpu_ram=False, verbose=False,
         )
         return {"precision": out[KEY_METRIC_PRECISION], "recall": out[KEY_METRIC_RECALL], "f_score": out[KEY_METRIC_F_SCORE]}
+
+
+@METRICS.register("isc")
+class InceptionScore(Metric):
+    """IS on the extractor's logits (Inception's for CIFAR-10; LeNet's for the
+    MNIST family, where the maximum is the number of classes)."""
+
+    modalities = ("images",)
+    higher_is_better = {"isc": True, "isc_std": False}
+
+    def compute(self, fake):
+        logits = fake["logits"][: self.cfg["images"]["num_samples"]]
+        out = isc_features_to_metric(logits, splits=self.cfg["images"]["isc_splits"], shuffle=True, rng_seed=self.cfg["seed"])
+        return {"isc": out[KEY_METRIC_ISC_MEAN], "isc_std": out[KEY_METRIC_ISC_STD]}

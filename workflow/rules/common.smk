@@ -6,6 +6,7 @@ import re
 from gans import config as gcfg
 from gans.datasets import DATASETS
 from metrics.aggregate import table_files
+from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
 
 RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"
 RUNS = list(gcfg.grid(config))
@@ -28,6 +29,12 @@ CELL_FIGURE = "results/figures/{dataset}/cells/{variant}/{loss}.png"
 # what results/reference/ holds: the summary tables and each dataset's main figures
 REFERENCE_TABLES = ["summary.md", "summary.csv", "rankings.md", "baseline_check.md", "loss_tracking.md", "runs.md"]
 REFERENCE_FIGURES = ["heatmap_main", "heatmap_success", "distributions", "points"]
+IMAGE_DATASETS = [d for d in DATASETS_IN_GRID if DATASETS.get(d).modality == "images"]
+# the datasets whose LeNet classifier some image dataset of the grid uses
+LENET_SOURCES = sorted({gcfg.resolve_eval(config, d)["extractor"].get("source") for d in IMAGE_DATASETS} - {None})
+DATA_DATASETS = sorted(set(IMAGE_DATASETS) | set(LENET_SOURCES))
+DATA_READY = "results/data/{dataset}.json"
+LENET_RECORD = LENET_WEIGHTS.removesuffix(".pt") + ".json"
 
 
 # Wildcards match only names in the grid, so a typo in a target matches no rule.
@@ -143,3 +150,41 @@ evaluate_runtime = _dataset_resource("evaluate", "runtime")
 evaluate_mem_mb = _dataset_resource("evaluate", "mem_mb")
 train_gpu = _dataset_resource("train", "gpu")
 evaluate_gpu = _dataset_resource("evaluate", "gpu")
+
+
+def dataset_spec(wildcards):
+    return json.dumps(gcfg.resolve_dataset(config, wildcards.dataset), sort_keys=True)
+
+
+def source_spec(wildcards):
+    return json.dumps(gcfg.resolve_dataset(config, wildcards.source), sort_keys=True)
+
+
+def data_ready_of_source(wildcards):
+    return DATA_READY.format(dataset=wildcards.source)
+
+
+def lenet_train_params(wildcards):
+    return json.dumps(config["evaluation"]["lenet"], sort_keys=True)
+
+
+def training_data(wildcards):
+    """Image datasets are prepared before training; toy data needs nothing."""
+    return [DATA_READY.format(dataset=wildcards.dataset)] if wildcards.dataset in IMAGE_DATASETS else []
+
+
+def _extractor_weights(spec):
+    return [spec["weights_path"]] if spec.get("source") else []  # LeNet weights come from train_lenet
+
+
+def real_features_inputs(wildcards):
+    spec = gcfg.resolve_eval(config, wildcards.dataset)["extractor"]
+    return [DATA_READY.format(dataset=wildcards.dataset)] + _extractor_weights(spec)
+
+
+def evaluation_inputs(wildcards):
+    """Image runs need the extractor and the real features; toy runs nothing more."""
+    if wildcards.dataset not in IMAGE_DATASETS:
+        return []
+    ev = gcfg.resolve_eval(config, wildcards.dataset)
+    return [ev["real_features"]] + _extractor_weights(ev["extractor"])

@@ -2,6 +2,7 @@ rule evaluate:
     """Metrics at every evaluation point of one run; never retrains."""
     input:
         [f"{RUN}/{name}" for name in TRAIN_FILES],
+        evaluation_inputs,
     output:
         [f"{RUN}/{name}" for name in EVAL_FILES],
     params:

@@ -1,5 +1,7 @@
 rule train:
     """Train one run; its resolved config is a param, so changing it retrains."""
+    input:
+        training_data,
     output:
         [f"{RUN}/{name}" for name in TRAIN_FILES],
     params:

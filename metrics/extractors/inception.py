@@ -1,0 +1,35 @@
+"""torch-fidelity's ``inception-v3-compat``: the Inception-v3 of the TF FID/IS code,
+the extractor whose numbers papers publish. Its weights download on first use; on
+an offline cluster, evaluation.inception.feature_extractor_weights_path points to
+a local copy (a PyTorch state dict)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from metrics.extractors import EXTRACTORS, Extractor, ExtractorError
+
+KEY = "evaluation.inception.feature_extractor_weights_path"
+
+
+@EXTRACTORS.register("inception")
+class Inception(Extractor):
+    fidelity_name = "inception-v3-compat"
+    feature_layer = "2048"
+    logits_layer = "logits_unbiased"
+    input_channels = 3
+
+    def __init__(self, spec, device="cpu"):
+        check_weights(spec.get("weights_path"))
+        super().__init__(spec, device)
+
+    @classmethod
+    def resolve(cls, config, dataset_cls):
+        path = config["evaluation"]["inception"]["feature_extractor_weights_path"]
+        check_weights(path)
+        return {"name": cls.name, "weights_path": path}
+
+
+def check_weights(path: str | None) -> None:
+    if path is not None and not Path(path).is_file():
+        raise ExtractorError(f"config key '{KEY}': Inception weights file not found: {path} "
+                             f"(set it to a local copy of torch-fidelity's inception-v3-compat weights, or to null to download them)")
