@@ -127,7 +127,11 @@ def run_measures(traj: pd.DataFrame, log: pd.DataFrame | None, status: str, dire
     collapsed = not diverged and (few_modes or (np.isfinite(lost_share) and lost_share >= collapse["max_drop"]))
 
     window = finite.iloc[-opts["oscillation_window"]:] if not diverged else finite.iloc[0:0]
-    osc_abs = float(window.std(ddof=0)) if len(window) > 1 else math.nan
+    # the movement that reverses itself: (total variation - net change) / 2, which is 0
+    # for any monotone path (a run still climbing is not oscillating) and grows with
+    # every back-and-forth
+    steps = np.diff(window.to_numpy())
+    osc_abs = float((np.abs(steps).sum() - abs(steps.sum())) / 2) if len(window) > 1 else math.nan
     oscillation = osc_abs / progress if progress and np.isfinite(progress) else (0.0 if osc_abs == 0 else math.nan)
     steady = np.isfinite(oscillation) and oscillation <= opts["steady_tolerance"]
     converged = bool(not diverged and not collapsed and steady)
