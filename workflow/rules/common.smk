@@ -4,6 +4,7 @@ import os
 import re
 
 from gans import config as gcfg
+from gans.batched import reason_not_batchable
 from gans.datasets import DATASETS
 from metrics.aggregate import table_files
 from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
@@ -92,9 +93,11 @@ def chunk_output_folders(wildcards, output):
 
 
 def chunk_runtime(chunk):
-    # an upper bound: stacked seeds take at most as long as training them one by one
+    # Stacked seeds share one run's time on a GPU (twice it, for margin); seeds
+    # that cannot be stacked train one after another, so S times it.
     def runtime(wildcards):
-        return len(chunk) * train_runtime(wildcards)
+        run = gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, chunk[0])
+        return train_runtime(wildcards) * (2 if reason_not_batchable(run) is None else len(chunk))
 
     return runtime
 

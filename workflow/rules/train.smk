@@ -28,7 +28,7 @@ for chunk, chunk_datasets in SEED_CHUNKS.items():
 
     rule:
         name:
-            f"train_seeds_{chunk_name(chunk)}"
+            f"train_seeds_{chunk_name(chunk).replace('-', '_')}"
         wildcard_constraints:
             dataset=_alternatives(chunk_datasets),
         input:
