@@ -145,10 +145,23 @@ def grid(config: dict) -> Iterator[dict[str, Any]]:
     Variant x loss cells the variant does not support are left out (see ``skipped``)."""
     g = config["grid"]
     for dataset, variant, loss in itertools.product(g["datasets"], g["variants"], g["losses"]):
-        seeds = config["per_dataset"].get(dataset, {}).get("seeds", g["seeds"])
-        for seed in seeds:
+        for seed in seeds(config, dataset):
             if VARIANTS.get(variant).supports(loss):
                 yield {"dataset": dataset, "variant": variant, "loss": loss, "seed": seed}
+
+
+def seeds(config: dict, dataset: str) -> list[int]:
+    return list(config["per_dataset"].get(dataset, {}).get("seeds", config["grid"]["seeds"]))
+
+
+def seeds_per_job(config: dict, dataset: str) -> int:
+    return {**config["train"], **config["per_dataset"].get(dataset, {}).get("train", {})}["seeds_per_job"]
+
+
+def seed_chunks(config: dict, dataset: str) -> list[tuple[int, ...]]:
+    """The seeds of ``dataset`` grouped into jobs of ``train.seeds_per_job``."""
+    all_seeds, k = seeds(config, dataset), seeds_per_job(config, dataset)
+    return [tuple(all_seeds[i : i + k]) for i in range(0, len(all_seeds), k)]
 
 
 def skipped(config: dict) -> list[dict[str, str]]:

@@ -3,6 +3,10 @@
     python -m gans.train --config config/config.yaml --dataset 8gaussians \
         --variant gan --loss wgan-gp --seed 0 --out results/runs/8gaussians/gan/wgan-gp/seed0
 
+Several seeds of one cell can share a job (``--seed 0 1 2 --out A B C``): they are
+stacked into one model where the set-up allows (gans/batched.py), else trained one
+after another; each seed still writes its own folder.
+
 Writes, in ``--out``: config.resolved.yaml, train_log.csv (losses, mean D(x),
 mean D(G(z)), gradient norms every ``log_every`` steps), snapshots.pt (the
 generator at every evaluation point, step 0 included), checkpoint.pt (everything,
@@ -33,6 +37,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from gans import batched
 from gans import config as gcfg
 from gans.components import ParamError
 from gans.datasets import build_dataset
@@ -67,101 +72,202 @@ def divergence(stats: dict[str, float], threshold: float) -> str | None:
     return None
 
 
+class SeedRun:
+    """One seed's bookkeeping in a job: its config, folder, log rows, snapshots and end."""
+
+    def __init__(self, cfg: dict[str, Any], out: Path):
+        self.cfg, self.out = cfg, out
+        self.rows: list[dict[str, float]] = []
+        self.snapshots: dict[int, Any] = {}
+        self.status, self.reason, self.end_step, self.state = "completed", None, None, None
+
+    @property
+    def done(self) -> bool:
+        return self.end_step is not None
+
+    def finish(self, status: str, reason: str | None, step: int, state: dict[str, Any]) -> None:
+        self.status, self.reason, self.end_step, self.state = status, reason, step, state
+
+
+class Job:
+    """What the loop trains: one variant for a single seed, or S seeds stacked into
+    one variant (gans/batched.py). Holds the random streams, so a resumed job
+    continues them exactly."""
+
+    def __init__(self, cfgs: list[dict[str, Any]], device: torch.device):
+        self.seeds = len(cfgs)
+        variants = []
+        latent_gens = []
+        for cfg in cfgs:
+            seed_everything(cfg["seed"])
+            self.dataset, variant = build(cfg, device)
+            variants.append(variant)
+            latent_gens.append(batched.generator_like_global(device))
+        # data has its own stream, so changing the model never changes the data it sees
+        data_gens = [torch.Generator(device=device).manual_seed(cfg["seed"] + 1_000_003) for cfg in cfgs]
+        if self.seeds == 1:
+            self.variant, self.data = variants[0], data_gens[0]
+        else:
+            self.variant = type(variants[0]).stacked(variants, batched.SeedRNG(latent_gens))
+            self.data = batched.SeedRNG(data_gens)
+
+    def values(self, stats: dict[str, torch.Tensor]) -> list[dict[str, float]]:
+        """Each seed's logged values (one host transfer per logging point)."""
+        keys = list(stats)
+        table = torch.stack([torch.as_tensor(v).detach().float().cpu().reshape(-1).expand(self.seeds) for v in stats.values()]).tolist()
+        return [{k: table[j][i] for j, k in enumerate(keys)} for i in range(self.seeds)]
+
+    def state(self, i: int, names: list[str] | None = None) -> dict[str, Any]:
+        state = self.variant.state_dict(names)
+        return state if self.seeds == 1 else batched.unstack_state(state, i)
+
+    def rng_state(self) -> dict[str, Any]:
+        state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+        if self.seeds == 1:
+            state["data"] = self.data.get_state()
+        else:
+            state["seeds"], state["data"] = self.variant.seed_rng.state(), self.data.state()
+        if torch.cuda.is_available():
+            state["cuda"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def set_rng_state(self, state: dict[str, Any]) -> None:
+        torch.set_rng_state(state["torch"])
+        np.random.set_state(state["numpy"])
+        random.setstate(state["python"])
+        if self.seeds == 1:
+            self.data.set_state(state["data"])
+        else:
+            self.variant.seed_rng.set_state(state["seeds"])
+            self.data.set_state(state["data"])
+        if "cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])
+
+
 def train(cfg: dict[str, Any], out_dir: str | Path, progress: bool | None = None) -> dict[str, Any]:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tcfg = cfg["train"]
+    """Train one run; returns its summary (also written to train_summary.json)."""
+    return train_seeds([cfg], [out_dir], progress)[0]
+
+
+def train_seeds(cfgs: list[dict[str, Any]], out_dirs: list[str | Path], progress: bool | None = None) -> list[dict[str, Any]]:
+    """Train several seeds of one grid cell in this process: stacked into one model
+    when the set-up allows (gans/batched.py), otherwise one after another. Each seed
+    writes its own folder, exactly as when trained alone."""
+    if len(cfgs) != len(out_dirs) or not cfgs:
+        raise ValueError(f"give one output folder per run config ({len(cfgs)} configs, {len(out_dirs)} folders)")
+    _check_one_cell(cfgs)
+    if len(cfgs) > 1:
+        reason = batched.reason_not_batchable(cfgs[0])
+        if reason:
+            print(f"training the {len(cfgs)} seeds one after another: {reason}", file=sys.stderr)
+            return [train(cfg, out, progress) for cfg, out in zip(cfgs, out_dirs)]
+    runs = [SeedRun(cfg, Path(out)) for cfg, out in zip(cfgs, out_dirs)]
+    tcfg = cfgs[0]["train"]
     set_threads(tcfg["threads"])
     device = select_device(tcfg["device"])
-    seed_everything(cfg["seed"])
-    dataset, variant = build(cfg, device)
-    # data has its own stream, so changing the model never changes the data it sees
-    data_gen = torch.Generator(device=device).manual_seed(cfg["seed"] + 1_000_003)
-    gcfg.dump(cfg, out / "config.resolved.yaml")
-
-    snapshots = {0: _generator_state(variant)}
-    rows: list[dict[str, float]] = []
-    status, reason, first = "completed", None, 1
-    resumed = load_resume(out / RESUME, cfg, variant, data_gen)
+    job = Job(cfgs, device)
+    for run in runs:
+        run.out.mkdir(parents=True, exist_ok=True)
+        gcfg.dump(run.cfg, run.out / "config.resolved.yaml")
+        run.snapshots[0] = _cpu_copy(job.state(runs.index(run), job.variant.generator_modules()))
+    first = 1
+    resume_path = runs[0].out / RESUME
+    resumed = load_resume(resume_path, cfgs, job)
     if resumed:
-        first, rows, snapshots = resumed["step"] + 1, resumed["rows"], resumed["snapshots"]
-        print(f"resuming from step {resumed['step']} ({out / RESUME})", file=sys.stderr)
+        first = resumed["step"] + 1
+        for run, saved in zip(runs, resumed["runs"]):
+            run.__dict__.update(saved)
+        print(f"resuming from step {resumed['step']} ({resume_path})", file=sys.stderr)
     step = first - 1
     # wall_time continues from the interrupted attempt's clock
-    start = time.perf_counter() - (rows[-1]["wall_time"] if resumed and rows else 0.0)
-    steps, n_critic, bs = tcfg["steps"], cfg["n_critic"], tcfg["batch_size"]
-    bar = tqdm(range(first, steps + 1), desc=_label(cfg), disable=None if progress is None else not progress, file=sys.stderr)
+    start = time.perf_counter() - (max((r.rows[-1]["wall_time"] for r in runs if r.rows), default=0.0) if resumed else 0.0)
+    variant = job.variant
+    steps, n_critic, bs = tcfg["steps"], cfgs[0]["n_critic"], tcfg["batch_size"]
+    bar = tqdm(range(first, steps + 1), desc=_label(cfgs), disable=None if progress is None else not progress, file=sys.stderr)
     for step in bar:
         variant.progress = (step - 1) / steps
         is_eval = step % tcfg["eval_every"] == 0 or step == steps
         record = is_eval or step % tcfg["log_every"] == 0
         for k in range(n_critic):
-            stats = variant.d_step(variant.real_batch(bs, data_gen), record=record and k == n_critic - 1)
+            stats = variant.d_step(variant.real_batch(bs, job.data), record=record and k == n_critic - 1)
         stats.update(variant.g_step(bs, record=record))
         if record:
-            row = {"step": step, **{k: float(v) for k, v in stats.items()}, "wall_time": time.perf_counter() - start}
-            rows.append(row)
-            bar.set_postfix(d_loss=f"{row['d_loss']:.3g}", g_loss=f"{row['g_loss']:.3g}", refresh=False)
-            reason = divergence(row, tcfg["divergence_threshold"])
-            if reason:
-                status = "diverged"
+            wall = time.perf_counter() - start
+            for i, (run, values) in enumerate(zip(runs, job.values(stats))):
+                if run.done:
+                    continue
+                row = {"step": step, **values, "wall_time": wall}
+                run.rows.append(row)
+                reason = divergence(row, tcfg["divergence_threshold"])
+                if reason:
+                    run.finish("diverged", reason, step, _cpu_copy(job.state(i)))
+                elif is_eval:
+                    run.snapshots[step] = _cpu_copy(job.state(i, variant.generator_modules()))
+            bar.set_postfix(d_loss=f"{runs[0].rows[-1]['d_loss']:.3g}", g_loss=f"{runs[0].rows[-1]['g_loss']:.3g}", refresh=False)
+            if all(run.done for run in runs):
                 break
-            if is_eval:
-                snapshots[step] = _generator_state(variant)
         if step % tcfg["checkpoint_every"] == 0 and step < steps:
-            save_resume(out / RESUME, cfg, step, variant, data_gen, rows, snapshots)
+            save_resume(resume_path, cfgs, step, job, runs)
     bar.close()
 
-    _write_log(rows, out / "train_log.csv")
-    torch.save({"steps": sorted(snapshots), "states": snapshots}, out / "snapshots.pt")
-    torch.save({"config": cfg, "step": step, "status": status, "state": variant.state_dict()}, out / "checkpoint.pt")
+    wall = round(time.perf_counter() - start, 3)
+    summaries = []
+    for i, run in enumerate(runs):
+        if not run.done:
+            run.finish("completed", None, step, _cpu_copy(job.state(i)))
+        summaries.append(_write_run(run, steps, wall, device, resumed, len(runs)))
+    resume_path.unlink(missing_ok=True)
+    return summaries
+
+
+def _write_run(run: SeedRun, steps: int, wall: float, device: torch.device, resumed, seeds_in_job: int) -> dict[str, Any]:
+    out = run.out
+    _write_log(run.rows, out / "train_log.csv")
+    torch.save({"steps": sorted(run.snapshots), "states": run.snapshots}, out / "snapshots.pt")
+    torch.save({"config": run.cfg, "step": run.end_step, "status": run.status, "state": run.state}, out / "checkpoint.pt")
     summary = {
-        "status": status,
-        "reason": reason,
-        "steps_completed": step,
-        "diverged_at_step": step if status == "diverged" else None,
-        "last_snapshot_step": max(snapshots),
+        "status": run.status,
+        "reason": run.reason,
+        "steps_completed": run.end_step,
+        "diverged_at_step": run.end_step if run.status == "diverged" else None,
+        "last_snapshot_step": max(run.snapshots),
         "steps_planned": steps,
         "resumed_from_step": resumed["step"] if resumed else None,
-        "wall_time_s": round(time.perf_counter() - start, 3),
+        "wall_time_s": wall,
+        "seeds_in_job": seeds_in_job,
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
     write_json(summary, out / "train_summary.json")
-    (out / RESUME).unlink(missing_ok=True)
     return summary
 
 
-def _rng_state(data_gen: torch.Generator) -> dict[str, Any]:
-    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(), "data": data_gen.get_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
+def _check_one_cell(cfgs: list[dict[str, Any]]) -> None:
+    """Seeds trained together must differ in their seed only."""
+    base = {k: v for k, v in cfgs[0].items() if k != "seed"}
+    for cfg in cfgs[1:]:
+        other = {k: v for k, v in cfg.items() if k != "seed"}
+        if other != base:
+            keys = sorted(k for k in base.keys() | other.keys() if base.get(k) != other.get(k))
+            raise ValueError(f"runs trained in one job must differ only in their seed; these keys differ: {', '.join(keys)}")
+    seeds = [cfg["seed"] for cfg in cfgs]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"the seeds of one job must be distinct, got {seeds}")
 
 
-def _set_rng_state(state: dict[str, Any], data_gen: torch.Generator) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
-    data_gen.set_state(state["data"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def save_resume(path: Path, cfg: dict[str, Any], step: int, variant, data_gen: torch.Generator,
-                rows: list[dict[str, float]], snapshots: dict[int, Any]) -> None:
+def save_resume(path: Path, cfgs: list[dict[str, Any]], step: int, job: Job, runs: list[SeedRun]) -> None:
     """Everything needed to continue after ``step``, written atomically (a job
     killed while writing leaves the previous resume point intact)."""
     tmp = path.with_name(path.name + ".tmp")
-    torch.save({"config": cfg, "step": step, "rng": _rng_state(data_gen), "state": variant.state_dict(),
-                "rows": rows, "snapshots": snapshots}, tmp)
+    saved_runs = [{k: getattr(r, k) for k in ("rows", "snapshots", "status", "reason", "end_step", "state")} for r in runs]
+    torch.save({"configs": cfgs, "step": step, "rng": job.rng_state(), "state": job.variant.state_dict(), "runs": saved_runs}, tmp)
     os.replace(tmp, path)
 
 
-def load_resume(path: Path, cfg: dict[str, Any], variant, data_gen: torch.Generator) -> dict[str, Any] | None:
-    """Restore the state saved in ``path`` when it belongs to this very config;
-    a resume point of another config (or an unreadable one) is ignored."""
+def load_resume(path: Path, cfgs: list[dict[str, Any]], job: Job) -> dict[str, Any] | None:
+    """Restore the state saved in ``path`` when it belongs to these very configs;
+    a resume point of other configs (or an unreadable one) is ignored."""
     if not path.is_file():
         return None
     try:
@@ -169,17 +275,23 @@ def load_resume(path: Path, cfg: dict[str, Any], variant, data_gen: torch.Genera
     except Exception as exc:  # a truncated file from a killed writer: start over
         print(f"ignoring unreadable {path}: {exc}", file=sys.stderr)
         return None
-    if saved.get("config") != cfg:
+    if saved.get("configs") != cfgs:
         print(f"ignoring {path}: it was written with another config; starting over", file=sys.stderr)
         return None
-    variant.load_state_dict(saved["state"])
-    _set_rng_state(saved["rng"], data_gen)
+    job.variant.load_state_dict(saved["state"])
+    job.set_rng_state(saved["rng"])
     return saved
 
 
-def _generator_state(variant) -> dict[str, Any]:
+def _cpu_copy(state: Any) -> Any:
     # a deep copy on the CPU: later updates must not change a stored snapshot
-    return copy.deepcopy({k: {n: t.detach().cpu() for n, t in v.items()} for k, v in variant.state_dict(variant.generator_modules()).items()})
+    if isinstance(state, torch.Tensor):
+        return state.detach().to("cpu", copy=True)
+    if isinstance(state, dict):
+        return {k: _cpu_copy(v) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(_cpu_copy(v) for v in state)
+    return copy.deepcopy(state)
 
 
 def _write_log(rows: list[dict[str, float]], path: Path) -> None:
@@ -190,19 +302,23 @@ def _write_log(rows: list[dict[str, float]], path: Path) -> None:
         writer.writerows(rows)
 
 
-def _label(cfg: dict[str, Any]) -> str:
-    return f"{cfg['dataset']['name']}/{cfg['variant']['name']}/{cfg['loss']['name']}/seed{cfg['seed']}"
+def _label(cfgs: list[dict[str, Any]]) -> str:
+    cfg = cfgs[0]
+    seeds = "+".join(str(c["seed"]) for c in cfgs)
+    return f"{cfg['dataset']['name']}/{cfg['variant']['name']}/{cfg['loss']['name']}/seed{seeds}"
 
 
-def run_config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+def run_configs_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The resolved run configs to train: one per seed."""
     if args.run_config:
-        return json.loads(args.run_config)
+        cfgs = json.loads(args.run_config)
+        return cfgs if isinstance(cfgs, list) else [cfgs]
     missing = [k for k in gcfg.GRID_KEYS if getattr(args, k) is None]
     if missing:
         raise gcfg.ConfigError(f"with --config, also give: {', '.join('--' + k for k in missing)}")
     config = gcfg.load(args.config)
     try:
-        return gcfg.resolve_run(config, args.dataset, args.variant, args.loss, args.seed)
+        return [gcfg.resolve_run(config, args.dataset, args.variant, args.loss, seed) for seed in args.seed]
     except (RegistryError, ParamError) as exc:
         raise gcfg.ConfigError(str(exc)) from None
 
@@ -211,21 +327,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gans.train", description=__doc__.split("\n\n")[0])
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--config", help="a config YAML; pick the run with --dataset/--variant/--loss/--seed")
-    src.add_argument("--run-config", help="a resolved run config as JSON (what the pipeline passes)")
+    src.add_argument("--run-config", help="a resolved run config as JSON, or a list of them, one per seed (what the pipeline passes)")
     for key in ("dataset", "variant", "loss"):
         parser.add_argument(f"--{key}")
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--out", required=True, help="the run's output folder")
+    parser.add_argument("--seed", type=int, nargs="+", help="one seed, or several trained together in this process")
+    parser.add_argument("--out", required=True, nargs="+", help="each run's output folder, in the order of the seeds")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: when on a terminal)")
     args = parser.parse_args(argv)
     try:
-        cfg = run_config_from_args(args)
+        cfgs = run_configs_from_args(args)
+        if len(cfgs) != len(args.out):
+            raise gcfg.ConfigError(f"give one --out folder per seed: {len(cfgs)} runs, {len(args.out)} folders")
     except gcfg.ConfigError as exc:
         parser.exit(2, f"error: {exc}\n")
-    if cfg["train"]["device"] != "cpu":
+    if cfgs[0]["train"]["device"] != "cpu":
         claim_gpu()  # before CUDA starts: one GPU per job when several share a machine
-    summary = train(cfg, args.out, progress=args.progress)
-    print(json.dumps(summary), file=sys.stderr)
+    for summary in train_seeds(cfgs, args.out, progress=args.progress):
+        print(json.dumps(summary), file=sys.stderr)
     return 0
 
 

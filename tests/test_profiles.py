@@ -46,14 +46,20 @@ def test_full_grid_on_slurm_every_training_job_asks_one_gpu_and_its_datasets_siz
     out = dry_run(tmp_path, ROOT / "config/full.yaml", "--profile", str(ROOT / "workflow/profiles/slurm"),
                   "--default-resources", "slurm_partition=gpu", "slurm_account=myproject")
     found = jobs(out)
-    train = [j for j in found if j[0] == "train"]
-    assert len(train) == len(list(gcfg.grid(gcfg.load(ROOT / "config/full.yaml")))) > 0
+    config = gcfg.load(ROOT / "config/full.yaml")
+    train = [j for j in found if j[0].startswith("train")]
+    # the full config stacks each cell's seeds into one job (train.seeds_per_job)
+    cells = {(r["dataset"], r["variant"], r["loss"]) for r in gcfg.grid(config)}
+    assert len(train) == sum(len(gcfg.seed_chunks(config, d)) for d, _, _ in cells) > 0
+    assert config["train"]["seeds_per_job"] > 1 and all(rule.startswith("train_seeds_") for rule, _, _ in train)
     for rule, wildcards, resources in found:
-        if rule not in ("train", "evaluate"):
+        step = "train" if rule.startswith("train") else rule
+        if step not in ("train", "evaluate"):
             continue
-        size = DATASETS.get(wildcards["dataset"]).job_resources[rule]
-        assert resources.get("gpu", "0") == ("1" if rule == "train" else "0"), resources  # evaluation runs on the CPU today
-        assert int(resources["runtime"]) == size["runtime"] and int(resources["mem_mb"]) == size["mem_mb"], resources
+        size = DATASETS.get(wildcards["dataset"]).job_resources[step]
+        assert resources.get("gpu", "0") == ("1" if step == "train" else "0"), resources  # evaluation runs on the CPU today
+        runtime = size["runtime"] * (2 if step == "train" else 1)  # stacked seeds: one run's time, with margin
+        assert int(resources["runtime"]) == runtime and int(resources["mem_mb"]) == size["mem_mb"], resources
         assert (resources["slurm_partition"], resources["slurm_account"]) == ("gpu", "myproject"), resources
 
 

@@ -14,7 +14,7 @@ import yaml
 
 from gans import config as gcfg
 import gans.train as gtrain
-from gans.train import RESUME, build, save_resume, train
+from gans.train import RESUME, save_resume, train
 from tests.conftest import ROOT, TINY
 
 
@@ -70,8 +70,8 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(tiny_config, tmp_path,
 def test_resume_point_of_another_config_is_ignored(tiny_config, tmp_path, capsys):
     cfg = run_cfg(tiny_config, steps=40, checkpoint_every=20)
     other = run_cfg(tiny_config, steps=40, checkpoint_every=20, batch_size=32)
-    _, variant = build(other)
-    save_resume(tmp_path / RESUME, other, 20, variant, torch.Generator(), [], {})
+    job = gtrain.Job([other], torch.device("cpu"))
+    save_resume(tmp_path / RESUME, [other], 20, job, [gtrain.SeedRun(other, tmp_path)])
     summary = train(cfg, tmp_path, progress=False)
     assert summary["resumed_from_step"] is None and summary["steps_completed"] == 40
     assert "written with another config; starting over" in capsys.readouterr().err

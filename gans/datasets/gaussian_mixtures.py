@@ -40,8 +40,16 @@ class GaussianMixture(Dataset):
         """Per-coordinate std of each mode in data space (after scaling)."""
         return self.std / self.scale
 
+    def _centers_on(self, device) -> torch.Tensor:
+        # built once per device: no host-to-device copy in the training loop
+        cache = self.__dict__.setdefault("_centers_cache", {})
+        key = str(torch.device(device))
+        if key not in cache:
+            cache[key] = self.raw_centers().to(device=device, dtype=torch.float32)
+        return cache[key]
+
     def sample_labeled(self, n, generator, device="cpu"):
-        centers = self.raw_centers().to(device=device, dtype=torch.float32)
+        centers = self._centers_on(device)
         idx = torch.randint(len(centers), (n,), generator=generator, device=device)
         noise = torch.randn(n, 2, generator=generator, device=device)
         return (centers[idx] + self.std * noise) / self.scale, idx

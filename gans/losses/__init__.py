@@ -21,6 +21,9 @@ class Loss(Component):
     reference: ClassVar[str] = ""
     # Variants whose own objective this is (e.g. EBGAN's margin loss); None: any variant.
     variants: ClassVar[tuple[str, ...] | None] = None
+    # d_loss and g_loss are pure functions of D's outputs, so stacked seeds compute
+    # them per seed with torch.vmap (gans/batched.py); a loss that is not sets False.
+    batchable: ClassVar[bool] = True
 
     def d_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

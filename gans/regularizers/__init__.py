@@ -17,6 +17,26 @@ from gans.registry import Registry
 
 class Regularizer(Component):
     losses: ClassVar[tuple[str, ...] | None] = None
+    # True when it works on stacked seeds (gans/batched.py): inputs shaped (S, batch,
+    # ...), a penalty per seed, random draws from ``seed_rng`` (set when stacked).
+    batchable: ClassVar[bool] = False
+    seed_rng = None
+
+    @property
+    def lead(self) -> int:
+        """Leading dimensions before a sample's own: (batch,) or (seeds, batch)."""
+        return 1 if self.seed_rng is None else 2
+
+    def rand(self, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        """Uniform noise of ``shape``, from each seed's own stream when stacked."""
+        if self.seed_rng is None:
+            return torch.rand(shape, device=like.device, dtype=like.dtype)
+        return self.seed_rng.rand(*shape[1:], device=like.device).to(like.dtype)
+
+    def randn(self, like: torch.Tensor) -> torch.Tensor:
+        if self.seed_rng is None:
+            return torch.randn_like(like)
+        return self.seed_rng.randn(*like.shape[1:], device=like.device).to(like.dtype)
 
     def wrap(self, discriminator: nn.Module) -> nn.Module:
         return discriminator

@@ -12,15 +12,15 @@ class GradientPenalty(Regularizer):
     """WGAN-GP: weight * E[(||grad D(x_hat)||_2 - 1)^2] on random interpolates x_hat."""
 
     defaults = {"weight": 10.0, "target": 1.0}
+    batchable = True
 
     def penalty(self, discriminator, real, fake, real_out=None, fake_out=None):
-        eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-        eps = torch.rand(eps_shape, device=real.device, dtype=real.dtype)
+        eps = self.rand(real.shape[: self.lead] + (1,) * (real.dim() - self.lead), real)
         x_hat = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
         out = discriminator(x_hat)
         (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
-        norms = grad.flatten(1).norm(2, dim=1)
-        return self.weight * ((norms - self.target) ** 2).mean()
+        norms = grad.flatten(self.lead).norm(2, dim=-1)
+        return self.weight * ((norms - self.target) ** 2).mean(-1)
 
 
 @REGULARIZERS.register("r1")
@@ -29,11 +29,12 @@ class R1(Regularizer):
     on the data only."""
 
     defaults = {"weight": 10.0}
+    batchable = True
 
     def penalty(self, discriminator, real, fake, real_out=None, fake_out=None):
         x = real.detach().requires_grad_(True)
         (grad,) = torch.autograd.grad(discriminator(x).sum(), x, create_graph=True)
-        return 0.5 * self.weight * grad.flatten(1).pow(2).sum(1).mean()
+        return 0.5 * self.weight * grad.flatten(self.lead).pow(2).sum(-1).mean(-1)
 
 
 @REGULARIZERS.register("spectral_norm")
@@ -54,6 +55,7 @@ class WeightClipping(Regularizer):
     """WGAN: clamp every critic parameter to [-clip, clip] after each update."""
 
     defaults = {"clip": 0.01}
+    batchable = True  # element-wise
 
     @torch.no_grad()
     def after_d_step(self, discriminator):

@@ -13,10 +13,11 @@ class InstanceNoise(Regularizer):
     it makes the two distributions overlap, so D's gradients stay informative."""
 
     defaults = {"std": 0.1, "anneal_until": 1.0}
+    batchable = True
 
     def inputs(self, x, progress):
         scale = self.std * max(0.0, 1.0 - progress / self.anneal_until)
-        return x + scale * torch.randn_like(x) if scale > 0 else x
+        return x + scale * self.randn(x) if scale > 0 else x
 
 
 @REGULARIZERS.register("label_smoothing")
@@ -27,6 +28,7 @@ class OneSidedLabelSmoothing(Regularizer):
 
     losses = ("minimax", "nonsaturating")
     defaults = {"real_label": 0.9}
+    batchable = True
 
     def penalty(self, discriminator, real, fake, real_out, fake_out):
-        return (1.0 - self.real_label) * real_out.mean()
+        return (1.0 - self.real_label) * real_out.flatten(self.lead - 1).mean(-1)

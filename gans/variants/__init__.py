@@ -51,9 +51,12 @@ class Variant(Component):
         """Refuse a resolved run config this variant cannot train, before any job
         starts (raise ValueError naming the problem)."""
 
-    def real_batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """A batch of real data as this variant's discriminator consumes it."""
-        return self.dataset.sample(n, generator, self.device)
+    def real_batch(self, n: int, generator) -> torch.Tensor:
+        """A batch of real data as this variant's discriminator consumes it; from a
+        ``SeedRNG`` (stacked seeds), one batch per seed, shaped (S, n, ...)."""
+        if isinstance(generator, torch.Generator):
+            return self.dataset.sample(n, generator, self.device)
+        return torch.stack([self.dataset.sample(n, g, self.device) for g in generator.generators])
 
     # -- what a variant implements ------------------------------------------------
     def build(self) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from gans import batched
 from gans.architectures import build_architecture
 from gans.losses import build_loss
 from gans.optim import build_optimizer
@@ -28,6 +29,10 @@ def grad_norm(module: nn.Module) -> torch.Tensor:
 @VARIANTS.register("gan")
 class GAN(Variant):
     reference = "Goodfellow et al. 2014"
+    # Stacked seeds (gans/batched.py): this class's steps are written for them. A
+    # subclass trains one seed at a time unless it declares batchable itself.
+    batchable = True
+    seed_rng: batched.SeedRNG | None = None  # set on a stacked variant
 
     def build(self):
         cfg = self.cfg
@@ -51,6 +56,8 @@ class GAN(Variant):
 
     def latent(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """G's input, and whatever else a variant's losses need about it."""
+        if generator is None and self.seed_rng is not None:
+            return self.seed_rng.randn(n, self.noise_dim, device=self.device), {}
         return torch.randn(n, self.noise_dim, device=self.device, generator=generator), {}
 
     def make_discriminator(self) -> nn.Module:
@@ -96,30 +103,62 @@ class GAN(Variant):
     def _total(self, loss: torch.Tensor, extra: dict[str, torch.Tensor]) -> torch.Tensor:
         return loss + sum(extra.values(), torch.zeros((), device=self.device))
 
+    # -- stacked seeds: per-seed losses and statistics (plain tensors when alone) ----
+    def _per_seed(self, fn, *outputs: torch.Tensor) -> torch.Tensor:
+        """``fn`` of D's outputs, for each seed: shape (S,), or a scalar alone."""
+        return fn(*outputs) if self.seed_rng is None else torch.vmap(fn)(*outputs)
+
+    def _mean(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean() if self.seed_rng is None else x.flatten(1).mean(1)
+
+    def _grad_norm(self, module: nn.Module) -> torch.Tensor:
+        return grad_norm(module) if self.seed_rng is None else batched.per_seed_grad_norm(module, len(self.seed_rng))
+
+    def _batch_size(self, x: torch.Tensor) -> int:
+        return x.shape[0 if self.seed_rng is None else 1]
+
+    @classmethod
+    def stacked(cls, variants: list["GAN"], seed_rng: batched.SeedRNG) -> "GAN":
+        """One variant training all of ``variants`` (one per seed, each built as it
+        would be alone) as stacked networks, each seed drawing from ``seed_rng``."""
+        if not cls.__dict__.get("batchable", False):
+            raise batched.NotBatchable(f"variant '{cls.name}' trains one seed at a time")
+        v = variants[0]
+        v.generator = batched.stack_modules([x.generator for x in variants])
+        v.discriminator = batched.stack_modules([x.discriminator for x in variants])
+        v.seed_rng = seed_rng
+        for reg in v.regularizers:
+            reg.seed_rng = seed_rng
+        # fresh optimizers over the stacked parameters, as each seed's were fresh:
+        # element-wise updates make them S independent optimizers
+        v.opt_d = build_optimizer(v.discriminator.parameters(), v.cfg["optimizer"], "d")
+        v.opt_g = build_optimizer(v.generator.parameters(), v.cfg["optimizer"], "g")
+        return v
+
     # -- one update of each player -------------------------------------------------
     def d_step(self, real, record=False):
         self.last_real = real  # for G-side terms that compare with data (feature matching)
         with torch.no_grad():
-            z, info = self.latent(real.shape[0])
+            z, info = self.latent(self._batch_size(real))
             fake = self.generate(z, info)
         real, fake = self.d_inputs(real), self.d_inputs(fake)
         real_out, fake_out = self.d_outputs(real), self.d_outputs(fake)
         more = self.extra_fakes(real)
         all_fake_out = fake_out if more is None else torch.cat([fake_out, self.d_outputs(self.d_inputs(more))])
         extra = self.d_extra(real, fake, info)
-        loss = self._total(self.loss.d_loss(real_out, all_fake_out), extra)
+        loss = self._total(self._per_seed(self.loss.d_loss, real_out, all_fake_out), extra)
         for reg in self.regularizers:
             penalty = reg.penalty(self.d_outputs, real, fake, real_out, fake_out)
             if penalty is not None:
                 loss = loss + penalty
         self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.sum().backward()  # stacked seeds: the sum leaves each seed its own gradient
         stats = {"d_loss": loss.detach(), **{k: v.detach() for k, v in extra.items()}}
         if record:
             stats.update(
-                d_grad_norm=grad_norm(self.discriminator),
-                d_real=self.loss.d_score(real_out.detach()).mean(),
-                d_fake=self.loss.d_score(fake_out.detach()).mean(),
+                d_grad_norm=self._grad_norm(self.discriminator),
+                d_real=self._mean(self.loss.d_score(real_out.detach())),
+                d_fake=self._mean(self.loss.d_score(fake_out.detach())),
             )
         self.opt_d.step()
         for reg in self.regularizers:
@@ -137,12 +176,12 @@ class GAN(Variant):
         extra = self.g_extra(fake, info)
         self.discriminator.requires_grad_(True)
         self.extras.requires_grad_(True)
-        loss = self._total(self.g_adversarial(fake_out), extra)
+        loss = self._total(self._per_seed(self.g_adversarial, fake_out), extra)
         self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.sum().backward()
         stats = {"g_loss": loss.detach(), **{k: v.detach() for k, v in extra.items()}}
         if record:
-            stats["g_grad_norm"] = grad_norm(self.generator)
+            stats["g_grad_norm"] = self._grad_norm(self.generator)
         self.opt_g.step()
         self.after_step("g")
         return stats

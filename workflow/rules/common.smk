@@ -4,6 +4,7 @@ import os
 import re
 
 from gans import config as gcfg
+from gans.batched import reason_not_batchable
 from gans.datasets import DATASETS
 from metrics.aggregate import table_files
 from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
@@ -39,7 +40,8 @@ LENET_RECORD = LENET_WEIGHTS.removesuffix(".pt") + ".json"
 
 # Wildcards match only names in the grid, so a typo in a target matches no rule.
 def _alternatives(names):
-    return "|".join(re.escape(str(n)) for n in names)
+    # "(?!)" never matches: no name allowed (an empty pattern would allow any)
+    return "|".join(re.escape(str(n)) for n in names) or "(?!)"
 
 
 wildcard_constraints:
@@ -57,6 +59,47 @@ def run_files(names, dataset=None):
         if dataset is None or run["dataset"] == dataset
         for name in names
     ]
+
+
+# Datasets whose seeds train several to a job (train.seeds_per_job > 1): one rule per
+# group of seeds (train.smk), since a rule's outputs are a fixed list of files.
+SEED_CHUNKS = {}  # tuple of seeds -> the datasets that group their seeds so
+for _dataset in DATASETS_IN_GRID:
+    if gcfg.seeds_per_job(config, _dataset) > 1:
+        for _chunk in gcfg.seed_chunks(config, _dataset):
+            SEED_CHUNKS.setdefault(_chunk, []).append(_dataset)
+ONE_SEED_DATASETS = [d for d in DATASETS_IN_GRID if gcfg.seeds_per_job(config, d) == 1]
+
+
+def chunk_name(chunk):
+    return "-".join(map(str, chunk))
+
+
+def chunk_outputs(chunk):
+    return [f"{RUN}/{name}".replace("{seed}", str(seed)) for seed in chunk for name in TRAIN_FILES]
+
+
+def chunk_train_params(chunk):
+    def run(wildcards):
+        runs = [gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, seed) for seed in chunk]
+        return json.dumps(runs, sort_keys=True)
+
+    return run
+
+
+def chunk_output_folders(wildcards, output):
+    """Each seed's run folder, in the order of the seeds."""
+    return list(dict.fromkeys(os.path.dirname(f) for f in output))
+
+
+def chunk_runtime(chunk):
+    # Stacked seeds share one run's time on a GPU (twice it, for margin); seeds
+    # that cannot be stacked train one after another, so S times it.
+    def runtime(wildcards):
+        run = gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, chunk[0])
+        return train_runtime(wildcards) * (2 if reason_not_batchable(run) is None else len(chunk))
+
+    return runtime
 
 
 def dataset_samples(wildcards):

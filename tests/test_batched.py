@@ -1,0 +1,167 @@
+"""Several seeds in one job: stacked into one model, each seed gets what it would
+get trained alone (same parameters, logs and snapshots, to float tolerance)."""
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import torch
+
+import gans.train as gtrain
+from gans import batched
+from gans import config as gcfg
+from gans.losses import LOSSES
+from gans.train import RESUME, train, train_seeds
+from metrics.evaluate import evaluate
+from tests.conftest import ROOT
+
+
+def run_cfgs(tiny_config, loss="wgan-gp", variant="gan", seeds=(0, 1, 2), **train_overrides):
+    cfgs = [gcfg.resolve_run(tiny_config, "8gaussians", variant, loss, s) for s in seeds]
+    for cfg in cfgs:
+        cfg["train"].update(train_overrides)
+    return cfgs
+
+
+def final_state(folder):
+    return torch.load(folder / "checkpoint.pt", weights_only=False)["state"]
+
+
+def assert_close_runs(a, b, atol):
+    sa, sb = final_state(a), final_state(b)
+    for name in ("generator", "discriminator"):
+        for key, tensor in sa[name].items():
+            torch.testing.assert_close(sb[name][key], tensor, atol=atol, rtol=0, msg=f"{name}.{key}")
+    la, lb = (pd.read_csv(d / "train_log.csv").drop(columns="wall_time") for d in (a, b))
+    assert list(la.columns) == list(lb.columns) and list(la["step"]) == list(lb["step"])
+    pd.testing.assert_frame_equal(la, lb, check_exact=False, atol=atol, rtol=1e-5)
+    snaps = [torch.load(d / "snapshots.pt", weights_only=True) for d in (a, b)]
+    assert snaps[0]["steps"] == snaps[1]["steps"]
+    for step in snaps[0]["steps"]:
+        for key, tensor in snaps[0]["states"][step]["generator"].items():
+            torch.testing.assert_close(snaps[1]["states"][step]["generator"][key], tensor, atol=atol, rtol=0)
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "nonsaturating", "wgan"])
+def test_each_stacked_seed_matches_its_run_alone(tiny_config, tmp_path, loss):
+    cfgs = run_cfgs(tiny_config, loss, steps=60)
+    for cfg in cfgs:
+        train(cfg, tmp_path / f"alone{cfg['seed']}", progress=False)
+    summaries = train_seeds(cfgs, [tmp_path / f"stacked{c['seed']}" for c in cfgs], progress=False)
+    assert [s["seeds_in_job"] for s in summaries] == [3, 3, 3]
+    for cfg in cfgs:
+        assert_close_runs(tmp_path / f"alone{cfg['seed']}", tmp_path / f"stacked{cfg['seed']}", atol=1e-6)
+    # and the seeds really are different runs
+    g0, g1 = final_state(tmp_path / "stacked0")["generator"], final_state(tmp_path / "stacked1")["generator"]
+    assert not all(torch.equal(g0[k], g1[k]) for k in g0)
+
+
+def test_stacked_checkpoint_is_a_plain_one_seed_checkpoint(tiny_config, tmp_path):
+    """Evaluation (and anything else) reads a stacked seed's folder as an ordinary run."""
+    cfgs = run_cfgs(tiny_config, steps=40)
+    train_seeds(cfgs, [tmp_path / f"s{c['seed']}" for c in cfgs], progress=False)
+    state = final_state(tmp_path / "s1")
+    assert state["generator"]["0.0.weight"].shape == (32, 2)  # no seed dimension left
+    assert state["opt_d"]["state"][0]["exp_avg"].shape == state["discriminator"]["trunk.0.weight"].shape
+    result = evaluate(tmp_path / "s1", gcfg.resolve_eval(tiny_config, "8gaussians"))
+    assert result["status"] == "completed" and result["final"]["modes_covered"] >= 0
+
+
+def test_every_loss_is_a_function_of_each_seeds_outputs():
+    """vmap over the seed dimension gives each seed's loss exactly as computed alone."""
+    torch.manual_seed(0)
+    real, fake = torch.randn(4, 64), torch.randn(4, 64)
+    for name, cls in LOSSES.items():
+        if not cls.batchable:
+            continue
+        loss = cls(**cls.resolve_params(None))
+        stacked_d = torch.vmap(loss.d_loss)(real, fake)
+        stacked_g = torch.vmap(loss.g_loss)(fake)
+        for s in range(4):
+            torch.testing.assert_close(stacked_d[s], loss.d_loss(real[s], fake[s]), msg=name)
+            torch.testing.assert_close(stacked_g[s], loss.g_loss(fake[s]), msg=name)
+
+
+def test_seeds_that_cannot_be_stacked_train_one_after_another(tiny_config, tmp_path, capsys):
+    cfgs = run_cfgs(tiny_config, "nonsaturating", variant="pacgan", seeds=(0, 1), steps=20)
+    assert "pacgan" in batched.reason_not_batchable(cfgs[0])
+    summaries = train_seeds(cfgs, [tmp_path / "a", tmp_path / "b"], progress=False)
+    assert "one after another" in capsys.readouterr().err
+    assert [s["seeds_in_job"] for s in summaries] == [1, 1]
+    train(cfgs[1], tmp_path / "alone", progress=False)
+    assert_close_runs(tmp_path / "alone", tmp_path / "b", atol=0)
+
+
+def test_what_cannot_be_stacked_says_why(tiny_config):
+    cfg = run_cfgs(tiny_config)[0]
+    assert batched.reason_not_batchable(cfg) is None
+    cfg["regularizers"] = {"spectral_norm": {"power_iterations": 1}}
+    assert "spectral_norm" in batched.reason_not_batchable(cfg)
+    with pytest.raises(batched.NotBatchable, match="Conv2d"):
+        batched.check_stackable(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3)))
+
+
+def test_only_seeds_of_one_cell_share_a_job(tiny_config, tmp_path):
+    a = run_cfgs(tiny_config, seeds=(0,))[0]
+    b = run_cfgs(tiny_config, "nonsaturating", seeds=(1,))[0]
+    with pytest.raises(ValueError, match="differ only in their seed; these keys differ: .*loss"):
+        train_seeds([a, b], [tmp_path / "a", tmp_path / "b"])
+    with pytest.raises(ValueError, match="distinct"):
+        train_seeds([a, a], [tmp_path / "a", tmp_path / "b"])
+    assert not (tmp_path / "a").exists(), "refused before any work"
+
+
+def test_a_diverging_seed_stops_alone_and_the_others_finish(tiny_config, tmp_path, monkeypatch):
+    real_divergence = gtrain.divergence
+    calls = []
+
+    def second_seed_diverges_at_20(row, threshold):
+        calls.append(row["step"])
+        if row["step"] == 20 and calls.count(20) == 2:  # rows come in seed order
+            return "forced for the test"
+        return real_divergence(row, threshold)
+
+    monkeypatch.setattr(gtrain, "divergence", second_seed_diverges_at_20)
+    cfgs = run_cfgs(tiny_config, steps=40)
+    summaries = train_seeds(cfgs, [tmp_path / f"s{c['seed']}" for c in cfgs], progress=False)
+    assert [s["status"] for s in summaries] == ["completed", "diverged", "completed"]
+    assert summaries[1]["diverged_at_step"] == 20 and summaries[0]["steps_completed"] == 40
+    assert list(pd.read_csv(tmp_path / "s1" / "train_log.csv")["step"]) == [10, 20]
+    assert torch.load(tmp_path / "s1" / "checkpoint.pt", weights_only=False)["step"] == 20
+
+
+def test_stacked_job_resumes_where_it_stopped(tiny_config, tmp_path, monkeypatch):
+    cfgs = run_cfgs(tiny_config, steps=60, checkpoint_every=25)
+    whole = [tmp_path / f"whole{c['seed']}" for c in cfgs]
+    cut = [tmp_path / f"cut{c['seed']}" for c in cfgs]
+    train_seeds(cfgs, whole, progress=False)
+    real_divergence = gtrain.divergence
+
+    def interrupt_at_40(row, threshold):
+        if row["step"] == 40:
+            raise KeyboardInterrupt
+        return real_divergence(row, threshold)
+
+    monkeypatch.setattr(gtrain, "divergence", interrupt_at_40)
+    with pytest.raises(KeyboardInterrupt):
+        train_seeds(cfgs, cut, progress=False)
+    assert torch.load(cut[0] / RESUME, weights_only=False)["step"] == 25
+    monkeypatch.setattr(gtrain, "divergence", real_divergence)
+    torch.manual_seed(999)
+    summaries = train_seeds(cfgs, cut, progress=False)
+    assert all(s["resumed_from_step"] == 25 for s in summaries)
+    for a, b in zip(whole, cut):
+        assert_close_runs(a, b, atol=0)
+
+
+def test_cli_trains_several_seeds_into_their_folders(tiny_config, tmp_path):
+    cfgs = run_cfgs(tiny_config, seeds=(3, 4), steps=20)
+    outs = [str(tmp_path / "s3"), str(tmp_path / "s4")]
+    cmd = [sys.executable, "-m", "gans.train", "--run-config", json.dumps(cfgs), "--out", *outs, "--no-progress"]
+    subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True)
+    for out, cfg in zip(outs, cfgs):
+        assert json.loads((tmp_path / out / "train_summary.json").read_text())["seeds_in_job"] == 2
+        assert gcfg.yaml.safe_load((tmp_path / out / "config.resolved.yaml").read_text())["seed"] == cfg["seed"]
+    bad = subprocess.run([*cmd[:-4], "--out", outs[0]], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and "one --out folder per seed" in bad.stderr
