@@ -99,6 +99,8 @@ def test_skipped_cells_are_listed_per_label():
         (swept({"optimizer.momentum": [0.9]}), r"optimizer 'adam': .*unexpected keyword argument 'momentum'"),
         (swept({"optimizer.betas": [[1.5, 0.9]]}), r"optimizer 'adam': Invalid beta parameter at index 0: 1.5"),
         (swept({"train.steps": [0]}), r"'train.steps': 0 is less than the minimum of 1"),
+        (swept({"variant.params.pack": [2, 3]}, variants=["pacgan"]),  # the variant's own check
+         r"run 8gaussians/pacgan\+variant.params.pack=3/nonsaturating: batch_size 64 is not a multiple of pack 3"),
         (swept({"optimizer.name": ["sg/d"]}), r"config key 'grid.sweep.optimizer.name': the value 'sg/d' cannot name a run folder"),
         (swept({"train.device": ["cpu", None, "null"]}), r"two settings share the label 'gan\+train.device=null'"),
         (swept({"optimizer.lr_d": []}), r"config key 'grid.sweep.optimizer.lr_d': \[\] should be non-empty"),
