@@ -51,6 +51,16 @@ def test_without_a_sweep_labels_are_the_variant_names_and_runs_unchanged(tiny_co
     assert "setting" not in run and run["variant"] == {"name": "gan", "params": {}}  # no rerun of existing results
 
 
+def test_a_new_swept_value_leaves_the_existing_runs_as_they_were():
+    """Snakemake reruns a job when its path or its resolved config (a param) changes:
+    neither does for the values already swept."""
+    before = gcfg.validate(swept({"optimizer.name": ["adam", "sgd"]}))
+    after = gcfg.validate(swept({"optimizer.name": ["adam", "sgd", "rmsprop"]}))
+    assert list(gcfg.variant_labels(after)) == [*gcfg.variant_labels(before), "gan+optimizer.name=rmsprop"]
+    for run in gcfg.grid(before):
+        assert gcfg.resolve_run(after, **run) == gcfg.resolve_run(before, **run)
+
+
 def test_a_new_torch_argument_may_be_swept_into_the_optimizer():
     cfg = gcfg.validate(swept({"optimizer.momentum": [0.0, 0.9]}, presets={"sgd": {"optimizer.name": "sgd"}}))
     run = gcfg.resolve_run(cfg, "8gaussians", "gan+sgd+optimizer.momentum=0.9", "nonsaturating", 0)

@@ -9,7 +9,7 @@ import yaml
 
 from metrics import figures
 from tests.conftest import TINY
-from tests.test_pipeline import rule_counts, snakemake
+from tests.test_pipeline import snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -48,14 +48,6 @@ def test_resolved_configs_differ_exactly_in_the_optimizer(swept):
     assert (adam["setting"], sgd["setting"]) == ({"optimizer.name": "adam"}, {"optimizer.name": "sgd"})
     assert (adam["variant"], sgd["variant"]) == ({"name": "gan", "params": {}, "label": LABELS[0]},
                                                  {"name": "gan", "params": {}, "label": LABELS[1]})
-
-
-def test_a_new_swept_value_runs_only_its_own_jobs(swept):
-    more = copy.deepcopy(SWEEP)
-    more["grid"]["sweep"]["optimizer.name"].append("rmsprop")
-    (swept / "more.yaml").write_text(yaml.safe_dump(more, sort_keys=False))
-    counts = rule_counts(swept, "--until", "aggregate", configfile="more.yaml")
-    assert counts == {"train": 1, "evaluate": 1, "aggregate": 1, "total": 3}, counts
 
 
 def test_figures_take_the_labels(swept):
