@@ -4,17 +4,22 @@ set-up. The Snakefile and the CLIs all go through these functions."""
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
+import json
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
 import jsonschema
+import torch
 import yaml
 
 from gans.architectures import ARCHITECTURES
 from gans.components import ParamError
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
+from gans.optim import build_optimizer
 from gans.registry import RegistryError
 from gans.regularizers import REGULARIZERS
 from gans.variants import VARIANTS
@@ -84,11 +89,7 @@ def validate(config: dict) -> dict:
     try:
         _check_names(config)
         for run in grid(config):
-            resolved = resolve_run(config, **run)
-            try:
-                VARIANTS.get(run["variant"]).check(resolved)
-            except ValueError as exc:
-                raise ConfigError(f"{run['variant']} with {run['dataset']}/{run['loss']}: {exc}") from None
+            check_run(resolve_run(config, **run))
         for dataset in config["grid"]["datasets"]:
             resolve_eval(config, dataset)
     except (RegistryError, ParamError) as exc:
@@ -141,13 +142,15 @@ def load(path: str | Path) -> dict:
 
 # -- the grid -------------------------------------------------------------------------
 def grid(config: dict) -> Iterator[dict[str, Any]]:
-    """Every run of the grid, as dicts with keys dataset, variant, loss, seed.
-    Variant x loss cells the variant does not support are left out (see ``skipped``)."""
+    """Every run of the grid, as dicts with keys dataset, variant, loss, seed; the
+    variant is its grid label (see ``variant_labels``). Variant x loss cells the
+    variant does not support are left out (see ``skipped``)."""
     g = config["grid"]
-    for dataset, variant, loss in itertools.product(g["datasets"], g["variants"], g["losses"]):
+    labels = variant_labels(config)
+    for dataset, label, loss in itertools.product(g["datasets"], labels, g["losses"]):
         for seed in seeds(config, dataset):
-            if VARIANTS.get(variant).supports(loss):
-                yield {"dataset": dataset, "variant": variant, "loss": loss, "seed": seed}
+            if VARIANTS.get(labels[label]["variant"]).supports(loss):
+                yield {"dataset": dataset, "variant": label, "loss": loss, "seed": seed}
 
 
 def seeds(config: dict, dataset: str) -> list[int]:
@@ -167,12 +170,190 @@ def seed_chunks(config: dict, dataset: str) -> list[tuple[int, ...]]:
 def skipped(config: dict) -> list[dict[str, str]]:
     """Grid cells that are not applicable, with the reason (for tables and the report)."""
     g = config["grid"]
+    labels = variant_labels(config)
     out = []
-    for dataset, variant, loss in itertools.product(g["datasets"], g["variants"], g["losses"]):
-        reason = VARIANTS.get(variant).unsupported(loss)
+    for dataset, label, loss in itertools.product(g["datasets"], labels, g["losses"]):
+        reason = VARIANTS.get(labels[label]["variant"]).unsupported(loss)
         if reason:
-            out.append({"dataset": dataset, "variant": variant, "loss": loss, "reason": reason})
+            out.append({"dataset": dataset, "variant": label, "loss": loss, "reason": reason})
     return out
+
+
+# -- sweeps: any key of the resolved run config as a grid axis ------------------------
+# A label is the variant's name, then '+preset' for a grid.presets entry, then
+# '+path=value' for each grid.sweep key, in the config's order:
+#   gan+optimizer.name=sgd+n_critic=5      gan+sgd-fast+train.batch_size=64
+# Paths hold no '+' or '=' and preset names no '=', so a label reads back one way.
+LABEL_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")
+MAX_LABEL = 200  # a folder name must stay under the file system's 255 bytes
+GRID_AXES = {"seed": "grid.seeds", "dataset.name": "grid.datasets", "variant.name": "grid.variants",
+             "loss.name": "grid.losses"}
+# sections that accept keys the resolved config lacks: any torch optimizer argument (checked in check_run)
+OPEN_SECTIONS = ("optimizer",)
+
+
+def _label_value(key: str, value: Any) -> str:
+    """A swept value as it appears in the label (and so in run folder names)."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str) and LABEL_VALUE.match(value):
+        return value
+    if isinstance(value, list) and value and not any(isinstance(v, (list, dict)) for v in value):
+        return ",".join(_label_value(key, v) for v in value)
+    raise ConfigError(f"config key '{key}': the value {value!r} cannot name a run folder; sweep numbers, "
+                      "booleans, null, flat lists or strings of letters, digits, '_', '.', '-' "
+                      "(and a section's keys one by one rather than the section)")
+
+
+def variant_labels(config: dict) -> dict[str, dict[str, Any]]:
+    """The grid's variant axis: label -> {variant, preset, setting, sources}, where
+    setting maps each dotted path of the resolved run config to its value and
+    sources names the config key that set it. Without grid.sweep and grid.presets
+    the labels are the variant names."""
+    g = config["grid"]
+    sweep, presets = g.get("sweep", {}), g.get("presets", {})
+    combos = [dict(zip(sweep, values)) for values in itertools.product(*sweep.values())]
+    for preset, fixed in presets.items():
+        for path in sorted(set(fixed) & set(sweep)):
+            raise ConfigError(f"config key 'grid.sweep.{path}': also set by grid.presets.{preset}; "
+                              "a key is either swept or fixed by a preset")
+    out: dict[str, dict[str, Any]] = {}
+    for variant in g["variants"]:
+        for preset, fixed in list(presets.items()) or [(None, {})]:
+            for combo in combos:
+                parts = [variant, *([preset] if preset else []),
+                         *(f"{path}={_label_value(f'grid.sweep.{path}', v)}" for path, v in combo.items())]
+                label = "+".join(parts)
+                if label in out:
+                    raise ConfigError(f"config key 'grid.sweep': two settings share the label '{label}'; "
+                                      "make each swept key's values distinct as text")
+                if len(label) > MAX_LABEL:
+                    raise ConfigError(f"config key 'grid.sweep': the label '{label}' is longer than {MAX_LABEL} "
+                                      "characters; sweep fewer keys or use a preset")
+                sources = {**{p: f"grid.presets.{preset}.{p}" for p in fixed}, **{p: f"grid.sweep.{p}" for p in combo}}
+                out[label] = {"variant": variant, "preset": preset, "setting": {**fixed, **combo}, "sources": sources}
+    return out
+
+
+def run_label(run: dict[str, Any]) -> str:
+    """A resolved run's place on the grid's variant axis (its folder name)."""
+    return run["variant"].get("label", run["variant"]["name"])
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    return {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a section"}.get(
+        type(value), type(value).__name__)
+
+
+def _same_kind(old: Any, new: Any) -> bool:
+    """May ``new`` replace ``old``? Same JSON type (an integer may replace a number)."""
+    if old is None or isinstance(old, bool) or isinstance(new, bool):
+        return old is None or (isinstance(old, bool) and isinstance(new, bool))
+    if isinstance(old, float):
+        return isinstance(new, (int, float))
+    return type(old) is type(new)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _locate(run: dict, path: str, key: str, where: str) -> tuple[dict, str]:
+    """The section of ``run`` that holds ``path``'s last key, and that key; refuses
+    paths the resolved config does not have, naming the valid keys there."""
+    if path in GRID_AXES:
+        raise ConfigError(f"config key '{key}': '{path}' is a grid axis; set {GRID_AXES[path]} instead")
+
+    def missing(part, at, section):
+        place = f"in '{'.'.join(at)}'" if at else "at the top level"
+        return ConfigError(f"config key '{key}': no key '{part}' {place} of the resolved run config of {where}; "
+                           f"valid keys: {', '.join(sorted(section)) or '(none)'}")
+
+    *parents, leaf = path.split(".")
+    node = run
+    for i, part in enumerate(parents):
+        if part not in node:
+            raise missing(part, parents[:i], node)
+        node = node[part]
+        if not isinstance(node, dict):
+            raise ConfigError(f"config key '{key}': '{'.'.join(parents[:i + 1])}' is a value ({node!r}), "
+                              f"not a section, in the resolved run config of {where}")
+    if leaf not in node and ".".join(parents) not in OPEN_SECTIONS:
+        raise missing(leaf, parents, node)
+    if isinstance(node.get(leaf), dict):
+        raise ConfigError(f"config key '{key}': '{path}' is a section in the resolved run config of {where}; "
+                          f"sweep its keys: {', '.join(sorted(node[leaf])) or '(none)'}")
+    return node, leaf
+
+
+def _apply_setting(run: dict, entry: dict[str, Any], where: str) -> None:
+    """Set each swept path of ``run``, which must exist and keep its kind of value.
+    Optimizer keys go through the same merge as a loss's override (a new optimizer
+    name drops the old one's arguments)."""
+    optimizer = {}
+    for path, value in entry["setting"].items():
+        key = entry["sources"][path]
+        node, leaf = _locate(run, path, key, where)
+        if leaf in node and not _same_kind(node[leaf], value):
+            hint = " (YAML reads 1e-4 as text: write 1.0e-4)" if isinstance(value, str) and _is_number(value) else ""
+            raise ConfigError(f"config key '{key}': {value!r} is {_kind(value)}, but '{path}' holds "
+                              f"{_kind(node[leaf])} ({node[leaf]!r}) in the resolved run config of {where}{hint}")
+        if path.startswith("optimizer."):
+            optimizer[leaf] = value
+        else:
+            node[leaf] = value
+    if optimizer:
+        run["optimizer"] = _merged_optimizer(run["optimizer"], optimizer)
+
+
+@functools.lru_cache(maxsize=1)
+def _run_validator() -> jsonschema.Validator:
+    """The config schema's rules for the keys of a resolved run config."""
+    props = load_schema()["properties"]
+    override = props["losses"]["additionalProperties"]["properties"]
+    return jsonschema.Draft7Validator({"type": "object", "properties": {
+        "seed": {"type": "integer", "minimum": 0},
+        "optimizer": {**override["optimizer"], "required": ["name", "lr_d", "lr_g"]},
+        "n_critic": override["n_critic"],
+        "noise_dim": props["models"]["properties"]["points"]["properties"]["noise_dim"],
+        "train": props["train"],
+    }})
+
+
+def check_run(run: dict[str, Any]) -> None:
+    """Refuse a resolved run config that could not train, before any job starts:
+    the schema's types and bounds, every component's name and parameters, the
+    optimizer's arguments and the variant's own checks. Swept values are checked
+    here, as part of the run they change."""
+    where = f"run {run['dataset']['name']}/{run_label(run)}/{run['loss']['name']}"
+    for err in sorted(_run_validator().iter_errors(run), key=lambda e: list(e.absolute_path)):
+        raise ConfigError(f"{where}: '{'.'.join(map(str, err.absolute_path))}': {err.message}")
+    try:
+        for registry, section in ((DATASETS, "dataset"), (VARIANTS, "variant"), (LOSSES, "loss"), (ARCHITECTURES, "architecture")):
+            registry.get(run[section]["name"]).resolve_params(run[section]["params"])
+        for name, params in run["regularizers"].items():
+            REGULARIZERS.get(name).resolve_params(params)
+        modality = DATASETS.get(run["dataset"]["name"]).modality
+        if modality not in ARCHITECTURES.get(run["architecture"]["name"]).modalities:
+            raise ValueError(f"architecture '{run['architecture']['name']}' does not handle {modality}")
+        if "lr" in run["optimizer"]:
+            raise ValueError("optimizer: 'lr' is not a key; set lr_d and lr_g")
+        try:
+            for role in ("d", "g"):
+                build_optimizer([torch.zeros(1, requires_grad=True)], run["optimizer"], role)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"optimizer '{run['optimizer']['name']}': {exc}") from None
+        VARIANTS.get(run["variant"]["name"]).check(run)
+    except (ValueError, RegistryError) as exc:  # ParamError is a ValueError
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 # -- resolving one run ----------------------------------------------------------------
@@ -184,15 +365,42 @@ def _model(config: dict, dataset: str) -> dict:
 
 
 def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) -> dict[str, Any]:
-    """Everything one training run needs, concrete: saved as config.resolved.yaml."""
+    """Everything one training run needs, concrete: saved as config.resolved.yaml.
+
+    ``variant`` is a grid label (see ``variant_labels``): its preset and swept
+    values are set on top of the run the registered variant resolves to, and
+    recorded as ``setting`` (path -> value) and ``variant.label``; ``variant.name``
+    stays the registered name."""
+    labels = variant_labels(config)
+    entry = labels.get(variant)
+    if entry is None and "+" in variant:
+        raise ConfigError(f"no variant label '{variant}' in the grid; its labels: {', '.join(labels)}")
+    if entry is None:  # a registered variant outside the grid's labels: its plain run
+        return _resolve_registered(config, dataset, variant, loss, seed)
+    run = _resolve_registered(config, dataset, entry["variant"], loss, seed)
+    if entry["setting"] or entry["preset"]:
+        _apply_setting(run, entry, f"{dataset}/{entry['variant']}/{loss}")
+        run["variant"]["label"] = variant
+        if entry["preset"]:
+            run["variant"]["preset"] = entry["preset"]
+        run["setting"] = copy.deepcopy(entry["setting"])
+    return run
+
+
+def _merged_optimizer(optimizer: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``optimizer`` updated by ``override``; a different optimizer keeps only the
+    learning rates of the old one (adam's betas mean nothing to sgd)."""
+    if "name" in override and override["name"] != optimizer.get("name"):
+        optimizer = {k: v for k, v in optimizer.items() if k in ("lr_d", "lr_g")}
+    return {**optimizer, **override}
+
+
+def _resolve_registered(config: dict, dataset: str, variant: str, loss: str, seed: int) -> dict[str, Any]:
+    """The run of a registered variant, from the config's sections."""
     loss_cls = LOSSES.get(loss)
     paper = copy.deepcopy(loss_cls.training)
     override = config["losses"].get(loss, {})
-    optimizer = dict(paper.get("optimizer", {}))
-    if "name" in override.get("optimizer", {}) and override["optimizer"]["name"] != optimizer.get("name"):
-        # a different optimizer keeps only the learning rates of the paper's one
-        optimizer = {k: v for k, v in optimizer.items() if k in ("lr_d", "lr_g")}
-    optimizer.update(override.get("optimizer", {}))
+    optimizer = _merged_optimizer(dict(paper.get("optimizer", {})), override.get("optimizer", {}))
     regularizers = {**override.get("regularizers", paper.get("regularizers", {})), **config["regularizers"]}
     for name in regularizers:
         allowed = REGULARIZERS.get(name).losses

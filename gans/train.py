@@ -305,7 +305,7 @@ def _write_log(rows: list[dict[str, float]], path: Path) -> None:
 def _label(cfgs: list[dict[str, Any]]) -> str:
     cfg = cfgs[0]
     seeds = "+".join(str(c["seed"]) for c in cfgs)
-    return f"{cfg['dataset']['name']}/{cfg['variant']['name']}/{cfg['loss']['name']}/seed{seeds}"
+    return f"{cfg['dataset']['name']}/{gcfg.run_label(cfg)}/{cfg['loss']['name']}/seed{seeds}"
 
 
 def run_configs_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:

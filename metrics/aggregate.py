@@ -63,7 +63,7 @@ def run_row(run_dir: Path, cfg: dict[str, Any]) -> dict[str, Any]:
     train = result["train"]
     row = {
         "dataset": cfg["dataset"]["name"],
-        "variant": cfg["variant"]["name"],
+        "variant": gcfg.run_label(cfg),  # the registered name, or its sweep label
         "loss": cfg["loss"]["name"],
         "seed": cfg["seed"],
         "status": result["status"],

@@ -66,11 +66,13 @@ def test_grid_and_the_shipped_configs(path):
     g = cfg["grid"]
     runs, skipped = list(gcfg.grid(cfg)), gcfg.skipped(cfg)
     assert {r["loss"] for r in runs} == set(g["losses"]), "every loss runs somewhere"
-    assert {r["variant"] for r in runs} == set(g["variants"]), "every variant runs somewhere"
+    labels = gcfg.variant_labels(cfg)  # the variant names, or their sweep labels
+    assert {r["variant"] for r in runs} == set(labels), "every variant runs somewhere"
+    assert {entry["variant"] for entry in labels.values()} == set(g["variants"])
     expected = 0
     for d in g["datasets"]:
         seeds = cfg["per_dataset"].get(d, {}).get("seeds", g["seeds"])
-        cells = len(g["variants"]) * len(g["losses"]) - sum(s["dataset"] == d for s in skipped)
+        cells = len(labels) * len(g["losses"]) - sum(s["dataset"] == d for s in skipped)
         expected += cells * len(seeds)
     assert len(runs) == expected
     assert all(s["reason"] for s in skipped)

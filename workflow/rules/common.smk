@@ -46,7 +46,7 @@ def _alternatives(names):
 
 wildcard_constraints:
     dataset=_alternatives(config["grid"]["datasets"]),
-    variant=_alternatives(config["grid"]["variants"]),
+    variant=_alternatives(gcfg.variant_labels(config)),  # variant names, or their sweep labels
     loss=_alternatives(config["grid"]["losses"]),
     seed=r"\d+",
 
