@@ -67,6 +67,11 @@ def load_schema() -> dict:
 
 
 def _schema_error(err: jsonschema.ValidationError) -> ConfigError:
+    if err.validator == "oneOf" and err.context:
+        # grid: one block or a list of blocks; report what is wrong in the form written
+        branch = 1 if isinstance(err.instance, list) else 0
+        errs = [e for e in err.context if e.relative_schema_path[0] == branch] or list(err.context)
+        return _schema_error(max(errs, key=lambda e: len(e.absolute_path)))
     where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
     msg = f"config key '{where}': {err.message}"
     if err.validator == "additionalProperties" and isinstance(err.schema.get("properties"), dict):
@@ -90,7 +95,7 @@ def validate(config: dict) -> dict:
         _check_names(config)
         for run in grid(config):
             check_run(resolve_run(config, **run))
-        for dataset in config["grid"]["datasets"]:
+        for dataset in datasets_in_grid(config):
             resolve_eval(config, dataset)
     except (RegistryError, ParamError) as exc:
         raise ConfigError(str(exc)) from None
@@ -98,10 +103,11 @@ def validate(config: dict) -> dict:
 
 
 def _check_names(config: dict) -> None:
-    grid_ = config["grid"]
-    for registry, names in ((DATASETS, grid_["datasets"]), (VARIANTS, grid_["variants"]), (LOSSES, grid_["losses"])):
-        for name in names:
-            registry.get(name)
+    for block in grid_blocks(config):
+        for registry, names in ((DATASETS, block["datasets"]), (VARIANTS, block["variants"]), (LOSSES, block["losses"])):
+            for name in names:
+                registry.get(name)
+    _check_blocks_disjoint(config)
     for registry, section in ((DATASETS, "datasets"), (LOSSES, "losses"), (VARIANTS, "variants")):
         for name in config[section]:
             try:
@@ -141,41 +147,76 @@ def load(path: str | Path) -> dict:
 
 
 # -- the grid -------------------------------------------------------------------------
+def grid_blocks(config: dict) -> list[dict[str, Any]]:
+    """The grid's blocks: ``grid`` is one block, or a list of them whose runs are pooled."""
+    return config["grid"] if isinstance(config["grid"], list) else [config["grid"]]
+
+
+def _in_order(items) -> list:
+    return list(dict.fromkeys(items))
+
+
+def datasets_in_grid(config: dict) -> list[str]:
+    return _in_order(d for block in grid_blocks(config) for d in block["datasets"])
+
+
+def losses_in_grid(config: dict) -> list[str]:
+    return _in_order(loss for block in grid_blocks(config) for loss in block["losses"])
+
+
+def _block_cells(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(dataset, label, loss) of every cell a block spans, supported or not."""
+    return itertools.product(block["datasets"], _block_labels(block), block["losses"])
+
+
+def _check_blocks_disjoint(config: dict) -> None:
+    # one cell in two blocks would have two seed lists, and two rules for its runs
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, block in enumerate(grid_blocks(config)):
+        for cell in _block_cells(block):
+            if cell in seen:
+                raise ConfigError(f"config key 'grid': the cell {'/'.join(cell)} is in block {seen[cell]} and "
+                                  f"block {i}; each dataset x variant x loss cell belongs to one block")
+            seen[cell] = i
+
+
 def grid(config: dict) -> Iterator[dict[str, Any]]:
     """Every run of the grid, as dicts with keys dataset, variant, loss, seed; the
     variant is its grid label (see ``variant_labels``). Variant x loss cells the
     variant does not support are left out (see ``skipped``)."""
-    g = config["grid"]
-    labels = variant_labels(config)
-    for dataset, label, loss in itertools.product(g["datasets"], labels, g["losses"]):
-        for seed in seeds(config, dataset):
+    for block in grid_blocks(config):
+        labels = _block_labels(block)
+        for dataset, label, loss in _block_cells(block):
             if VARIANTS.get(labels[label]["variant"]).supports(loss):
-                yield {"dataset": dataset, "variant": label, "loss": loss, "seed": seed}
+                for seed in seeds(config, dataset, block):
+                    yield {"dataset": dataset, "variant": label, "loss": loss, "seed": seed}
 
 
-def seeds(config: dict, dataset: str) -> list[int]:
-    return list(config["per_dataset"].get(dataset, {}).get("seeds", config["grid"]["seeds"]))
+def seeds(config: dict, dataset: str, block: dict[str, Any] | None = None) -> list[int]:
+    """A dataset's seeds in ``block`` (default: the first block holding it); per_dataset may override."""
+    block = block or next(b for b in grid_blocks(config) if dataset in b["datasets"])
+    return list(config["per_dataset"].get(dataset, {}).get("seeds", block["seeds"]))
 
 
 def seeds_per_job(config: dict, dataset: str) -> int:
     return {**config["train"], **config["per_dataset"].get(dataset, {}).get("train", {})}["seeds_per_job"]
 
 
-def seed_chunks(config: dict, dataset: str) -> list[tuple[int, ...]]:
-    """The seeds of ``dataset`` grouped into jobs of ``train.seeds_per_job``."""
-    all_seeds, k = seeds(config, dataset), seeds_per_job(config, dataset)
+def seed_chunks(config: dict, dataset: str, block: dict[str, Any] | None = None) -> list[tuple[int, ...]]:
+    """The seeds of ``dataset`` (in ``block``) grouped into jobs of ``train.seeds_per_job``."""
+    all_seeds, k = seeds(config, dataset, block), seeds_per_job(config, dataset)
     return [tuple(all_seeds[i : i + k]) for i in range(0, len(all_seeds), k)]
 
 
 def skipped(config: dict) -> list[dict[str, str]]:
     """Grid cells that are not applicable, with the reason (for tables and the report)."""
-    g = config["grid"]
-    labels = variant_labels(config)
     out = []
-    for dataset, label, loss in itertools.product(g["datasets"], labels, g["losses"]):
-        reason = VARIANTS.get(labels[label]["variant"]).unsupported(loss)
-        if reason:
-            out.append({"dataset": dataset, "variant": label, "loss": loss, "reason": reason})
+    for block in grid_blocks(config):
+        labels = _block_labels(block)
+        for dataset, label, loss in _block_cells(block):
+            reason = VARIANTS.get(labels[label]["variant"]).unsupported(loss)
+            if reason:
+                out.append({"dataset": dataset, "variant": label, "loss": loss, "reason": reason})
     return out
 
 
@@ -212,7 +253,14 @@ def variant_labels(config: dict) -> dict[str, dict[str, Any]]:
     setting maps each dotted path of the resolved run config to its value and
     sources names the config key that set it. Without grid.sweep and grid.presets
     the labels are the variant names."""
-    g = config["grid"]
+    out: dict[str, dict[str, Any]] = {}
+    for block in grid_blocks(config):
+        out.update(_block_labels(block))
+    return out
+
+
+def _block_labels(g: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One block's variant axis (see ``variant_labels``)."""
     sweep, presets = g.get("sweep", {}), g.get("presets", {})
     combos = [dict(zip(sweep, values)) for values in itertools.product(*sweep.values())]
     for preset, fixed in presets.items():

@@ -35,7 +35,11 @@ def build(files: list[Path], out: Path, config: dict) -> None:
     (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     tables = sorted(str(relative(f)) for f in files if f.suffix != ".png")
     figures = sorted(str(relative(f)) for f in files if f.suffix == ".png")
-    grid = config["grid"]
+    from gans.config import grid_blocks
+
+    blocks = "; ".join(
+        f"datasets {', '.join(b['datasets'])} x variants {', '.join(b['variants'])} x losses {', '.join(b['losses'])}"
+        f" x seeds {', '.join(map(str, b['seeds']))}" for b in grid_blocks(config))
     lines = [
         "# Reference results",
         "",
@@ -44,8 +48,7 @@ def build(files: list[Path], out: Path, config: dict) -> None:
         "",
         f"    {COMMAND}",
         "",
-        f"Grid: datasets {', '.join(grid['datasets'])}; variants {', '.join(grid['variants'])}; "
-        f"losses {', '.join(grid['losses'])}; seeds {', '.join(map(str, grid['seeds']))}. "
+        f"Grid: {blocks}. "
         "The full, validated config is in `config.yaml`.",
         "",
         "Tables: " + ", ".join(f"`{t}`" for t in tables),

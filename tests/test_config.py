@@ -107,3 +107,27 @@ def test_missing_and_malformed_files(tmp_path):
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     with pytest.raises(gcfg.ConfigError, match="must be a mapping"):
         gcfg.load(tmp_path / "list.yaml")
+
+
+def test_grid_blocks_pool_their_runs_and_may_not_share_a_cell():
+    cfg = copy.deepcopy(TINY)
+    cfg["grid"] = [
+        {"datasets": ["8gaussians"], "variants": ["gan"], "losses": ["nonsaturating", "wgan-gp"], "seeds": [0, 1, 2]},
+        {"datasets": ["8gaussians", "25gaussians"], "variants": ["ebgan", "pacgan"], "losses": ["ebgan"], "seeds": [5]},
+    ]
+    cfg = gcfg.validate(cfg)
+    runs = list(gcfg.grid(cfg))
+    assert len(runs) == 2 * 3 + 2 * 1  # pacgan x ebgan is not applicable
+    assert {r["seed"] for r in runs if r["variant"] == "ebgan"} == {5}
+    assert gcfg.datasets_in_grid(cfg) == ["8gaussians", "25gaussians"]
+    assert gcfg.losses_in_grid(cfg) == ["nonsaturating", "wgan-gp", "ebgan"]
+    assert [(s["variant"], s["loss"]) for s in gcfg.skipped(cfg)] == [("pacgan", "ebgan")] * 2
+    overlapping = copy.deepcopy(cfg)
+    overlapping["grid"][1]["variants"] = ["gan"]
+    overlapping["grid"][1]["losses"] = ["wgan-gp"]
+    with pytest.raises(gcfg.ConfigError, match="8gaussians/gan/wgan-gp is in block 0 and block 1"):
+        gcfg.validate(overlapping)
+    typo = copy.deepcopy(TINY)
+    typo["grid"] = [{**TINY["grid"], "loses": ["wgan"]}]
+    with pytest.raises(gcfg.ConfigError, match="config key 'grid.0'.*'loses'.*valid keys: datasets, losses"):
+        gcfg.validate(typo)

@@ -11,7 +11,7 @@ from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
 
 RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"
 RUNS = list(gcfg.grid(config))
-DATASETS_IN_GRID = config["grid"]["datasets"]
+DATASETS_IN_GRID = gcfg.datasets_in_grid(config)
 TRAIN_FILES = ["config.resolved.yaml", "train_log.csv", "snapshots.pt", "checkpoint.pt", "train_summary.json"]
 EVAL_FILES = ["metrics.csv", "metrics.json", "samples.npz"]
 TABLES = expand("results/tables/{name}", name=table_files())
@@ -45,9 +45,9 @@ def _alternatives(names):
 
 
 wildcard_constraints:
-    dataset=_alternatives(config["grid"]["datasets"]),
+    dataset=_alternatives(DATASETS_IN_GRID),
     variant=_alternatives(gcfg.variant_labels(config)),  # variant names, or their sweep labels
-    loss=_alternatives(config["grid"]["losses"]),
+    loss=_alternatives(gcfg.losses_in_grid(config)),
     seed=r"\d+",
 
 
@@ -61,13 +61,21 @@ def run_files(names, dataset=None):
     ]
 
 
-# Datasets whose seeds train several to a job (train.seeds_per_job > 1): one rule per
-# group of seeds (train.smk), since a rule's outputs are a fixed list of files.
-SEED_CHUNKS = {}  # tuple of seeds -> the datasets that group their seeds so
-for _dataset in DATASETS_IN_GRID:
-    if gcfg.seeds_per_job(config, _dataset) > 1:
-        for _chunk in gcfg.seed_chunks(config, _dataset):
-            SEED_CHUNKS.setdefault(_chunk, []).append(_dataset)
+# Cells whose seeds train several to a job (train.seeds_per_job > 1): one rule per
+# group of seeds and grid block (train.smk), since a rule's outputs are a fixed list
+# of files; each rule's wildcards are constrained to its block's cells.
+SEED_GROUPS = {}  # rule name -> {chunk, datasets, variants, losses}
+for _i, _block in enumerate(gcfg.grid_blocks(config)):
+    _chunks = {}
+    for _dataset in _block["datasets"]:
+        if gcfg.seeds_per_job(config, _dataset) > 1:
+            for _chunk in gcfg.seed_chunks(config, _dataset, _block):
+                _chunks.setdefault(_chunk, []).append(_dataset)
+    for _chunk, _datasets in _chunks.items():
+        _name = "train_seeds_" + "_".join(map(str, _chunk))
+        _name = _name if _name not in SEED_GROUPS else f"{_name}_block{_i}"
+        SEED_GROUPS[_name] = {"chunk": _chunk, "datasets": _datasets, "losses": _block["losses"],
+                              "variants": list(gcfg.variant_labels({**config, "grid": _block}))}
 ONE_SEED_DATASETS = [d for d in DATASETS_IN_GRID if gcfg.seeds_per_job(config, d) == 1]
 
 

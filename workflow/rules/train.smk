@@ -24,25 +24,27 @@ rule train:
 
 # Several seeds of a cell in one job (train.seeds_per_job > 1): one rule per group of
 # seeds, each writing every seed's own run folder.
-for chunk, chunk_datasets in SEED_CHUNKS.items():
+for group_name, group in SEED_GROUPS.items():
 
     rule:
         name:
-            f"train_seeds_{chunk_name(chunk).replace('-', '_')}"
+            group_name
         wildcard_constraints:
-            dataset=_alternatives(chunk_datasets),
+            dataset=_alternatives(group["datasets"]),
+            variant=_alternatives(group["variants"]),
+            loss=_alternatives(group["losses"]),
         input:
             training_data,
         output:
-            chunk_outputs(chunk),
+            chunk_outputs(group["chunk"]),
         params:
-            run=chunk_train_params(chunk),
+            run=chunk_train_params(group["chunk"]),
             out=chunk_output_folders,
         log:
-            f"results/logs/train/{{dataset}}/{{variant}}/{{loss}}/seeds{chunk_name(chunk)}.log",
+            f"results/logs/train/{{dataset}}/{{variant}}/{{loss}}/seeds{chunk_name(group['chunk'])}.log",
         threads: config["train"]["threads"]
         resources:
-            runtime=chunk_runtime(chunk),
+            runtime=chunk_runtime(group["chunk"]),
             mem_mb=train_mem_mb,
             gpu=train_gpu,
         conda:
