@@ -223,6 +223,9 @@ def resolve_eval(config: dict, dataset: str) -> dict[str, Any]:
         metric = METRICS.get(name)
         if modality not in metric.modalities:
             raise ConfigError(f"metric '{name}' does not apply to {modality} (dataset '{dataset}')")
+        if metric.per_class:
+            raise ConfigError(f"metric '{name}' is measured by itself for conditional variants; "
+                              f"remove it from config key 'evaluation.metrics.{modality}'")
     if modality == "images":
         from metrics.extractors import ExtractorError, resolve as resolve_extractor
 
