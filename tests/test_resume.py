@@ -18,8 +18,9 @@ from gans.train import RESUME, build, save_resume, train
 from tests.conftest import ROOT, TINY
 
 
-def run_cfg(tiny_config, loss="wgan-gp", **train_overrides):
-    cfg = gcfg.resolve_run(tiny_config, "8gaussians", "gan", loss, 0)
+def run_cfg(tiny_config, loss="wgan-gp", variant="gan", variant_params=None, **train_overrides):
+    config = {**tiny_config, "variants": {variant: variant_params or {}}}
+    cfg = gcfg.resolve_run(config, "8gaussians", variant, loss, 0)
     cfg["train"].update(train_overrides)
     return cfg
 
@@ -27,7 +28,9 @@ def run_cfg(tiny_config, loss="wgan-gp", **train_overrides):
 def assert_same_run(a, b):
     ca, cb = (torch.load(d / "checkpoint.pt", weights_only=False) for d in (a, b))
     assert ca["step"] == cb["step"] and ca["state"].keys() == cb["state"].keys()
-    for name in ("generator", "discriminator"):
+    for name in ca["state"]:  # networks and any other module state (e.g. historical averages)
+        if name.startswith("opt"):
+            continue
         for key, tensor in ca["state"][name].items():
             assert torch.equal(tensor, cb["state"][name][key]), f"{name}.{key} differs"
     assert ca["state"]["opt_g"]["state"].keys() == cb["state"]["opt_g"]["state"].keys()
@@ -42,8 +45,13 @@ def assert_same_run(a, b):
             assert torch.equal(tensor, sb["states"][step]["generator"][key])
 
 
-def test_interrupted_run_resumes_from_its_last_checkpoint(tiny_config, tmp_path, monkeypatch):
-    cfg = run_cfg(tiny_config, steps=60, checkpoint_every=25)
+@pytest.mark.parametrize("loss, variant, params", [
+    ("wgan-gp", "gan", {}),
+    # the historical averages are state too: a resumed run must continue them
+    ("nonsaturating", "improved", {"historical_averaging": 0.1, "minibatch_features": 0}),
+], ids=["gan", "improved-historical-averaging"])
+def test_interrupted_run_resumes_from_its_last_checkpoint(tiny_config, tmp_path, monkeypatch, loss, variant, params):
+    cfg = run_cfg(tiny_config, loss, variant, params, steps=60, checkpoint_every=25)
     whole = train(cfg, tmp_path / "whole", progress=False)
     assert whole["resumed_from_step"] is None
     assert not (tmp_path / "whole" / RESUME).exists(), "removed when the run completes"

@@ -2,7 +2,7 @@
 registered loss and regularizers say how each is updated.
 
 Other variants subclass ``GAN`` and override its hooks: ``latent`` (what G is fed),
-``make_discriminator``, ``d_outputs`` (what D sees), ``d_extra``/``g_extra`` (terms
+``make_generator``, ``make_discriminator``, ``d_outputs`` (what D sees), ``d_extra``/``g_extra`` (terms
 added to D's or G's loss) and ``extra_modules`` (networks on D's side, such as
 InfoGAN's Q, trained with D's optimizer).
 """
@@ -33,7 +33,7 @@ class GAN(Variant):
         cfg = self.cfg
         self.arch = build_architecture(cfg["architecture"]["name"], **cfg["architecture"]["params"])
         self.noise_dim = cfg["noise_dim"]
-        self.generator = self.arch.generator(self.dataset.shape, self.latent_dim()).to(self.device)
+        self.generator = self.make_generator().to(self.device)
         self.regularizers = build_regularizers(cfg["regularizers"])
         discriminator = self.make_discriminator()
         for reg in self.regularizers:
@@ -52,6 +52,9 @@ class GAN(Variant):
     def latent(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """G's input, and whatever else a variant's losses need about it."""
         return torch.randn(n, self.noise_dim, device=self.device, generator=generator), {}
+
+    def make_generator(self) -> nn.Module:
+        return self.arch.generator(self.dataset.shape, self.latent_dim())
 
     def make_discriminator(self) -> nn.Module:
         return self.arch.discriminator(self.dataset.shape)
