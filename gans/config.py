@@ -196,6 +196,7 @@ def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) 
         "noise_dim": model["noise_dim"],
         "optimizer": optimizer,
         "n_critic": override.get("n_critic", paper.get("n_critic", 1)),
+        "n_gen": override.get("n_gen", paper.get("n_gen", 1)),
         "regularizers": {name: REGULARIZERS.get(name).resolve_params(p) for name, p in sorted(regularizers.items())},
         "train": {**copy.deepcopy(config["train"]), **config["per_dataset"].get(dataset, {}).get("train", {})},
     }

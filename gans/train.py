@@ -97,7 +97,7 @@ def train(cfg: dict[str, Any], out_dir: str | Path, progress: bool | None = None
         record = is_eval or step % tcfg["log_every"] == 0
         for k in range(n_critic):
             stats = variant.d_step(variant.real_batch(bs, data_gen), record=record and k == n_critic - 1)
-        stats.update(variant.g_step(bs, record=record))
+        for _ in range(cfg["n_gen"]): stats.update(variant.g_step(bs, record=record))
         if record:
             row = {"step": step, **{k: float(v) for k, v in stats.items()}, "wall_time": time.perf_counter() - start}
             rows.append(row)

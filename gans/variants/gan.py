@@ -42,8 +42,13 @@ class GAN(Variant):
         self.loss = build_loss(cfg["loss"]["name"], **cfg["loss"]["params"])
         self.extras = nn.ModuleDict({k: m.to(self.device) for k, m in self.extra_modules().items()})
         d_params = list(self.discriminator.parameters()) + list(self.extras.parameters())
-        self.opt_d = build_optimizer(d_params, cfg["optimizer"], "d")
-        self.opt_g = build_optimizer(self.generator.parameters(), cfg["optimizer"], "g")
+        self.opt_d = build_optimizer(d_params, cfg["optimizer"], "d", self.planned_updates("d"))
+        self.opt_g = build_optimizer(self.generator.parameters(), cfg["optimizer"], "g", self.planned_updates("g"))
+
+    def planned_updates(self, player: str) -> int:
+        """How many updates ``player`` ("d" or "g") gets in the run (where a linear
+        learning-rate decay ends)."""
+        return self.cfg["train"]["steps"] * (self.cfg["n_critic"] if player == "d" else self.cfg.get("n_gen", 1))
 
     # -- hooks -----------------------------------------------------------------------
     def latent_dim(self) -> int:
