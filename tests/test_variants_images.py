@@ -87,6 +87,21 @@ def test_semi_supervised_catgan_on_digits():
     assert accuracy > 0.6, accuracy
 
 
+def test_infogan_q_recovers_the_categorical_code_on_digits():
+    _, model, _ = digits_run("infogan", "nonsaturating", {"categories": 10, "continuous": 2}, batch_size=32, noise_dim=16)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(100):
+        model.d_step(model.real_batch(32, g))
+        model.g_step(32)
+    model.generator.eval()
+    model.discriminator.eval()
+    z, info = model.latent(1000, torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        predicted, _ = model.predict_codes(model.generator(z))
+    accuracy = (predicted == info["cat"]).float().mean().item()
+    assert accuracy > 0.5, accuracy  # chance: 0.1; measured: 0.84 (1.00 after 300 steps at ngf 8)
+
+
 def test_virtual_batch_norm_is_batch_norm_over_the_reference_batch_plus_the_example():
     torch.manual_seed(0)
     bn = torch.nn.BatchNorm2d(3)
