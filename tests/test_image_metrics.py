@@ -168,27 +168,36 @@ def test_unknown_extractor_names_the_choices():
         gcfg.validate({"grid": {"datasets": ["digits"]}, "evaluation": {"extractors": {"digits": "vgg"}}})
 
 
-def test_image_evaluation_end_to_end_and_a_nan_generator(digits_lenet, tmp_path):
-    import pandas as pd
-
+def evaluated_digits_run(digits_lenet, tmp_path, variant="gan", steps=4, num_samples=60, mode_samples=80):
+    """A tiny hinge run on digits, trained and evaluated with the digits LeNet:
+    (run folder, evaluation config)."""
     from gans.train import train
     from metrics.evaluate import evaluate
     from metrics.images import real_features
 
     config = gcfg.validate({
-        "grid": {"datasets": ["digits"], "losses": ["hinge"], "seeds": [0]},
+        "grid": {"datasets": ["digits"], "variants": [variant], "losses": ["hinge"], "seeds": [0]},
         "models": {"images": {"noise_dim": 8, "params": {"ngf": 4, "ndf": 4}}},
-        "train": {"steps": 4, "batch_size": 8, "eval_every": 2, "log_every": 2},
+        "train": {"steps": steps, "batch_size": 8, "eval_every": 2, "log_every": 2},
         "evaluation": {"kid": {"subsets": 2, "subset_size": 20},
-                       "images": {"num_samples": 60, "num_real": 50, "mode_samples": 80, "batch_size": 25, "grid": 9}},
+                       "images": {"num_samples": num_samples, "num_real": 50, "mode_samples": mode_samples, "batch_size": 25, "grid": 9}},
     })
     run = tmp_path / "run"
-    train(gcfg.resolve_run(config, "digits", "gan", "hinge", 0), run, progress=False)
+    train(gcfg.resolve_run(config, "digits", variant, "hinge", 0), run, progress=False)
     ev = gcfg.resolve_eval(config, "digits")
     ev["extractor"]["weights_path"] = str(digits_lenet[0])
     ev["real_features"] = str(tmp_path / "real.pt")
     torch.save(real_features(build_dataset("digits"), ev), ev["real_features"])
     evaluate(run, ev)
+    return run, ev
+
+
+def test_image_evaluation_end_to_end_and_a_nan_generator(digits_lenet, tmp_path):
+    import pandas as pd
+
+    from metrics.evaluate import evaluate
+
+    run, ev = evaluated_digits_run(digits_lenet, tmp_path)
     table = pd.read_csv(run / "metrics.csv")
     assert table["step"].tolist() == [0, 2, 4] and table["fid"].notna().all() and (table["modes_total"] == 10).all()
     samples = np.load(run / "samples.npz")
@@ -225,24 +234,7 @@ def test_class_accuracy_on_images_is_the_classifiers_verdict(digits_lenet):
 def test_cgan_on_digits_is_evaluated_class_by_class(digits_lenet, tmp_path):
     import pandas as pd
 
-    from gans.train import train
-    from metrics.evaluate import evaluate
-    from metrics.images import real_features
-
-    config = gcfg.validate({
-        "grid": {"datasets": ["digits"], "variants": ["cgan"], "losses": ["hinge"], "seeds": [0]},
-        "models": {"images": {"noise_dim": 8, "params": {"ngf": 4, "ndf": 4}}},
-        "train": {"steps": 2, "batch_size": 8, "eval_every": 2, "log_every": 2},
-        "evaluation": {"kid": {"subsets": 2, "subset_size": 20},
-                       "images": {"num_samples": 40, "num_real": 50, "mode_samples": 40, "batch_size": 25, "grid": 9}},
-    })
-    run = tmp_path / "run"
-    train(gcfg.resolve_run(config, "digits", "cgan", "hinge", 0), run, progress=False)
-    ev = gcfg.resolve_eval(config, "digits")
-    ev["extractor"]["weights_path"] = str(digits_lenet[0])
-    ev["real_features"] = str(tmp_path / "real.pt")
-    torch.save(real_features(build_dataset("digits"), ev), ev["real_features"])
-    evaluate(run, ev)
+    run, _ = evaluated_digits_run(digits_lenet, tmp_path, "cgan", steps=2, num_samples=40, mode_samples=40)
     table = pd.read_csv(run / "metrics.csv")
     assert table[["fid", "class_accuracy", "class_accuracy_min", "modes_per_class"]].notna().all().all()
     assert table["class_accuracy"].between(0, 1).all() and table["modes_per_class"].between(0, 10).all()
