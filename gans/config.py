@@ -465,6 +465,7 @@ def _resolve_registered(config: dict, dataset: str, variant: str, loss: str, see
         "noise_dim": model["noise_dim"],
         "optimizer": optimizer,
         "n_critic": override.get("n_critic", paper.get("n_critic", 1)),
+        "n_gen": override.get("n_gen", paper.get("n_gen", 1)),
         "regularizers": {name: REGULARIZERS.get(name).resolve_params(p) for name, p in sorted(regularizers.items())},
         "train": {**copy.deepcopy(config["train"]), **config["per_dataset"].get(dataset, {}).get("train", {})},
     }
@@ -492,6 +493,9 @@ def resolve_eval(config: dict, dataset: str) -> dict[str, Any]:
         metric = METRICS.get(name)
         if modality not in metric.modalities:
             raise ConfigError(f"metric '{name}' does not apply to {modality} (dataset '{dataset}')")
+        if metric.per_class:
+            raise ConfigError(f"metric '{name}' is measured by itself for conditional variants; "
+                              f"remove it from config key 'evaluation.metrics.{modality}'")
     if modality == "images":
         from metrics.extractors import ExtractorError, resolve as resolve_extractor
 

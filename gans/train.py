@@ -182,7 +182,7 @@ def train_seeds(cfgs: list[dict[str, Any]], out_dirs: list[str | Path], progress
     # wall_time continues from the interrupted attempt's clock
     start = time.perf_counter() - (max((r.rows[-1]["wall_time"] for r in runs if r.rows), default=0.0) if resumed else 0.0)
     variant = job.variant
-    steps, n_critic, bs = tcfg["steps"], cfgs[0]["n_critic"], tcfg["batch_size"]
+    steps, n_critic, n_gen, bs = tcfg["steps"], cfgs[0]["n_critic"], cfgs[0]["n_gen"], tcfg["batch_size"]
     bar = tqdm(range(first, steps + 1), desc=_label(cfgs), disable=None if progress is None else not progress, file=sys.stderr)
     for step in bar:
         variant.progress = (step - 1) / steps
@@ -190,7 +190,8 @@ def train_seeds(cfgs: list[dict[str, Any]], out_dirs: list[str | Path], progress
         record = is_eval or step % tcfg["log_every"] == 0
         for k in range(n_critic):
             stats = variant.d_step(variant.real_batch(bs, job.data), record=record and k == n_critic - 1)
-        stats.update(variant.g_step(bs, record=record))
+        for _ in range(n_gen):
+            stats.update(variant.g_step(bs, record=record))
         if record:
             wall = time.perf_counter() - start
             for i, (run, values) in enumerate(zip(runs, job.values(stats))):

@@ -21,6 +21,10 @@ class Metric:
     higher_is_better: ClassVar[dict[str, bool]] = {}
     # needs an extractor whose logits are the dataset's classes (images only)
     needs_classifier: ClassVar[bool] = False
+    # measured on samples drawn class by class, for conditional variants only:
+    # compute() then gets a list, one entry per class, and evaluation adds such
+    # metrics by itself (they are not listed in evaluation.metrics)
+    per_class: ClassVar[bool] = False
 
     def __init__(self, eval_cfg: dict[str, Any], dataset, real: torch.Tensor):
         self.cfg = eval_cfg

@@ -8,7 +8,10 @@ evaluation config) and samples.npz (generated points at every evaluation point,
 real points, and the discriminator's output on a grid, for the figures). On images,
 the feature extractor is loaded once, the real features come from the
 real_features rule's file, samples.npz holds a grid's worth of uint8 images per
-point, and grids/step{N}.png shows them.
+point, and grids/step{N}.png shows them. A conditional variant (cgan) is also asked
+for each class in turn: the per-class metrics (metrics/library/conditional.py) join
+the same rows, and its per-class samples are kept as fake_classes_{N} (images: also
+grids/step{N}_classes.png, one row per class).
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     inputs = (ImageInputs if dataset.modality == "images" else PointInputs)(dataset, variant, eval_cfg, run)
     real = inputs.real()
     metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
+    per_class = per_class_metrics(variant, inputs, eval_cfg, real)
 
     snapshots = torch.load(run / "snapshots.pt", weights_only=True)
     rows, samples = [], {}
@@ -54,6 +58,12 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
             measured = inputs.measure(fake)
             for metric in metrics:
                 row.update(metric.compute(measured))
+            if per_class:  # G asked for each class in turn, from its own noise stream
+                by_class = inputs.generate_classes(torch.Generator().manual_seed(eval_cfg["seed"] + 2))
+                samples[f"fake_classes_{step}"] = inputs.keep_classes(by_class, step)
+                measured = [inputs.measure(f) for f in by_class]
+                for metric in per_class:
+                    row.update(metric.compute(measured))
         rows.append(row)
         samples[f"fake_{step}"] = inputs.keep(fake, step)
     table = pd.DataFrame(rows)
@@ -79,8 +89,20 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def per_class_metrics(variant, inputs, eval_cfg, real) -> list:
+    """The per-class metrics (metric.per_class) of a conditional variant; none for others."""
+    if not variant.conditional:
+        return []
+    modality = inputs.dataset.modality
+    return [cls(eval_cfg, inputs.dataset, real) for _, cls in METRICS.items()
+            if cls.per_class and modality in cls.modalities and (inputs.classifier or not cls.needs_classifier)]
+
+
 class PointInputs:
     """Points: metrics take the generated points themselves."""
+
+    classifier = True  # a point's class is the mode it lands on
+    class_grid = 100  # points kept per class and evaluation point in samples.npz
 
     def __init__(self, dataset, variant, eval_cfg, run):
         self.dataset, self.variant, self.cfg, self.run = dataset, variant, eval_cfg, run
@@ -90,6 +112,15 @@ class PointInputs:
 
     def generate(self, gen):
         return self.variant.sample(self.cfg["num_samples"], gen)
+
+    def per_class_count(self) -> int:
+        return max(1, self.cfg["num_samples"] // self.dataset.num_classes)
+
+    def generate_classes(self, gen) -> list:
+        return [self.variant.sample_class(self.per_class_count(), k, gen) for k in range(self.dataset.num_classes)]
+
+    def keep_classes(self, by_class, step):
+        return np.stack([f[: self.class_grid].numpy().astype(np.float32) for f in by_class])
 
     def finite(self, fake) -> bool:
         return bool(torch.isfinite(fake).all())
@@ -107,9 +138,12 @@ class PointInputs:
 class ImageInputs(PointInputs):
     """Images: metrics take the extractor's outputs (one extraction per point)."""
 
+    class_grid = (10, 8)  # classes x images per class in grids/step{N}_classes.png
+
     def __init__(self, dataset, variant, eval_cfg, run):
         super().__init__(dataset, variant, eval_cfg, run)
         self.extractor = build_extractor(eval_cfg["extractor"], images.extractor_device())
+        self.classifier = self.extractor.is_classifier
         self.n = max(eval_cfg["images"]["num_samples"], eval_cfg["images"]["mode_samples"] if "class-modes" in eval_cfg["metrics"] else 0)
 
     def real(self):
@@ -125,6 +159,19 @@ class ImageInputs(PointInputs):
 
     def finite(self, fake):
         return self._finite  # uint8 images cannot hold NaN: the generator's output was checked
+
+    def per_class_count(self):
+        return max(1, self.cfg["images"]["num_samples"] // self.dataset.num_classes)
+
+    def generate_classes(self, gen):
+        bs = self.cfg["images"]["batch_size"]
+        return [images.generate(self.variant, self.per_class_count(), gen, bs, label=k)[0] for k in range(self.dataset.num_classes)]
+
+    def keep_classes(self, by_class, step):
+        classes, per_class = self.class_grid
+        grid = torch.stack([f[:per_class] for f in by_class[:classes]])  # (classes, per_class, C, H, W)
+        images.save_grid(grid.flatten(0, 1), self.run / "grids" / f"step{step}_classes.png", per_row=grid.shape[1])
+        return grid.numpy()
 
     def measure(self, fake):
         return self.extractor.extract(fake, self.cfg["images"]["batch_size"])

@@ -26,13 +26,14 @@ def extractor_device() -> torch.device:
 
 
 @torch.no_grad()
-def generate(variant, n: int, generator: torch.Generator, batch_size: int) -> tuple[torch.Tensor, bool]:
-    """``n`` generated images as uint8, drawn batch by batch from one noise stream,
-    and whether every generated value was finite (a diverged G gives NaN)."""
+def generate(variant, n: int, generator: torch.Generator, batch_size: int, label: int | None = None) -> tuple[torch.Tensor, bool]:
+    """``n`` generated images as uint8 (of class ``label`` when given), drawn batch by
+    batch from one noise stream, and whether every generated value was finite (a
+    diverged G gives NaN)."""
     parts, done, finite = [], 0, True
     while done < n:
         k = min(batch_size, n - done)
-        batch = variant.sample(k, generator)
+        batch = variant.sample(k, generator) if label is None else variant.sample_class(k, label, generator)
         finite = finite and bool(torch.isfinite(batch).all())
         parts.append(to_uint8(batch).cpu())
         done += k
@@ -46,12 +47,12 @@ def real_features(dataset, eval_cfg: dict[str, Any], extractor=None) -> dict[str
     return {**extractor.extract(real, eval_cfg["images"]["batch_size"]), "grid": real[: eval_cfg["images"]["grid"]]}
 
 
-def save_grid(images: torch.Tensor, path: str | Path) -> None:
-    """uint8 (N, C, H, W) images as one PNG, about square."""
+def save_grid(images: torch.Tensor, path: str | Path, per_row: int | None = None) -> None:
+    """uint8 (N, C, H, W) images as one PNG, about square unless ``per_row`` is given."""
     from torchvision.utils import save_image
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    rows = max(1, int(len(images) ** 0.5))
+    rows = per_row or max(1, int(len(images) ** 0.5))
     save_image(images.float() / 255.0, str(path), nrow=rows, padding=1, pad_value=0.5)
 
 

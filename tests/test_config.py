@@ -31,7 +31,7 @@ def bad(**changes):
         (bad(losses={"wgan-gp": {"regularizers": {"r2": {}}}}), r"unknown regularizer 'r2'; choose one of"),
         (bad(losses={"hingee": {}}), r"config key 'losses.hingee': unknown loss 'hingee'"),
         (bad(models={"points": {"architecture": "resnet"}}), r"unknown architecture 'resnet'; choose one of: dcgan, image-mlp, mlp, upsample-cnn"),
-        (bad(evaluation={"metrics": {"points": ["fid", "modez"]}}), r"unknown metric 'modez'; choose one of: class-modes, fid, isc, kid, modes, prc"),
+        (bad(evaluation={"metrics": {"points": ["fid", "modez"]}}), r"unknown metric 'modez'; choose one of: class-conditional, class-modes, fid, isc, kid, modes, prc"),
     ],
 )
 def test_bad_config_is_refused_with_a_clear_message(cfg, message):

@@ -118,3 +118,34 @@ def test_real_mnist_loads():
     assert images.shape == (60000, 1, 28, 28) and len(ds.split(False)[0]) == 10000
     assert torch.bincount(labels).min() > 5000
     assert build_dataset("stacked-mnist", root=str(SHARED)).sample(8, gen()).shape == (8, 3, 28, 28)
+
+
+def test_image_labels_are_the_classes_of_the_images_drawn(tmp_path):
+    """sample_labeled gives each image's own label (the stacked triple on Stacked
+    MNIST), and sample draws the very same images."""
+    data = tiny_mnist_family(tmp_path, "MNIST", n_train=30)
+    train_images = torch.from_numpy(data["train"][0]).float().div(127.5).sub(1)
+    train_labels = torch.from_numpy(data["train"][1])
+    mnist = build_dataset("mnist", root=str(tmp_path))
+    x, y = mnist.sample_labeled(100, gen(2))
+    assert mnist.labeled and mnist.num_classes == 10
+    assert torch.equal(x, mnist.sample(100, gen(2))), "the labelled draw is the unlabelled one"
+    which = (x[:, None] == train_images[None, :, None]).flatten(2).all(-1).float().argmax(1)
+    assert torch.equal(y, train_labels[which])
+
+    stacked = build_dataset("stacked-mnist", root=str(tmp_path))
+    x, y = stacked.sample_labeled(200, gen(3))
+    assert stacked.num_classes == 1000 and torch.equal(x, stacked.sample(200, gen(3)))
+    digits = [train_labels[(x[:, c, None] == train_images[None]).flatten(2).all(-1).float().argmax(1)] for c in range(3)]
+    assert torch.equal(y, digits[0] * 100 + digits[1] * 10 + digits[2]), "label = R*100 + G*10 + B digit"
+    assert len(y.unique()) > 100
+
+
+def test_labeled_subset_has_each_class_the_asked_number_of_times():
+    ds = build_dataset("digits")
+    x, y = ds.labeled_subset(7, gen(0))
+    assert x.shape == (70, 1, 28, 28) and torch.bincount(y).tolist() == [7] * 10
+    train_images, train_labels = ds.split(True)
+    which = (x[:, None] == train_images[None]).flatten(2).all(-1).float().argmax(1)
+    assert torch.equal(train_labels[which], y)
+    assert torch.equal(ds.labeled_subset(7, gen(0))[0], x), "seeded"

@@ -168,27 +168,36 @@ def test_unknown_extractor_names_the_choices():
         gcfg.validate({"grid": {"datasets": ["digits"]}, "evaluation": {"extractors": {"digits": "vgg"}}})
 
 
-def test_image_evaluation_end_to_end_and_a_nan_generator(digits_lenet, tmp_path):
-    import pandas as pd
-
+def evaluated_digits_run(digits_lenet, tmp_path, variant="gan", steps=4, num_samples=60, mode_samples=80):
+    """A tiny hinge run on digits, trained and evaluated with the digits LeNet:
+    (run folder, evaluation config)."""
     from gans.train import train
     from metrics.evaluate import evaluate
     from metrics.images import real_features
 
     config = gcfg.validate({
-        "grid": {"datasets": ["digits"], "losses": ["hinge"], "seeds": [0]},
+        "grid": {"datasets": ["digits"], "variants": [variant], "losses": ["hinge"], "seeds": [0]},
         "models": {"images": {"noise_dim": 8, "params": {"ngf": 4, "ndf": 4}}},
-        "train": {"steps": 4, "batch_size": 8, "eval_every": 2, "log_every": 2},
+        "train": {"steps": steps, "batch_size": 8, "eval_every": 2, "log_every": 2},
         "evaluation": {"kid": {"subsets": 2, "subset_size": 20},
-                       "images": {"num_samples": 60, "num_real": 50, "mode_samples": 80, "batch_size": 25, "grid": 9}},
+                       "images": {"num_samples": num_samples, "num_real": 50, "mode_samples": mode_samples, "batch_size": 25, "grid": 9}},
     })
     run = tmp_path / "run"
-    train(gcfg.resolve_run(config, "digits", "gan", "hinge", 0), run, progress=False)
+    train(gcfg.resolve_run(config, "digits", variant, "hinge", 0), run, progress=False)
     ev = gcfg.resolve_eval(config, "digits")
     ev["extractor"]["weights_path"] = str(digits_lenet[0])
     ev["real_features"] = str(tmp_path / "real.pt")
     torch.save(real_features(build_dataset("digits"), ev), ev["real_features"])
     evaluate(run, ev)
+    return run, ev
+
+
+def test_image_evaluation_end_to_end_and_a_nan_generator(digits_lenet, tmp_path):
+    import pandas as pd
+
+    from metrics.evaluate import evaluate
+
+    run, ev = evaluated_digits_run(digits_lenet, tmp_path)
     table = pd.read_csv(run / "metrics.csv")
     assert table["step"].tolist() == [0, 2, 4] and table["fid"].notna().all() and (table["modes_total"] == 10).all()
     samples = np.load(run / "samples.npz")
@@ -203,3 +212,32 @@ def test_image_evaluation_end_to_end_and_a_nan_generator(digits_lenet, tmp_path)
     evaluate(run, ev)
     table = pd.read_csv(run / "metrics.csv")
     assert table["fid"].notna().tolist() == [True, True, False]
+
+
+def test_class_accuracy_on_images_is_the_classifiers_verdict(digits_lenet):
+    """Per-class images scored by LeNet: real images of class k asked for as k score
+    LeNet's own accuracy; the same images asked for as k+1 score about nothing."""
+    path, record = digits_lenet
+    ds = build_dataset("digits")
+    images, labels = ds.split(False)
+    ext = build_extractor({"name": "lenet", "weights_path": str(path)})
+    by_class = [ext.extract(to_uint8(images[labels == k])) for k in range(10)]
+    metric = METRICS.get("class-conditional")(EVAL, ds, None)
+    right = metric.compute(by_class)
+    per_class_accuracy = [float((f["logits"].argmax(1) == k).double().mean()) for k, f in enumerate(by_class)]
+    assert right["class_accuracy"] == pytest.approx(np.mean(per_class_accuracy)) and right["class_accuracy"] > 0.8
+    assert right["class_accuracy_min"] == pytest.approx(min(per_class_accuracy))
+    shifted = metric.compute(by_class[1:] + by_class[:1])
+    assert shifted["class_accuracy"] < 0.1
+
+
+def test_cgan_on_digits_is_evaluated_class_by_class(digits_lenet, tmp_path):
+    import pandas as pd
+
+    run, _ = evaluated_digits_run(digits_lenet, tmp_path, "cgan", steps=2, num_samples=40, mode_samples=40)
+    table = pd.read_csv(run / "metrics.csv")
+    assert table[["fid", "class_accuracy", "class_accuracy_min", "modes_per_class"]].notna().all().all()
+    assert table["class_accuracy"].between(0, 1).all() and table["modes_per_class"].between(0, 10).all()
+    # 4 images per class (40 / 10 classes), one row per class in the class grid
+    assert np.load(run / "samples.npz")["fake_classes_2"].shape == (10, 4, 1, 28, 28)
+    assert (run / "grids" / "step2_classes.png").is_file()

@@ -18,8 +18,9 @@ from gans.train import RESUME, save_resume, train
 from tests.conftest import ROOT, TINY
 
 
-def run_cfg(tiny_config, loss="wgan-gp", **train_overrides):
-    cfg = gcfg.resolve_run(tiny_config, "8gaussians", "gan", loss, 0)
+def run_cfg(tiny_config, loss="wgan-gp", variant="gan", variant_params=None, loss_override=None, **train_overrides):
+    config = {**tiny_config, "variants": {variant: variant_params or {}}, "losses": {loss: loss_override or {}}}
+    cfg = gcfg.resolve_run(config, "8gaussians", variant, loss, 0)
     cfg["train"].update(train_overrides)
     return cfg
 
@@ -27,10 +28,14 @@ def run_cfg(tiny_config, loss="wgan-gp", **train_overrides):
 def assert_same_run(a, b):
     ca, cb = (torch.load(d / "checkpoint.pt", weights_only=False) for d in (a, b))
     assert ca["step"] == cb["step"] and ca["state"].keys() == cb["state"].keys()
-    for name in ("generator", "discriminator"):
+    for name in ca["state"]:  # networks and any other module state (e.g. historical averages)
+        if name.startswith("opt"):
+            continue
         for key, tensor in ca["state"][name].items():
             assert torch.equal(tensor, cb["state"][name][key]), f"{name}.{key} differs"
     assert ca["state"]["opt_g"]["state"].keys() == cb["state"]["opt_g"]["state"].keys()
+    for opt in ("opt_g", "opt_d"):
+        assert ca["state"][opt]["param_groups"] == cb["state"][opt]["param_groups"], f"{opt}'s settings (learning rate) differ"
     for k, v in ca["state"]["opt_d"]["state"].items():
         assert torch.equal(v["exp_avg_sq"], cb["state"]["opt_d"]["state"][k]["exp_avg_sq"])
     la, lb = (pd.read_csv(d / "train_log.csv").drop(columns="wall_time") for d in (a, b))
@@ -42,8 +47,15 @@ def assert_same_run(a, b):
             assert torch.equal(tensor, sb["states"][step]["generator"][key])
 
 
-def test_interrupted_run_resumes_from_its_last_checkpoint(tiny_config, tmp_path, monkeypatch):
-    cfg = run_cfg(tiny_config, steps=60, checkpoint_every=25)
+@pytest.mark.parametrize("loss, variant, params, loss_override", [
+    ("wgan-gp", "gan", {}, {}),
+    # the historical averages are state too: a resumed run must continue them
+    ("nonsaturating", "improved", {"historical_averaging": 0.1, "minibatch_features": 0}, {}),
+    # and so is the position of a learning-rate decay
+    ("nonsaturating", "gan", {}, {"n_gen": 2, "optimizer": {"lr_decay": {"kind": "linear", "start": 0.2}}}),
+], ids=["gan", "improved-historical-averaging", "lr-decay-n-gen"])
+def test_interrupted_run_resumes_from_its_last_checkpoint(tiny_config, tmp_path, monkeypatch, loss, variant, params, loss_override):
+    cfg = run_cfg(tiny_config, loss, variant, params, loss_override, steps=60, checkpoint_every=25)
     whole = train(cfg, tmp_path / "whole", progress=False)
     assert whole["resumed_from_step"] is None
     assert not (tmp_path / "whole" / RESUME).exists(), "removed when the run completes"

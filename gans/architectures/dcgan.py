@@ -30,7 +30,7 @@ class DCGAN(Architecture):
         return nn.Sequential(*layers)
 
     def discriminator(self, data_shape, out_dim=1):
-        channels, size = check_image_shape(self, data_shape, STAGES)
+        channels, size = check_image_shape(self, data_shape, STAGES, channels=None)
         base, stages = STAGES[size]
         width = self.ndf
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]

@@ -28,7 +28,7 @@ class UpsampleCNN(Architecture):
         )
 
     def discriminator(self, data_shape, out_dim=1):
-        channels, size = check_image_shape(self, data_shape, BASE)
+        channels, size = check_image_shape(self, data_shape, BASE, channels=None)
         s = BASE[size]
         trunk = nn.Sequential(
             nn.Conv2d(channels, 64, 5, padding=2), nn.LeakyReLU(0.2, True), nn.MaxPool2d(2),

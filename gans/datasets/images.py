@@ -36,6 +36,8 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 class ImageDataset(Dataset):
     modality = "images"
+    labeled = True  # every image has its class (Stacked MNIST: its digit triple)
+    classes: ClassVar[int] = 10
     # the dataset whose labelled images train the LeNet classifier used for this one
     # (None: no classifier makes sense, e.g. CIFAR-10, which uses Inception)
     classifier_source: ClassVar[str | None] = None
@@ -92,10 +94,17 @@ class ImageDataset(Dataset):
     def shape(self):
         return tuple(self.split(True)[0].shape[1:])
 
+    @property
+    def num_classes(self) -> int:
+        return self.classes
+
+    def sample_labeled(self, n, generator, device="cpu"):
+        images, labels = self.split(True)
+        idx = torch.randint(len(images), (n,), generator=generator, device=generator.device).cpu()
+        return images[idx].to(device), labels[idx].to(device)
+
     def sample(self, n, generator, device="cpu"):
-        images = self.split(True)[0]
-        idx = torch.randint(len(images), (n,), generator=generator, device=generator.device)
-        return images[idx.cpu()].to(device)
+        return self.sample_labeled(n, generator, device)[0]
 
     def real_eval(self, n: int) -> torch.Tensor:
         """The first ``n`` images of the test split (the real side of every metric)."""
@@ -167,6 +176,7 @@ class StackedMNIST(MNIST):
 
     defaults = {"root": DEFAULT_ROOT, "test_seed": 0}
     classifier_source = "mnist"
+    classes = 1000  # the label of a stack is its digit triple d1*100 + d2*10 + d3 (R, G, B)
 
     def load_split(self, train, download=False):
         images, labels = super().load_split(train, download)
@@ -180,10 +190,11 @@ class StackedMNIST(MNIST):
     def shape(self):
         return (3, *self.split(True)[0].shape[2:])
 
-    def sample(self, n, generator, device="cpu"):
-        images = self.split(True)[0]
+    def sample_labeled(self, n, generator, device="cpu"):
+        images, labels = self.split(True)
         idx = torch.randint(len(images), (n, 3), generator=generator, device=generator.device).cpu()
-        return images[idx, 0].to(device)  # (n, 3, H, W): one independent digit per channel
+        triple = labels[idx[:, 0]] * 100 + labels[idx[:, 1]] * 10 + labels[idx[:, 2]]
+        return images[idx, 0].to(device), triple.to(device)  # (n, 3, H, W): one independent digit per channel
 
 
 @DATASETS.register("digits")

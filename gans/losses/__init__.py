@@ -15,7 +15,8 @@ from gans.registry import Registry
 
 
 class Loss(Component):
-    # The paper's training set-up: optimizer, learning rates, critic steps, regularizers.
+    # The paper's training set-up: optimizer, learning rates, critic steps (n_critic), generator
+    # steps (n_gen, 1 unless given), regularizers.
     training: ClassVar[dict[str, Any]] = {}
     # Short citation shown in tables and the report.
     reference: ClassVar[str] = ""

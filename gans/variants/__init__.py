@@ -20,6 +20,9 @@ class Variant(Component):
     # Why the other losses are not applicable (shown in tables and the report).
     unsupported_reason: ClassVar[str] = ""
     reference: ClassVar[str] = ""
+    # G draws samples of a given class (sample_class); evaluation then also
+    # measures it class by class
+    conditional: ClassVar[bool] = False
     # training progress in [0, 1], set by the training loop (annealed tricks read it)
     progress: float = 0.0
 
@@ -75,6 +78,11 @@ class Variant(Component):
     def discriminate(self, x: torch.Tensor) -> torch.Tensor:
         """D's score for each sample (probability of real, or critic value)."""
         raise NotImplementedError
+
+    @torch.no_grad()
+    def sample_class(self, n: int, label: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` samples of class ``label`` (conditional variants only)."""
+        raise NotImplementedError(f"variant '{self.name}' is not conditional")
 
     # -- state ---------------------------------------------------------------------
     def modules(self) -> dict[str, torch.nn.Module]:

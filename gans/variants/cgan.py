@@ -16,6 +16,7 @@ from gans.variants.gan import GAN
 @VARIANTS.register("cgan")
 class ConditionalGAN(GAN):
     reference = "Mirza & Osindero 2014"
+    conditional = True
 
     @classmethod
     def check(cls, run_cfg):
@@ -60,7 +61,7 @@ class ConditionalGAN(GAN):
         return self.attach(x, labels)
 
     @torch.no_grad()
-    def sample_class(self, n: int, label: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample_class(self, n, label, generator=None):
         labels = torch.full((n,), label, dtype=torch.long, device=self.device)
         return self.data_part(self.generate(*self.latent(n, generator, labels)))
 

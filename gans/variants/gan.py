@@ -2,7 +2,7 @@
 registered loss and regularizers say how each is updated.
 
 Other variants subclass ``GAN`` and override its hooks: ``latent`` (what G is fed),
-``make_discriminator``, ``d_outputs`` (what D sees), ``d_extra``/``g_extra`` (terms
+``make_generator``, ``make_discriminator``, ``d_outputs`` (what D sees), ``d_extra``/``g_extra`` (terms
 added to D's or G's loss) and ``extra_modules`` (networks on D's side, such as
 InfoGAN's Q, trained with D's optimizer).
 """
@@ -38,7 +38,7 @@ class GAN(Variant):
         cfg = self.cfg
         self.arch = build_architecture(cfg["architecture"]["name"], **cfg["architecture"]["params"])
         self.noise_dim = cfg["noise_dim"]
-        self.generator = self.arch.generator(self.dataset.shape, self.latent_dim()).to(self.device)
+        self.generator = self.make_generator().to(self.device)
         self.regularizers = build_regularizers(cfg["regularizers"])
         discriminator = self.make_discriminator()
         for reg in self.regularizers:
@@ -47,8 +47,13 @@ class GAN(Variant):
         self.loss = build_loss(cfg["loss"]["name"], **cfg["loss"]["params"])
         self.extras = nn.ModuleDict({k: m.to(self.device) for k, m in self.extra_modules().items()})
         d_params = list(self.discriminator.parameters()) + list(self.extras.parameters())
-        self.opt_d = build_optimizer(d_params, cfg["optimizer"], "d")
-        self.opt_g = build_optimizer(self.generator.parameters(), cfg["optimizer"], "g")
+        self.opt_d = build_optimizer(d_params, cfg["optimizer"], "d", self.planned_updates("d"))
+        self.opt_g = build_optimizer(self.generator.parameters(), cfg["optimizer"], "g", self.planned_updates("g"))
+
+    def planned_updates(self, player: str) -> int:
+        """How many updates ``player`` ("d" or "g") gets in the run (where a linear
+        learning-rate decay ends)."""
+        return self.cfg["train"]["steps"] * (self.cfg["n_critic"] if player == "d" else self.cfg.get("n_gen", 1))
 
     # -- hooks -----------------------------------------------------------------------
     def latent_dim(self) -> int:
@@ -59,6 +64,9 @@ class GAN(Variant):
         if generator is None and self.seed_rng is not None:
             return self.seed_rng.randn(n, self.noise_dim, device=self.device), {}
         return torch.randn(n, self.noise_dim, device=self.device, generator=generator), {}
+
+    def make_generator(self) -> nn.Module:
+        return self.arch.generator(self.dataset.shape, self.latent_dim())
 
     def make_discriminator(self) -> nn.Module:
         return self.arch.discriminator(self.dataset.shape)

@@ -24,7 +24,7 @@ class VAEGAN(GAN):
         super().build()
         # E: the discriminator architecture with a head giving mean and log-variance
         self.encoder = self.arch.discriminator(self.dataset.shape, out_dim=2 * self.noise_dim).to(self.device)
-        self.opt_e = build_optimizer(self.encoder.parameters(), self.cfg["optimizer"], "g")
+        self.opt_e = build_optimizer(self.encoder.parameters(), self.cfg["optimizer"], "g", self.planned_updates("g"))
 
     def modules(self):
         return {**super().modules(), "encoder": self.encoder, "opt_e": self.opt_e}

@@ -12,14 +12,16 @@ import torch
 from metrics import METRICS, Metric
 
 
+def assign_modes(points: torch.Tensor, centers: torch.Tensor, std: float, hq_std: float = 3.0) -> torch.Tensor:
+    """Each point's nearest mode when it is high-quality (within ``hq_std`` stds), else -1."""
+    nearest_dist, nearest = torch.cdist(points.to(torch.float64), centers.to(torch.float64)).min(dim=1)
+    return torch.where(nearest_dist <= hq_std * std, nearest, -1)
+
+
 def mode_statistics(points: torch.Tensor, centers: torch.Tensor, std: float, hq_std: float = 3.0, min_count: int = 1) -> dict[str, float]:
-    points = points.to(torch.float64)
-    centers = centers.to(torch.float64)
     k = len(centers)
-    dist = torch.cdist(points, centers)
-    nearest_dist, nearest = dist.min(dim=1)
-    hq = nearest_dist <= hq_std * std
-    counts = torch.bincount(nearest[hq], minlength=k).to(torch.float64)
+    mode = assign_modes(points, centers, std, hq_std)
+    counts = torch.bincount(mode[mode >= 0], minlength=k).to(torch.float64)
     n_hq = counts.sum().item()
     if n_hq > 0:
         p = counts / n_hq
