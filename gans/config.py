@@ -371,6 +371,7 @@ def _run_validator() -> jsonschema.Validator:
         "seed": {"type": "integer", "minimum": 0},
         "optimizer": {**override["optimizer"], "required": ["name", "lr_d", "lr_g"]},
         "n_critic": override["n_critic"],
+        "n_gen": override["n_gen"],
         "noise_dim": props["models"]["properties"]["points"]["properties"]["noise_dim"],
         "train": props["train"],
     }})
@@ -396,7 +397,7 @@ def check_run(run: dict[str, Any]) -> None:
             raise ValueError("optimizer: 'lr' is not a key; set lr_d and lr_g")
         try:
             for role in ("d", "g"):
-                build_optimizer([torch.zeros(1, requires_grad=True)], run["optimizer"], role)
+                build_optimizer([torch.zeros(1, requires_grad=True)], run["optimizer"], role, updates=1)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"optimizer '{run['optimizer']['name']}': {exc}") from None
         VARIANTS.get(run["variant"]["name"]).check(run)

@@ -165,3 +165,15 @@ def test_cli_trains_several_seeds_into_their_folders(tiny_config, tmp_path):
         assert gcfg.yaml.safe_load((tmp_path / out / "config.resolved.yaml").read_text())["seed"] == cfg["seed"]
     bad = subprocess.run([*cmd[:-4], "--out", outs[0]], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "one --out folder per seed" in bad.stderr
+
+
+def test_stacked_seeds_follow_lr_decay_and_n_gen_as_alone(tiny_config, tmp_path):
+    cfgs = run_cfgs(tiny_config, "nonsaturating", seeds=(0, 1), steps=30)
+    for cfg in cfgs:
+        cfg["optimizer"]["lr_decay"] = {"kind": "linear"}
+        cfg["n_gen"] = 2
+    train(cfgs[1], tmp_path / "alone", progress=False)
+    train_seeds(cfgs, [tmp_path / "s0", tmp_path / "s1"], progress=False)
+    assert_close_runs(tmp_path / "alone", tmp_path / "s1", atol=1e-6)
+    groups = final_state(tmp_path / "s1")["opt_g"]["param_groups"]
+    assert groups[0]["lr"] == pytest.approx(0.0, abs=1e-12), "linear decay reaches 0 at the last update"

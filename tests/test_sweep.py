@@ -93,7 +93,7 @@ def test_skipped_cells_are_listed_per_label():
          r"config key 'grid.sweep.train.n_critic': no key 'n_critic' in 'train' of the resolved run config of "
          r"8gaussians/gan/nonsaturating; valid keys: batch_size, checkpoint_every, .*steps"),
         (swept({"optimiser.name": ["sgd"]}),
-         r"no key 'optimiser' at the top level .*valid keys: architecture, dataset, loss, n_critic, noise_dim, optimizer"),
+         r"no key 'optimiser' at the top level .*valid keys: architecture, dataset, loss, n_critic, n_gen, noise_dim, optimizer"),
         (swept({"regularizers.gradient_penalty.weight": [1.0]}),  # wgan-gp has it, nonsaturating not
          r"no key 'gradient_penalty' in 'regularizers' .*8gaussians/gan/nonsaturating; valid keys: \(none\)"),
         (swept({"train.steps.max": [1]}), r"'train.steps' is a value \(40\), not a section"),

@@ -139,8 +139,8 @@ class GAN(Variant):
             reg.seed_rng = seed_rng
         # fresh optimizers over the stacked parameters, as each seed's were fresh:
         # element-wise updates make them S independent optimizers
-        v.opt_d = build_optimizer(v.discriminator.parameters(), v.cfg["optimizer"], "d")
-        v.opt_g = build_optimizer(v.generator.parameters(), v.cfg["optimizer"], "g")
+        v.opt_d = build_optimizer(v.discriminator.parameters(), v.cfg["optimizer"], "d", v.planned_updates("d"))
+        v.opt_g = build_optimizer(v.generator.parameters(), v.cfg["optimizer"], "g", v.planned_updates("g"))
         return v
 
     # -- one update of each player -------------------------------------------------
