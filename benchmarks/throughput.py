@@ -43,7 +43,7 @@ from gans.runtime import select_device
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ["row", "setup", "device", "device_name", "torch", "threads", "width", "seeds", "steps", "warmup",
-           "wall_s", "seed_steps_per_s", "ratio_to_a", "precision", "channels_last", "gpu_busy"]
+           "repeats", "wall_s", "seed_steps_per_s", "ratio_to_a", "precision", "channels_last", "gpu_busy"]
 # where real MNIST may live (torchvision's layout): the config's data root, or the
 # shared folder beside the repository (or beside a worktree's parent)
 MNIST_ROOTS = ("resources/data", "../shared/datasets", "../../shared/datasets")
@@ -246,10 +246,11 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     args.device = str(device)
     torch.set_num_threads(args.threads)
     common = {"device": device.type, "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name(),
-              "torch": torch.__version__, "threads": args.threads, "warmup": args.warmup}
+              "torch": torch.__version__, "threads": args.threads, "warmup": args.warmup, "repeats": args.repeats}
     rows: list[dict[str, Any]] = []
 
-    def add(row: str, setup: str, width: int, seeds: int, steps: int, wall: float, **extra: Any) -> None:
+    def add(row: str, setup: str, width: int, seeds: int, steps: int, measure: Callable[[], float], **extra: Any) -> None:
+        wall = min(measure() for _ in range(args.repeats))  # the least disturbed of the repeats
         rows.append({**common, "row": row, "setup": setup, "width": width, "seeds": seeds, "steps": steps,
                      "wall_s": round(wall, 4), "seed_steps_per_s": seeds * steps / wall,
                      "precision": "fp32", "channels_last": False, **extra})
@@ -258,24 +259,21 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     batched = batched_seeds_available()
     for width in args.width:
         cfg = toy_config(width, args.steps, args.warmup, args.device, args.threads)
-        add("a", "plain loop, host data", width, 1, args.steps, reference_wgan_gp(width, args.steps, args.warmup, device))
-        torch.set_num_threads(args.threads)
-        one = gcfg.resolve_run(cfg, "8gaussians", "gan", "wgan-gp", 0)
-        add("b", "gans.train.train", width, 1, args.steps, trainer_seconds([one], args.warmup, args.steps, batched=False))
-        if not batched:
-            continue
-        for seeds in args.seeds:
-            cfgs = [gcfg.resolve_run(cfg, "8gaussians", "gan", "wgan-gp", s) for s in range(seeds)]
-            add("c", "gans.train.train_seeds", width, seeds, args.steps, trainer_seconds(cfgs, args.warmup, args.steps, batched=True))
+        cfgs = [gcfg.resolve_run(cfg, "8gaussians", "gan", "wgan-gp", s) for s in range(max(args.seeds))]
+        add("a", "plain loop, host data", width, 1, args.steps, lambda: reference_wgan_gp(width, args.steps, args.warmup, device))
+        add("b", "gans.train.train", width, 1, args.steps, lambda: trainer_seconds(cfgs[:1], args.warmup, args.steps, batched=False))
+        for seeds in args.seeds if batched else []:
+            add("c", "gans.train.train_seeds", width, seeds, args.steps,
+                lambda: trainer_seconds(cfgs[:seeds], args.warmup, args.steps, batched=True))
 
     if args.images:
         settings = [("fp32", False)] + ([("bf16", True)] if device.type == "cuda" else [])
         for precision, channels_last in settings:
             cfg, dataset = image_config(args, precision, channels_last)
-            wall = trainer_seconds([cfg], args.warmup, args.image_steps, batched=False)
             busy = gpu_busy(cfg, args.image_steps, args.warmup) if device.type == "cuda" else math.nan
             setup = f"DCGAN/{dataset} {precision}" + (" channels-last" if channels_last else "")
-            add("img", setup, cfg["architecture"]["params"]["ngf"], 1, args.image_steps, wall,
+            add("img", setup, cfg["architecture"]["params"]["ngf"], 1, args.image_steps,
+                lambda: trainer_seconds([cfg], args.warmup, args.image_steps, batched=False),
                 precision=precision, channels_last=channels_last, gpu_busy=busy)
 
     table = pd.DataFrame(rows, columns=COLUMNS)
@@ -330,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=200, help="timed generator steps per toy row (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed steps before each timing (default 20)")
     parser.add_argument("--seeds", type=int_list, default=[1, 4, 16, 64], help="S values of the batched rows (c), comma-separated (default 1,4,16,64)")
+    parser.add_argument("--repeats", type=int, default=1, help="time each row this many times and keep the fastest (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for every row (default 1, as a pipeline job)")
     parser.add_argument("--images", action=argparse.BooleanOptionalAction, default=True, help="the DCGAN rows (default on)")
     parser.add_argument("--image-steps", type=int, default=50, help="timed steps of the DCGAN rows (default 50)")
@@ -338,8 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="results/benchmarks", help="folder for the CSV (default results/benchmarks)")
     args = parser.parse_args(argv)
     args.width = args.width or int_list(default_widths())
-    if min(args.steps, args.warmup, args.image_steps, args.threads) < 1:
-        parser.error("--steps, --warmup, --image-steps and --threads must be at least 1")
+    if min(args.steps, args.warmup, args.image_steps, args.threads, args.repeats) < 1:
+        parser.error("--steps, --warmup, --image-steps, --threads and --repeats must be at least 1")
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", args.device):
         parser.error(f"--device '{args.device}': choose auto, cpu, cuda or cuda:N")
     try:
