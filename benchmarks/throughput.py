@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import math
 import platform
 import re
@@ -247,25 +248,21 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     torch.set_num_threads(args.threads)
     common = {"device": device.type, "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name(),
               "torch": torch.__version__, "threads": args.threads, "warmup": args.warmup, "repeats": args.repeats}
-    rows: list[dict[str, Any]] = []
+
+    jobs: list[tuple[dict[str, Any], Callable[[], float]]] = []
 
     def add(row: str, setup: str, width: int, seeds: int, steps: int, measure: Callable[[], float], **extra: Any) -> None:
-        wall = min(measure() for _ in range(args.repeats))  # the least disturbed of the repeats
-        rows.append({**common, "row": row, "setup": setup, "width": width, "seeds": seeds, "steps": steps,
-                     "wall_s": round(wall, 4), "seed_steps_per_s": seeds * steps / wall,
-                     "precision": "fp32", "channels_last": False, **extra})
-        print(f"  {row:3} {setup:<34} width {width:<4} S={seeds:<3} {seeds * steps / wall:10.1f} seed-steps/s", file=sys.stderr)
+        jobs.append(({**common, "row": row, "setup": setup, "width": width, "seeds": seeds, "steps": steps,
+                      "precision": "fp32", "channels_last": False, **extra}, measure))
 
-    batched = batched_seeds_available()
     for width in args.width:
         cfg = toy_config(width, args.steps, args.warmup, args.device, args.threads)
         cfgs = [gcfg.resolve_run(cfg, "8gaussians", "gan", "wgan-gp", s) for s in range(max(args.seeds))]
-        add("a", "plain loop, host data", width, 1, args.steps, lambda: reference_wgan_gp(width, args.steps, args.warmup, device))
-        add("b", "gans.train.train", width, 1, args.steps, lambda: trainer_seconds(cfgs[:1], args.warmup, args.steps, batched=False))
-        for seeds in args.seeds if batched else []:
+        add("a", "plain loop, host data", width, 1, args.steps, functools.partial(reference_wgan_gp, width, args.steps, args.warmup, device))
+        add("b", "gans.train.train", width, 1, args.steps, functools.partial(trainer_seconds, cfgs[:1], args.warmup, args.steps, False))
+        for seeds in args.seeds if batched_seeds_available() else []:
             add("c", "gans.train.train_seeds", width, seeds, args.steps,
-                lambda: trainer_seconds(cfgs[:seeds], args.warmup, args.steps, batched=True))
-
+                functools.partial(trainer_seconds, cfgs[:seeds], args.warmup, args.steps, True))
     if args.images:
         settings = [("fp32", False)] + ([("bf16", True)] if device.type == "cuda" else [])
         for precision, channels_last in settings:
@@ -273,9 +270,19 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
             busy = gpu_busy(cfg, args.image_steps, args.warmup) if device.type == "cuda" else math.nan
             setup = f"DCGAN/{dataset} {precision}" + (" channels-last" if channels_last else "")
             add("img", setup, cfg["architecture"]["params"]["ngf"], 1, args.image_steps,
-                lambda: trainer_seconds([cfg], args.warmup, args.image_steps, batched=False),
+                functools.partial(trainer_seconds, [cfg], args.warmup, args.image_steps, False),
                 precision=precision, channels_last=channels_last, gpu_busy=busy)
 
+    # repeats go round all rows in turn, so a busy spell on a shared machine does not
+    # fall on one row only; each row keeps its fastest (least disturbed) time
+    walls: list[list[float]] = [[] for _ in jobs]
+    for _ in range(args.repeats):
+        for (row, measure), times in zip(jobs, walls):
+            times.append(measure())
+            print(f"  {row['row']:3} {row['setup']:<34} width {row['width']:<4} S={row['seeds']:<3} "
+                  f"{times[-1]:8.3f} s", file=sys.stderr)
+    rows = [{**row, "wall_s": round(min(times), 4), "seed_steps_per_s": row["seeds"] * row["steps"] / min(times)}
+            for (row, _), times in zip(jobs, walls)]
     table = pd.DataFrame(rows, columns=COLUMNS)
     toy = table["row"].isin(["a", "b", "c"])
     reference = table[table["row"] == "a"].set_index("width")["seed_steps_per_s"]
