@@ -30,7 +30,6 @@ from gans import config as gcfg
 from gans.runtime import read_json, seed_everything, write_json
 from gans.train import build
 from metrics import METRICS, images
-from metrics.extractors import build_extractor
 
 OUTPUTS = ("metrics.csv", "metrics.json", "samples.npz")
 
@@ -142,7 +141,7 @@ class ImageInputs(PointInputs):
 
     def __init__(self, dataset, variant, eval_cfg, run):
         super().__init__(dataset, variant, eval_cfg, run)
-        self.extractor = build_extractor(eval_cfg["extractor"], images.extractor_device())
+        self.extractor = images.load_extractor(eval_cfg["extractor"])
         self.classifier = self.extractor.is_classifier
         self.n = max(eval_cfg["images"]["num_samples"], eval_cfg["images"]["mode_samples"] if "class-modes" in eval_cfg["metrics"] else 0)
 

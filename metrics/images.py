@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,27 @@ import torch
 
 from gans.datasets import build_dataset
 from gans.datasets.images import to_uint8
-from metrics.extractors import build_extractor
+from metrics.extractors import Extractor, build_extractor
 
 
 def extractor_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+_LOADED: dict[str, Extractor] = {}
+
+
+def load_extractor(spec: dict[str, Any], device: torch.device | str | None = None) -> Extractor:
+    """The extractor of ``spec``, built once per process: one job loads its weights
+    once, however many evaluation points (or runs) it measures. A weights file
+    rewritten since (same path, new contents) is loaded afresh."""
+    device = torch.device(device or extractor_device())
+    weights = spec.get("weights_path")
+    stamp = os.stat(weights).st_mtime_ns if weights and os.path.isfile(weights) else None
+    key = json.dumps([spec, str(device), stamp], sort_keys=True)
+    if key not in _LOADED:
+        _LOADED[key] = build_extractor(spec, device)
+    return _LOADED[key]
 
 
 @torch.no_grad()
@@ -42,7 +59,7 @@ def generate(variant, n: int, generator: torch.Generator, batch_size: int, label
 
 def real_features(dataset, eval_cfg: dict[str, Any], extractor=None) -> dict[str, torch.Tensor]:
     """The extractor's outputs on the first ``num_real`` test images."""
-    extractor = extractor or build_extractor(eval_cfg["extractor"], extractor_device())
+    extractor = extractor or load_extractor(eval_cfg["extractor"])
     real = to_uint8(dataset.real_eval(eval_cfg["images"]["num_real"]))
     return {**extractor.extract(real, eval_cfg["images"]["batch_size"]), "grid": real[: eval_cfg["images"]["grid"]]}
 

@@ -25,7 +25,7 @@ class Discriminator(nn.Module):
         return self.trunk(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.head(self.features(x))
+        out = self.head(self.features(x)).float()  # float32 scores (and losses) under bf16 autocast
         return out.squeeze(-1) if out.shape[-1] == 1 else out
 
 

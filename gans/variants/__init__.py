@@ -3,10 +3,15 @@
 A variant is one module with a class registered under a name. The training loop
 only calls ``d_step``, ``g_step`` and ``sample``; a variant overrides the parts its
 paper changes and declares which losses it supports.
+
+The run's ``train.precision`` and ``train.channels_last`` apply to every variant
+without its help: each ``d_step``/``g_step`` a variant defines runs under the run's
+autocast, and its networks are put in channels-last layout after ``build``.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import functools
+from typing import Any, Callable, ClassVar
 
 import torch
 
@@ -26,12 +31,33 @@ class Variant(Component):
     # training progress in [0, 1], set by the training loop (annealed tricks read it)
     progress: float = 0.0
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("d_step", "g_step"):
+            if name in cls.__dict__:
+                setattr(cls, name, _under_autocast(cls.__dict__[name]))
+
     def __init__(self, cfg: dict[str, Any], dataset, device: torch.device | str = "cpu"):
         super().__init__(**cfg["variant"].get("params", {}))
         self.cfg = cfg
         self.dataset = dataset
         self.device = torch.device(device)
+        # configs resolved before these keys existed (old run folders) train in fp32, NCHW
+        self.precision = cfg.get("train", {}).get("precision", "fp32")
         self.build()
+        if cfg.get("train", {}).get("channels_last", False):
+            self.to_channels_last()
+
+    def autocast(self) -> torch.autocast:
+        """The autocast of this run's training steps (a no-op in fp32)."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+
+    def to_channels_last(self) -> None:
+        """Every network's 4-D weights in NHWC layout (in place: optimizers keep
+        their parameters); MLPs have none and are unchanged."""
+        for module in self.modules().values():
+            if isinstance(module, torch.nn.Module):
+                module.to(memory_format=torch.channels_last)
 
     @classmethod
     def unsupported(cls, loss: str) -> str | None:
@@ -101,6 +127,17 @@ class Variant(Component):
         mods = self.modules()
         for k, v in state.items():
             mods[k].load_state_dict(v)
+
+
+def _under_autocast(step: Callable) -> Callable:
+    @functools.wraps(step)
+    def run(self, *args, **kwargs):
+        if getattr(self, "precision", "fp32") == "fp32":  # most runs: no context to enter
+            return step(self, *args, **kwargs)
+        with self.autocast():
+            return step(self, *args, **kwargs)
+
+    return run
 
 
 VARIANTS: Registry[type[Variant]] = Registry("variant", base=Variant, package=__name__)
