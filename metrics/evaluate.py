@@ -32,6 +32,7 @@ from gans.train import build
 from metrics import METRICS, images
 
 OUTPUTS = ("metrics.csv", "metrics.json", "samples.npz")
+CONTOUR_BATCH = 500
 
 
 def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +199,9 @@ def contour_grid(run: Path, cfg, dataset, variant, resolution: int) -> dict[str,
     extent = float(dataset.centers.abs().max()) * 1.5 + 0.1
     axis = torch.linspace(-extent, extent, resolution)
     xx, yy = torch.meshgrid(axis, axis, indexing="xy")
-    score = variant.discriminate(torch.stack([xx.flatten(), yy.flatten()], 1)).reshape(resolution, resolution)
+    points = torch.stack([xx.flatten(), yy.flatten()], 1)
+    # in batches: a D with minibatch discrimination compares every pair in its batch
+    score = torch.cat([variant.discriminate(chunk) for chunk in points.split(CONTOUR_BATCH)]).reshape(resolution, resolution)
     return {"grid_x": axis.numpy(), "grid_y": axis.numpy(), "d_score": score.numpy()}
 
 

@@ -63,19 +63,31 @@ def test_overrides_replace_paper_values_key_by_key(tiny_config):
 @pytest.mark.parametrize("path", sorted(p.name for p in (gcfg.ROOT / "config").glob("*.yaml")))
 def test_grid_and_the_shipped_configs(path):
     cfg = gcfg.load(gcfg.ROOT / "config" / path)
-    g = cfg["grid"]
     runs, skipped = list(gcfg.grid(cfg)), gcfg.skipped(cfg)
-    assert {r["loss"] for r in runs} == set(g["losses"]), "every loss runs somewhere"
+    assert {r["loss"] for r in runs} == set(gcfg.losses_in_grid(cfg)), "every loss runs somewhere"
     labels = gcfg.variant_labels(cfg)  # the variant names, or their sweep labels
     assert {r["variant"] for r in runs} == set(labels), "every variant runs somewhere"
-    assert {entry["variant"] for entry in labels.values()} == set(g["variants"])
     expected = 0
-    for d in g["datasets"]:
-        seeds = cfg["per_dataset"].get(d, {}).get("seeds", g["seeds"])
-        cells = len(labels) * len(g["losses"]) - sum(s["dataset"] == d for s in skipped)
-        expected += cells * len(seeds)
+    for g in gcfg.grid_blocks(cfg):
+        block_labels = gcfg.variant_labels({**cfg, "grid": g})
+        assert {entry["variant"] for entry in block_labels.values()} == set(g["variants"])
+        for d in g["datasets"]:
+            seeds = cfg["per_dataset"].get(d, {}).get("seeds", g["seeds"])
+            cells = len(block_labels) * len(g["losses"]) - sum(
+                s["dataset"] == d and s["variant"] in block_labels and s["loss"] in g["losses"] for s in skipped)
+            expected += cells * len(seeds)
     assert len(runs) == expected
     assert all(s["reason"] for s in skipped)
+
+
+def test_default_config_has_every_variant_and_every_loss():
+    from gans.losses import LOSSES
+    from gans.variants import VARIANTS
+
+    runs = list(gcfg.grid(gcfg.load(gcfg.ROOT / "config" / "config.yaml")))
+    shipped = lambda registry: {n for n, c in registry.items() if c.__module__.startswith(("gans.variants.", "gans.losses."))}
+    assert {r["variant"] for r in runs} == shipped(VARIANTS)
+    assert {r["loss"] for r in runs} == shipped(LOSSES)
 
 
 def test_per_dataset_seeds_and_training_settings():
