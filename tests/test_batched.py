@@ -1,5 +1,6 @@
 """Several seeds in one job: stacked into one model, each seed gets what it would
 get trained alone (same parameters, logs and snapshots, to float tolerance)."""
+import copy
 import json
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from gans import config as gcfg
 from gans.losses import LOSSES
 from gans.train import RESUME, train, train_seeds
 from metrics.evaluate import evaluate
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY
 
 
 def run_cfgs(tiny_config, loss="wgan-gp", variant="gan", seeds=(0, 1, 2), **train_overrides):
@@ -177,3 +178,10 @@ def test_stacked_seeds_follow_lr_decay_and_n_gen_as_alone(tiny_config, tmp_path)
     assert_close_runs(tmp_path / "alone", tmp_path / "s1", atol=1e-6)
     groups = final_state(tmp_path / "s1")["opt_g"]["param_groups"]
     assert groups[0]["lr"] == pytest.approx(0.0, abs=1e-12), "linear decay reaches 0 at the last update"
+
+
+def test_seeds_per_job_is_not_a_sweep_axis(tiny_config):
+    cfg = copy.deepcopy(TINY)
+    cfg["grid"] = {**TINY["grid"], "sweep": {"train.seeds_per_job": [1, 2]}}
+    with pytest.raises(gcfg.ConfigError, match="'train.seeds_per_job' cannot vary along the grid"):
+        gcfg.validate(cfg)
