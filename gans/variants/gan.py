@@ -113,8 +113,16 @@ class GAN(Variant):
 
     # -- stacked seeds: per-seed losses and statistics (plain tensors when alone) ----
     def _per_seed(self, fn, *outputs: torch.Tensor) -> torch.Tensor:
-        """``fn`` of D's outputs, for each seed: shape (S,), or a scalar alone."""
-        return fn(*outputs) if self.seed_rng is None else torch.vmap(fn)(*outputs)
+        """``fn`` of D's outputs, for each seed: shape (S,), or a scalar alone.
+        On a CPU seed by seed, on each seed's contiguous slice: the very reduction a
+        seed alone runs (a vmapped mean sums in another order, and 1e-8 can grow
+        into another outcome over thousands of GAN steps). On a GPU one vmapped
+        kernel per op instead of S."""
+        if self.seed_rng is None:
+            return fn(*outputs)
+        if self.device.type == "cpu":
+            return torch.stack([fn(*(o[s] for o in outputs)) for s in range(len(self.seed_rng))])
+        return torch.vmap(fn)(*outputs)
 
     def _mean(self, x: torch.Tensor) -> torch.Tensor:
         return x.mean() if self.seed_rng is None else x.flatten(1).mean(1)
