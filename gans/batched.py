@@ -102,7 +102,7 @@ class SeedRNG:
     def rand(self, *shape: int, device: torch.device | str = "cpu") -> torch.Tensor:
         return torch.stack([torch.rand(*shape, generator=g, device=device) for g in self.generators])
 
-    def state(self) -> list[torch.Tensor]:
+    def get_state(self) -> list[torch.Tensor]:  # the torch.Generator interface, per seed
         return [g.get_state() for g in self.generators]
 
     def set_state(self, states: list[torch.Tensor]) -> None:

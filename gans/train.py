@@ -122,11 +122,11 @@ class Job:
         return state if self.seeds == 1 else batched.unstack_state(state, i)
 
     def rng_state(self) -> dict[str, Any]:
-        state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
-        if self.seeds == 1:
-            state["data"] = self.data.get_state()
-        else:
-            state["seeds"], state["data"] = self.variant.seed_rng.state(), self.data.state()
+        # data: a torch.Generator alone, a SeedRNG when stacked (same interface)
+        state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
+                 "data": self.data.get_state()}
+        if self.seeds > 1:
+            state["seeds"] = self.variant.seed_rng.get_state()
         if torch.cuda.is_available():
             state["cuda"] = torch.cuda.get_rng_state_all()
         return state
@@ -135,11 +135,9 @@ class Job:
         torch.set_rng_state(state["torch"])
         np.random.set_state(state["numpy"])
         random.setstate(state["python"])
-        if self.seeds == 1:
-            self.data.set_state(state["data"])
-        else:
+        self.data.set_state(state["data"])
+        if self.seeds > 1:
             self.variant.seed_rng.set_state(state["seeds"])
-            self.data.set_state(state["data"])
         if "cuda" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda"])
 
