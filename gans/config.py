@@ -127,6 +127,11 @@ def _check_names(config: dict) -> None:
             DATASETS.get(dataset)
         except RegistryError as exc:
             raise ConfigError(f"config key 'per_dataset.{dataset}': {exc}") from None
+        for variant in override.get("variants", {}):
+            try:
+                VARIANTS.get(variant)
+            except RegistryError as exc:
+                raise ConfigError(f"config key 'per_dataset.{dataset}.variants.{variant}': {exc}") from None
         merged = {**config["train"], **override.get("train", {})}
         for err in jsonschema.Draft7Validator(train_schema).iter_errors(merged):
             err.path.appendleft(f"per_dataset.{dataset}.train")  # name the key the user wrote
@@ -463,7 +468,7 @@ def _resolve_registered(config: dict, dataset: str, variant: str, loss: str, see
     return {
         "seed": int(seed),
         "dataset": resolve_dataset(config, dataset),
-        "variant": {"name": variant, "params": VARIANTS.get(variant).resolve_params(config["variants"].get(variant))},
+        "variant": {"name": variant, "params": VARIANTS.get(variant).resolve_params(variant_params(config, dataset, variant))},
         "loss": {"name": loss, "params": loss_cls.resolve_params(override.get("params"))},
         "architecture": {"name": arch_cls.name, "params": arch_cls.resolve_params(model["params"])},
         "noise_dim": model["noise_dim"],
@@ -473,6 +478,12 @@ def _resolve_registered(config: dict, dataset: str, variant: str, loss: str, see
         "regularizers": {name: REGULARIZERS.get(name).resolve_params(p) for name, p in sorted(regularizers.items())},
         "train": {**copy.deepcopy(config["train"]), **config["per_dataset"].get(dataset, {}).get("train", {})},
     }
+
+
+def variant_params(config: dict, dataset: str, variant: str) -> dict[str, Any]:
+    """The variant's parameters as the config sets them for ``dataset``: per_dataset over top level."""
+    per_dataset = config["per_dataset"].get(dataset, {}).get("variants", {}).get(variant, {})
+    return {**config["variants"].get(variant, {}), **per_dataset}
 
 
 def resolve_dataset(config: dict, dataset: str) -> dict[str, Any]:

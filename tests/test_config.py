@@ -102,6 +102,20 @@ def test_per_dataset_seeds_and_training_settings():
         gcfg.validate({"per_dataset": {"digitz": {}}})
 
 
+def test_per_dataset_variant_parameters():
+    cfg = gcfg.validate({"grid": {"datasets": ["8gaussians", "digits"], "variants": ["infogan"], "losses": ["nonsaturating"]},
+                         "variants": {"infogan": {"categories": 8, "continuous": 1}},
+                         "per_dataset": {"digits": {"variants": {"infogan": {"categories": 10}}}}})
+    params = lambda d: gcfg.resolve_run(cfg, d, "infogan", "nonsaturating", 0)["variant"]["params"]
+    assert (params("8gaussians")["categories"], params("8gaussians")["continuous"]) == (8, 1)
+    assert (params("digits")["categories"], params("digits")["continuous"]) == (10, 1)  # the rest from top level
+    with pytest.raises(gcfg.ConfigError, match=r"config key 'per_dataset.digits.variants.infogn': unknown variant 'infogn'"):
+        gcfg.validate({"per_dataset": {"digits": {"variants": {"infogn": {}}}}})
+    with pytest.raises(gcfg.ConfigError, match=r"no parameter 'categoriez'; valid parameters: .*categories"):
+        gcfg.validate({"grid": {"datasets": ["digits"], "variants": ["infogan"], "losses": ["nonsaturating"]},
+                       "per_dataset": {"digits": {"variants": {"infogan": {"categoriez": 10}}}}})
+
+
 def test_image_datasets_take_the_data_root():
     cfg = gcfg.validate({"grid": {"datasets": ["mnist"], "losses": ["hinge"]}, "data_root": "/data",
                          "datasets": {"cifar10": {"root": "/elsewhere"}}})
