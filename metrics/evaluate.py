@@ -2,6 +2,9 @@
 
     python -m metrics.evaluate --config config/config.yaml --run results/runs/8gaussians/gan/wgan-gp/seed0
 
+Several --run folders are evaluated one after another in one process (the pipeline
+passes a cell's seed group, as it trains them), so imports and the extractor load once.
+
 Reads the run's snapshots.pt and checkpoint.pt; writes metrics.csv (one row per
 evaluation point), metrics.json (final metrics, run status, the resolved
 evaluation config) and samples.npz (generated points at every evaluation point,
@@ -32,6 +35,7 @@ from gans.train import build
 from metrics import METRICS, images
 
 OUTPUTS = ("metrics.csv", "metrics.json", "samples.npz")
+TRAINED = ("config.resolved.yaml", "train_summary.json", "snapshots.pt", "checkpoint.pt")  # what evaluation reads
 CONTOUR_BATCH = 500
 
 
@@ -214,18 +218,25 @@ def main(argv: list[str] | None = None) -> int:
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--config", help="the config YAML whose evaluation settings to use")
     src.add_argument("--eval-config", help="a resolved evaluation config as JSON (what the pipeline passes)")
-    parser.add_argument("--run", required=True, help="a trained run's folder")
+    parser.add_argument("--run", required=True, nargs="+",
+                        help="a trained run's folder, or several (evaluated one after another in this process)")
     args = parser.parse_args(argv)
     try:
+        for run in args.run:  # every folder checked before any work starts
+            missing = [name for name in TRAINED if not (Path(run) / name).is_file()]
+            if missing:
+                raise FileNotFoundError(f"run folder '{run}' lacks {', '.join(missing)}: train it first")
         if args.eval_config:
-            eval_cfg = json.loads(args.eval_config)
+            eval_cfgs = [json.loads(args.eval_config)] * len(args.run)
         else:
-            dataset = yaml.safe_load((Path(args.run) / "config.resolved.yaml").read_text())["dataset"]["name"]
-            eval_cfg = gcfg.resolve_eval(gcfg.load(args.config), dataset)
+            config = gcfg.load(args.config)
+            datasets = [yaml.safe_load((Path(run) / "config.resolved.yaml").read_text())["dataset"]["name"] for run in args.run]
+            eval_cfgs = [gcfg.resolve_eval(config, dataset) for dataset in datasets]
     except (gcfg.ConfigError, FileNotFoundError) as exc:
         parser.exit(2, f"error: {exc}\n")
-    result = evaluate(args.run, eval_cfg)
-    print(json.dumps({"status": result["status"], **result["final"]}), file=sys.stderr)
+    for run, eval_cfg in zip(args.run, eval_cfgs):
+        result = evaluate(run, eval_cfg)
+        print(run, json.dumps({"status": result["status"], **result["final"]}), file=sys.stderr)
     return 0
 
 

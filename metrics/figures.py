@@ -1,7 +1,7 @@
 """Figures from the aggregated tables and the runs' samples.
 
     python -m metrics.figures --dataset 8gaussians --tables results/tables --out results/figures/8gaussians
-    python -m metrics.figures --dataset 8gaussians --cell gan wgan --tables results/tables --out cell.png
+    python -m metrics.figures --dataset 8gaussians --cell gan wgan --cell gan hinge --tables results/tables --out results/figures/8gaussians/cells
 
 Per dataset: heatmap_main.png and heatmap_success.png (variant x loss: median final
 main metric, success rate over seeds), distributions.png (final metrics across
@@ -9,7 +9,7 @@ seeds, each seed a dot coloured by its outcome), trajectories.png (metrics over
 training, median and seed band), d_outputs.png (mean D(x) and D(G(z)) per loss
 against the equilibrium value), training_curves.png (losses, gradient norms) and
 points.png (generated over real points with D's contours, one panel per run).
-Per cell (--cell): the seeds side by side, final samples over D's contours above
+Per cell (--cell, as many as given; drawn in one process): the seeds side by side, final samples over D's contours above
 the main metric's trajectory, with collapse and divergence marked.
 """
 from __future__ import annotations
@@ -349,29 +349,38 @@ def draw(dataset: str, tables: Path, out: Path, opts: dict[str, Any], runs_root:
     plot_points(runs, runs_root, out, opts)
 
 
-def draw_cell(dataset: str, variant: str, loss: str, tables: Path, path: Path, opts: dict[str, Any], runs_root: Path = Path(".")) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def draw_cells(dataset: str, cells: list[tuple[str, str]], tables: Path, folder: Path, opts: dict[str, Any],
+               runs_root: Path = Path(".")) -> list[Path]:
+    """Each (variant, loss) cell's figure as folder/<variant>/<loss>.png, from one read of the tables."""
     sns.set_theme(context=opts["context"], style="whitegrid")
     runs, load = _load(tables, dataset)
-    pick = (runs.variant == variant) & (runs.loss == loss)
-    if not pick.any():
-        raise SystemExit(f"error: no runs of {dataset} / {variant} / {loss} in {tables}/runs.csv")
+    missing = [f"{v} / {l}" for v, l in cells if not ((runs.variant == v) & (runs.loss == l)).any()]
+    if missing:  # before drawing any
+        raise SystemExit(f"error: no runs of {dataset} / {', '.join(missing)} in {tables}/runs.csv")
     traj = load("trajectories")
-    plot_cell(runs[pick], traj[(traj.variant == variant) & (traj.loss == loss)], runs_root, path, opts)
+    paths = []
+    for variant, loss in cells:
+        path = folder / variant / f"{loss}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pick = (runs.variant == variant) & (runs.loss == loss)
+        plot_cell(runs[pick], traj[(traj.variant == variant) & (traj.loss == loss)], runs_root, path, opts)
+        paths.append(path)
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metrics.figures", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True)
-    parser.add_argument("--cell", nargs=2, metavar=("VARIANT", "LOSS"), help="draw one cell's figure to the file --out")
+    parser.add_argument("--cell", nargs=2, action="append", metavar=("VARIANT", "LOSS"),
+                        help="draw this cell's figure as --out/VARIANT/LOSS.png (repeat for more cells)")
     parser.add_argument("--tables", required=True, type=Path)
-    parser.add_argument("--out", required=True, type=Path, help="folder of the dataset's figures, or the cell figure's file")
+    parser.add_argument("--out", required=True, type=Path, help="folder of the dataset's figures, or of its cell figures")
     parser.add_argument("--options", default="{}", help="JSON plotting options (the config's figures section)")
     parser.add_argument("--runs-root", default=Path("."), type=Path, help="folder that holds results/runs")
     args = parser.parse_args(argv)
     opts = {**DEFAULTS, **json.loads(args.options)}
     if args.cell:
-        draw_cell(args.dataset, *args.cell, args.tables, args.out, opts, args.runs_root)
+        draw_cells(args.dataset, [tuple(c) for c in args.cell], args.tables, args.out, opts, args.runs_root)
     else:
         draw(args.dataset, args.tables, args.out, opts, args.runs_root)
     return 0

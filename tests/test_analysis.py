@@ -47,11 +47,12 @@ def test_figures_mark_the_diverged_run(runs_root):
         test_failed_run_is_a_row_of_every_table(runs_root)
     out = runs_root / "results/figures/8gaussians"
     figures.draw("8gaussians", runs_root / "results/tables", out, opts, runs_root)
-    figures.draw_cell("8gaussians", "gan", "nonsaturating", runs_root / "results/tables", out / "cells/gan/nonsaturating.png", opts, runs_root)
+    figures.draw_cells("8gaussians", [("gan", "nonsaturating")], runs_root / "results/tables", out / "cells", opts, runs_root)
     for name in figures.FIGURE_FILES + ["cells/gan/nonsaturating.png"]:
         assert (out / name).stat().st_size > 5_000, name
-    with pytest.raises(SystemExit, match="no runs of 8gaussians / gan / wgan"):
-        figures.draw_cell("8gaussians", "gan", "wgan", runs_root / "results/tables", out / "x.png", opts, runs_root)
+    with pytest.raises(SystemExit, match="no runs of 8gaussians / gan / wgan in"):  # before drawing any
+        figures.draw_cells("8gaussians", [("gan", "nonsaturating"), ("gan", "wgan")], runs_root / "results/tables", out / "x", opts, runs_root)
+    assert not (out / "x").exists()
 
 
 def test_image_runs_get_a_sample_grid():

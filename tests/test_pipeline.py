@@ -70,8 +70,8 @@ def test_produces_tables_and_figures(pipeline):
 
 def test_plot_or_analysis_option_change_touches_no_training_or_evaluation(pipeline):
     for section, change, rerun in (
-        ("figures", {"dpi": 60, "seed_band": "iqr"}, {"figures": 1, "cell_figure": 2}),
-        ("analysis", {"steady_tolerance": 0.2}, {"aggregate": 1, "figures": 1, "cell_figure": 2}),
+        ("figures", {"dpi": 60, "seed_band": "iqr"}, {"figures": 1, "cell_figures_8gaussians": 1}),
+        ("analysis", {"steady_tolerance": 0.2}, {"aggregate": 1, "figures": 1, "cell_figures_8gaussians": 1}),
     ):
         changed = {**TINY, section: {**TINY.get(section, {}), **change}}
         (pipeline / "changed.yaml").write_text(yaml.safe_dump(changed))
@@ -91,7 +91,7 @@ def test_nothing_to_do_afterwards_and_one_deleted_run_reruns_alone(pipeline):
     assert "Nothing to be done" in snakemake(pipeline, "-n").stdout
     shutil.rmtree(pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1")
     counts = rule_counts(pipeline)
-    assert counts == {"aggregate": 1, "all": 1, "cell_figure": 2, "evaluate": 1, "figures": 1, "train": 1, "total": 7}, counts
+    assert counts == {"aggregate": 1, "all": 1, "cell_figures_8gaussians": 1, "evaluate": 1, "figures": 1, "train": 1, "total": 6}, counts
 
 
 def test_bad_config_fails_before_any_job(tmp_path):

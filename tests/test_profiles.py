@@ -52,13 +52,17 @@ def test_full_grid_on_slurm_every_training_job_asks_one_gpu_and_its_datasets_siz
     cells = {(r["dataset"], r["variant"], r["loss"]) for r in gcfg.grid(config)}
     assert len(train) == sum(len(gcfg.seed_chunks(config, d)) for d, _, _ in cells) > 0
     assert config["train"]["seeds_per_job"] > 1 and all(rule.startswith("train_seeds_") for rule, _, _ in train)
+    evaluate = [j for j in found if j[0].startswith("evaluate")]
+    assert len(evaluate) == len(train) and all(rule.startswith("evaluate_seeds_") for rule, _, _ in evaluate)  # as trained
     for rule, wildcards, resources in found:
-        step = "train" if rule.startswith("train") else rule
+        step = rule.split("_")[0]
         if step not in ("train", "evaluate"):
             continue
         size = DATASETS.get(wildcards["dataset"]).job_resources[step]
         assert resources.get("gpu", "0") == ("1" if step == "train" else "0"), resources  # evaluation runs on the CPU today
-        runtime = size["runtime"] * (2 if step == "train" else 1)  # stacked seeds: one run's time, with margin
+        seeds = len(re.findall(r"_(\d+)", rule.split("_block")[0]))
+        # stacked seeds train in one run's time (twice it, with margin); a group's evaluations run one after another
+        runtime = size["runtime"] * (2 if step == "train" else seeds)
         assert int(resources["runtime"]) == runtime and int(resources["mem_mb"]) == size["mem_mb"], resources
         assert (resources["slurm_partition"], resources["slurm_account"]) == ("gpu", "myproject"), resources
 

@@ -56,7 +56,7 @@ def test_figures_take_the_labels(swept):
     assert figures.main(["--dataset", "8gaussians", "--tables", str(tables), "--options", opts, "--out", str(out),
                          "--runs-root", str(swept)]) == 0
     assert (out / "heatmap_main.png").stat().st_size > 10_000
-    cell = out / f"cells/{LABELS[1]}/nonsaturating.png"  # the cell_figure rule's path for a label
-    assert figures.main(["--dataset", "8gaussians", "--cell", LABELS[1], "nonsaturating", "--tables", str(tables),
-                         "--options", opts, "--out", str(cell), "--runs-root", str(swept)]) == 0
-    assert cell.stat().st_size > 10_000
+    assert figures.main(["--dataset", "8gaussians", "--cell", LABELS[1], "nonsaturating", "--cell", LABELS[0], "nonsaturating",
+                         "--tables", str(tables), "--options", opts, "--out", str(out / "cells"), "--runs-root", str(swept)]) == 0
+    for label in LABELS:  # the cell figures rule's paths for a label
+        assert (out / f"cells/{label}/nonsaturating.png").stat().st_size > 10_000

@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shlex
 
 from gans import config as gcfg
 from gans.batched import reason_not_batchable
@@ -62,9 +63,10 @@ def run_files(names, dataset=None):
 
 
 # Cells whose seeds train several to a job (train.seeds_per_job > 1): one rule per
-# group of seeds and grid block (train.smk), since a rule's outputs are a fixed list
-# of files; each rule's wildcards are constrained to its block's cells.
-SEED_GROUPS = {}  # rule name -> {chunk, datasets, variants, losses}
+# group of seeds and grid block (train_<group>, evaluate_<group>), since a rule's
+# outputs are a fixed list of files; each rule's wildcards are constrained to its
+# block's cells.
+SEED_GROUPS = {}  # group name (e.g. seeds_0_1_2) -> {chunk, datasets, variants, losses}
 for _i, _block in enumerate(gcfg.grid_blocks(config)):
     _chunks = {}
     for _dataset in _block["datasets"]:
@@ -72,7 +74,7 @@ for _i, _block in enumerate(gcfg.grid_blocks(config)):
             for _chunk in gcfg.seed_chunks(config, _dataset, _block):
                 _chunks.setdefault(_chunk, []).append(_dataset)
     for _chunk, _datasets in _chunks.items():
-        _name = "train_seeds_" + "_".join(map(str, _chunk))
+        _name = "seeds_" + "_".join(map(str, _chunk))
         _name = _name if _name not in SEED_GROUPS else f"{_name}_block{_i}"
         SEED_GROUPS[_name] = {"chunk": _chunk, "datasets": _datasets, "losses": _block["losses"],
                               "variants": list(gcfg.variant_labels({**config, "grid": _block}))}
@@ -83,8 +85,8 @@ def chunk_name(chunk):
     return "-".join(map(str, chunk))
 
 
-def chunk_outputs(chunk):
-    return [f"{RUN}/{name}".replace("{seed}", str(seed)) for seed in chunk for name in TRAIN_FILES]
+def chunk_outputs(chunk, names=TRAIN_FILES):
+    return [f"{RUN}/{name}".replace("{seed}", str(seed)) for seed in chunk for name in names]
 
 
 def chunk_train_params(chunk):
@@ -98,6 +100,18 @@ def chunk_train_params(chunk):
 def chunk_output_folders(wildcards, output):
     """Each seed's run folder, in the order of the seeds."""
     return list(dict.fromkeys(os.path.dirname(f) for f in output))
+
+
+def chunk_folders(wildcards, input):
+    """Each seed's run folder, from a seed-group evaluation's inputs, in seed order."""
+    return list(dict.fromkeys(os.path.dirname(f) for f in input if f.endswith("train_summary.json")))
+
+
+def chunk_evaluate_runtime(chunk):
+    def runtime(wildcards):
+        return evaluate_runtime(wildcards) * len(chunk)
+
+    return runtime
 
 
 def chunk_runtime(chunk):
@@ -144,15 +158,26 @@ def skipped_cells(wildcards):
     return json.dumps(gcfg.skipped(config))
 
 
-def cell_samples(wildcards):
-    return [f"{RUN}/samples.npz".format(**run) for run in RUNS
-            if (run["dataset"], run["variant"], run["loss"]) == (wildcards.dataset, wildcards.variant, wildcards.loss)]
+CELLS_BY_DATASET = {}  # dataset -> its (variant, loss) cells, in grid order
+for _run in RUNS:
+    _cells = CELLS_BY_DATASET.setdefault(_run["dataset"], [])
+    if (_run["variant"], _run["loss"]) not in _cells:
+        _cells.append((_run["variant"], _run["loss"]))
+
+
+def cells_folder(wildcards, output):
+    """results/figures/<dataset>/cells, from a cell figure's path (.../cells/<variant>/<loss>.png)."""
+    return os.path.dirname(os.path.dirname(output[0]))
+
+
+def rule_suffix(name):
+    """A dataset name as part of a rule name (letters, digits and underscores)."""
+    return re.sub(r"\W", "_", name)
 
 
 def cell_figures():
     """One figure per dataset x variant x loss cell of the grid."""
-    cells = sorted({(r["dataset"], r["variant"], r["loss"]) for r in RUNS})
-    return [CELL_FIGURE.format(dataset=d, variant=v, loss=l) for d, v, l in cells]
+    return [CELL_FIGURE.format(dataset=d, variant=v, loss=l) for d, cells in CELLS_BY_DATASET.items() for v, l in cells]
 
 
 def reference_sources():

@@ -19,29 +19,44 @@ rule figures:
         " --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"
 
 
-rule cell_figure:
-    """One dataset x variant x loss cell: its seeds side by side, collapse and divergence marked."""
-    input:
-        tables=TABLES,
-        samples=cell_samples,
-    output:
-        report(
-            CELL_FIGURE,
-            caption="../report/cell.rst",
-            category="{dataset}",
-            subcategory="4 cells",
-            labels={"dataset": "{dataset}", "variant": "{variant}", "loss": "{loss}"},
-        ),
-    params:
-        options=figure_params,
-        tables=input_folder,
-    log:
-        "results/logs/figures/{dataset}/{variant}/{loss}.log",
-    conda:
-        "../../environment.yml"
-    shell:
-        "python -m metrics.figures --dataset {wildcards.dataset} --cell {wildcards.variant} {wildcards.loss}"
-        " --tables {params.tables:q} --options {params.options:q} --out {output:q} > {log:q} 2>&1"
+# Each dataset's cell figures (one per variant x loss: its seeds side by side, collapse
+# and divergence marked) drawn in one process, beside the dataset figures; one rule per
+# dataset, since a rule's outputs are a fixed list of files.
+for dataset, cells in CELLS_BY_DATASET.items():
+
+    rule:
+        name:
+            f"cell_figures_{rule_suffix(dataset)}"
+        input:
+            tables=TABLES,
+            samples=run_files(["samples.npz"], dataset),
+        output:
+            [
+                report(
+                    CELL_FIGURE.format(dataset=dataset, variant=variant, loss=loss),
+                    caption="../report/cell.rst",
+                    category=dataset,
+                    subcategory="4 cells",
+                    labels={"dataset": dataset, "variant": variant, "loss": loss},
+                )
+                for variant, loss in cells
+            ],
+        params:
+            options=figure_params,
+            tables=input_folder,
+            cells=" ".join(f"--cell {shlex.quote(v)} {shlex.quote(l)}" for v, l in cells),
+            out=cells_folder,
+        log:
+            f"results/logs/figures/{dataset}/cells.log",
+        localrule: True
+        conda:
+            "../../environment.yml"
+        shell:
+            f"python -m metrics.figures --dataset {shlex.quote(dataset)} "
+            "{params.cells} --tables {params.tables:q}"
+            " --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"
+
+
 localrules:
     figures,
-    cell_figure,
+

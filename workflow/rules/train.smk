@@ -28,7 +28,7 @@ for group_name, group in SEED_GROUPS.items():
 
     rule:
         name:
-            group_name
+            f"train_{group_name}"
         wildcard_constraints:
             dataset=_alternatives(group["datasets"]),
             variant=_alternatives(group["variants"]),
