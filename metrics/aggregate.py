@@ -195,6 +195,15 @@ def runs_view(runs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def rankings_view(rankings: pd.DataFrame) -> pd.DataFrame:
+    """Rankings for reading: a quantile that falls on a run without a final value (a
+    diverged run, ranked as the worst; ±inf in the CSV) reads "diverged"."""
+    out = rankings.copy()
+    for col in ("median", "q25", "q75"):
+        out[col] = [("diverged" if np.isinf(v) else _fmt(v)) for v in rankings[col]]
+    return out
+
+
 def write_table(table: pd.DataFrame, out: Path, name: str, note: str = "") -> None:
     """CSV (every column), Markdown and LaTeX (the given, readable columns)."""
     md = table.to_markdown(index=False, floatfmt=".4g")
@@ -209,7 +218,8 @@ def write(tables: dict[str, pd.DataFrame], out: Path, verdict: str, main: dict[s
         table.to_csv(out / f"{name}.csv", index=False)
     write_table(runs_view(tables["runs"]), out, "runs")
     write_table(summary_view(tables["summary"], main), out, "summary")
-    write_table(tables["rankings"], out, "rankings")
+    write_table(rankings_view(tables["rankings"]), out, "rankings",
+                note="A diverged run has no final value and counts as the worst; a quantile that falls on one reads 'diverged'.")
     write_table(tables["loss_tracking"], out, "loss_tracking")
     write_table(tables["baseline_check"], out, "baseline_check", note=verdict)
 

@@ -2,6 +2,7 @@
 a row of every table and a marked panel of the figures, not a crash or a gap."""
 import copy
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -38,6 +39,10 @@ def test_failed_run_is_a_row_of_every_table(runs_root):
     for name in aggregate.table_files():
         assert (runs_root / "results/tables" / name).is_file(), name
     assert "diverged" in (runs_root / "results/tables/runs.md").read_text()
+    # one of the 2 seeds diverged: the median falls on "the worst", which reads as such, not -inf
+    assert tables["rankings"]["median"].iloc[0] == -np.inf
+    assert "| diverged |" in (runs_root / "results/tables/rankings.md").read_text().replace("  ", "")
+    assert "inf" not in (runs_root / "results/tables/rankings.md").read_text()
     assert "\\begin{tabular}" in (runs_root / "results/tables/summary.tex").read_text()
 
 
