@@ -61,3 +61,34 @@ def test_trained_cgan_is_measured_class_by_class(tmp_path):
     assert final["class_accuracy"] > 0.5 and final["modes_per_class"] == 1.0, final
     samples = np.load(tmp_path / "samples.npz")
     assert samples["fake_classes_800"].shape == (8, 25, 2)
+
+
+def test_a_composite_label_is_one_hot_per_factor():
+    from gans.variants.cgan import label_code
+
+    assert torch.equal(label_code(torch.tensor([3, 0]), (8,)), torch.nn.functional.one_hot(torch.tensor([3, 0]), 8))
+    code = label_code(torch.tensor([123, 907]), (10, 10, 10))
+    assert code.shape == (2, 30)
+    assert code[0].nonzero().flatten().tolist() == [1, 12, 23] and code[1].nonzero().flatten().tolist() == [9, 10, 27]
+
+
+def test_cgan_on_stacked_mnist_sees_30_label_planes(tmp_path):
+    """Stacked MNIST's 1,000 classes reach G and D as its digit triple: 3 x 10 one-hot
+    planes, and the conditioning still selects the triple asked for."""
+    from tests.test_image_data import tiny_mnist_family
+
+    tiny_mnist_family(tmp_path, "MNIST", n_train=30)
+    cfg = gcfg.validate({"grid": {"datasets": ["stacked-mnist"], "variants": ["cgan"], "losses": ["nonsaturating"]},
+                         "data_root": str(tmp_path), "models": {"images": {"architecture": "dcgan", "noise_dim": 8,
+                                                                           "params": {"ngf": 4, "ndf": 4}}}})
+    ds, model = build(gcfg.resolve_run(cfg, "stacked-mnist", "cgan", "nonsaturating", 0))
+    assert ds.label_factors == (10, 10, 10) and model.code_dim == 30 and model.latent_dim() == 8 + 30
+    first_conv = next(m for m in model.discriminator.modules() if isinstance(m, torch.nn.Conv2d))
+    assert first_conv.in_channels == 3 + 30
+    x = model.real_batch(5, torch.Generator().manual_seed(0))
+    assert x.shape == (5, 33, 28, 28)
+    _, labels = ds.sample_labeled(5, torch.Generator().manual_seed(0))
+    for plane, digit in zip((3, 13, 23), (labels // 100, labels // 10 % 10, labels % 10)):  # R, G, B digit's block
+        assert torch.equal(x[:, plane:plane + 10, 0, 0].argmax(1), digit)
+    model.d_step(x), model.g_step(5)
+    assert model.sample_class(4, 321).shape == (4, 3, 28, 28)

@@ -19,6 +19,13 @@ class Dataset(Component):
     def num_classes(self) -> int:
         raise NotImplementedError(f"dataset '{self.name}' has no class labels")
 
+    @property
+    def label_factors(self) -> tuple[int, ...]:
+        """The label as mixed-radix digits (most significant first) whose product is
+        num_classes: a composite label such as Stacked MNIST's digit triple is (10, 10, 10),
+        so a conditional model sees 30 one-hot features rather than 1,000."""
+        return (self.num_classes,)
+
     def sample_labeled(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError(f"dataset '{self.name}' has no class labels")
 

@@ -206,6 +206,7 @@ class StackedMNIST(MNIST):
     defaults = {"root": DEFAULT_ROOT, "test_seed": 0}
     classifier_source = "mnist"
     classes = 1000  # the label of a stack is its digit triple d1*100 + d2*10 + d3 (R, G, B)
+    label_factors = (10, 10, 10)
 
     def load_split(self, train, download=False):
         images, labels = super().load_split(train, download)

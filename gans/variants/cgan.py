@@ -2,7 +2,9 @@
 
 A labelled sample travels as the data with its one-hot label attached (extra
 features for points, constant label planes for images), so the plain game's
-updates, losses and regularizers apply unchanged."""
+updates, losses and regularizers apply unchanged. A composite label is one-hot
+per factor (the dataset's label_factors): Stacked MNIST's digit triple is 3 x 10
+planes, not 1,000."""
 from __future__ import annotations
 
 import torch
@@ -11,6 +13,16 @@ import torch.nn.functional as F
 from gans.datasets import DATASETS
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN
+
+
+def label_code(labels: torch.Tensor, factors: tuple[int, ...]) -> torch.Tensor:
+    """Each label as the concatenated one-hots of its mixed-radix digits (most
+    significant first); for one factor, the plain one-hot."""
+    digits = []
+    for base in reversed(factors):
+        digits.append(F.one_hot(labels % base, base))
+        labels = torch.div(labels, base, rounding_mode="floor")
+    return torch.cat(digits[::-1], dim=1)
 
 
 @VARIANTS.register("cgan")
@@ -29,8 +41,13 @@ class ConditionalGAN(GAN):
     def classes(self) -> int:
         return self.dataset.num_classes
 
+    @property
+    def code_dim(self) -> int:
+        """Width of a label's code: one one-hot block per label factor."""
+        return sum(self.dataset.label_factors)
+
     def latent_dim(self):
-        return self.noise_dim + self.classes
+        return self.noise_dim + self.code_dim
 
     def latent(self, n, generator=None, labels=None):
         z = torch.randn(n, self.noise_dim, device=self.device, generator=generator)
@@ -39,7 +56,7 @@ class ConditionalGAN(GAN):
         return torch.cat([z, self.one_hot(labels, z)], dim=1), {"labels": labels}
 
     def one_hot(self, labels, like):
-        return F.one_hot(labels, self.classes).to(like.dtype)
+        return label_code(labels, self.dataset.label_factors).to(like.dtype)
 
     def attach(self, x, labels):
         """x with its one-hot label appended along the feature/channel axis."""
@@ -48,7 +65,7 @@ class ConditionalGAN(GAN):
 
     def make_discriminator(self):
         shape = self.dataset.shape
-        return self.arch.discriminator((shape[0] + self.classes, *shape[1:]))
+        return self.arch.discriminator((shape[0] + self.code_dim, *shape[1:]))
 
     def generate(self, z, info):
         return self.attach(self.generator(z), info["labels"])
