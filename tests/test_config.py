@@ -80,14 +80,26 @@ def test_grid_and_the_shipped_configs(path):
     assert all(s["reason"] for s in skipped)
 
 
-def test_default_config_has_every_variant_and_every_loss():
+@pytest.mark.parametrize("name", ["config", "images", "full"])
+def test_default_and_gpu_configs_have_every_variant_and_every_loss(name):
     from gans.losses import LOSSES
     from gans.variants import VARIANTS
 
-    runs = list(gcfg.grid(gcfg.load(gcfg.ROOT / "config" / "config.yaml")))
+    runs = list(gcfg.grid(gcfg.load(gcfg.ROOT / "config" / f"{name}.yaml")))
     shipped = lambda registry: {n for n, c in registry.items() if c.__module__.startswith(("gans.variants.", "gans.losses."))}
     assert {r["variant"] for r in runs} == shipped(VARIANTS)
     assert {r["loss"] for r in runs} == shipped(LOSSES)
+
+
+def test_the_full_toy_config_has_every_supported_pair_at_full_length():
+    from gans.losses import LOSSES
+    from gans.variants import VARIANTS
+
+    config = gcfg.load(gcfg.ROOT / "config" / "full.yaml")
+    pairs = {(r["variant"], r["loss"]) for r in gcfg.grid(config)}
+    assert pairs == {(v, l) for v, cls in VARIANTS.items() for l in LOSSES.names() if cls.supports(l)
+                     if cls.__module__.startswith("gans.variants.") and LOSSES.get(l).__module__.startswith("gans.losses.")}
+    assert config["train"]["steps"] >= 20000 and config["models"]["points"]["params"]["width"] == 400
 
 
 def test_per_dataset_seeds_and_training_settings():

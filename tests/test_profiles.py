@@ -8,6 +8,7 @@ import yaml
 
 from gans import config as gcfg
 from gans.config import ROOT
+from gans.batched import reason_not_batchable
 from gans.datasets import DATASETS
 
 
@@ -61,8 +62,11 @@ def test_full_grid_on_slurm_every_training_job_asks_one_gpu_and_its_datasets_siz
         size = DATASETS.get(wildcards["dataset"]).job_resources[step]
         assert resources.get("gpu", "0") == ("1" if step == "train" else "0"), resources  # evaluation runs on the CPU today
         seeds = len(re.findall(r"_(\d+)", rule.split("_block")[0]))
-        # stacked seeds train in one run's time (twice it, with margin); a group's evaluations run one after another
-        runtime = size["runtime"] * (2 if step == "train" else seeds)
+        run = gcfg.resolve_run(config, wildcards["dataset"], wildcards["variant"], wildcards["loss"], 0)
+        # stacked seeds train in one run's time (twice it, with margin); seeds of other variants, and a
+        # group's evaluations, run one after another
+        stacked = step == "train" and reason_not_batchable(run) is None
+        runtime = size["runtime"] * (2 if stacked else seeds)
         assert int(resources["runtime"]) == runtime and int(resources["mem_mb"]) == size["mem_mb"], resources
         assert (resources["slurm_partition"], resources["slurm_account"]) == ("gpu", "myproject"), resources
 
