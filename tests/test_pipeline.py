@@ -94,6 +94,26 @@ def test_nothing_to_do_afterwards_and_one_deleted_run_reruns_alone(pipeline):
     assert counts == {"aggregate": 1, "all": 1, "cell_figures_8gaussians": 1, "evaluate": 1, "figures": 1, "train": 1, "total": 6}, counts
 
 
+def test_seed_groups_and_two_datasets_end_to_end(tmp_path_factory):
+    """The default config's shape: grid blocks, seeds trained and evaluated a group to a
+    job, and each dataset's cell figures drawn by its own job from its own runs."""
+    config = {**TINY, "train": {**TINY["train"], "seeds_per_job": 2}, "grid": [
+        {"datasets": ["8gaussians"], "variants": ["gan"], "losses": ["nonsaturating"], "seeds": [0, 1]},
+        {"datasets": ["25gaussians"], "variants": ["gan"], "losses": ["hinge"], "seeds": [0]},
+    ]}
+    workdir = tmp_path_factory.mktemp("groups")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    assert rule_counts(workdir) == {"train_seeds_0_1": 1, "train_seeds_0": 1, "evaluate_seeds_0_1": 1, "evaluate_seeds_0": 1,
+                                    "aggregate": 1, "figures": 2, "cell_figures_8gaussians": 1,
+                                    "cell_figures_25gaussians": 1, "all": 1, "total": 10}
+    snakemake(workdir)
+    for run in ("8gaussians/gan/nonsaturating/seed0", "8gaussians/gan/nonsaturating/seed1", "25gaussians/gan/hinge/seed0"):
+        assert (workdir / "results/runs" / run / "metrics.json").is_file(), run
+    assert (workdir / "results/logs/evaluate/8gaussians/gan/nonsaturating/seeds0-1.log").is_file()
+    for cell in ("8gaussians/cells/gan/nonsaturating.png", "25gaussians/cells/gan/hinge.png"):
+        assert (workdir / "results/figures" / cell).stat().st_size > 10_000, cell
+
+
 def test_bad_config_fails_before_any_job(tmp_path):
     bad = {**TINY, "grid": {**TINY["grid"], "losses": ["nonsaturating", "wgan_gp"]}}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(bad))

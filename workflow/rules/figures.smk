@@ -21,7 +21,9 @@ rule figures:
 
 # Each dataset's cell figures (one per variant x loss: its seeds side by side, collapse
 # and divergence marked) drawn in one process, beside the dataset figures; one rule per
-# dataset, since a rule's outputs are a fixed list of files.
+# dataset, since a rule's outputs are a fixed list of files. Loop variables reach the
+# command through params only: a shell string is formatted when the job runs, when the
+# loop has ended.
 for dataset, cells in CELLS_BY_DATASET.items():
 
     rule:
@@ -44,6 +46,7 @@ for dataset, cells in CELLS_BY_DATASET.items():
         params:
             options=figure_params,
             tables=input_folder,
+            dataset=dataset,
             cells=" ".join(f"--cell {shlex.quote(v)} {shlex.quote(l)}" for v, l in cells),
             out=cells_folder,
         log:
@@ -52,8 +55,7 @@ for dataset, cells in CELLS_BY_DATASET.items():
         conda:
             "../../environment.yml"
         shell:
-            f"python -m metrics.figures --dataset {shlex.quote(dataset)} "
-            "{params.cells} --tables {params.tables:q}"
+            "python -m metrics.figures --dataset {params.dataset:q} {params.cells} --tables {params.tables:q}"
             " --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"
 
 
