@@ -155,6 +155,22 @@ def test_minibatch_discrimination_sees_a_collapsed_batch():
     assert mbd(diverse).mean() < 0.5 * mbd(same).mean()
 
 
+def test_minibatch_discrimination_is_the_papers_sum_of_l1_kernels():
+    """o(x_i)_b = sum_{j != i} exp(-||M_ib - M_jb||_1), checked against the formula written out."""
+    from gans.variants.improved import MinibatchDiscrimination
+
+    torch.manual_seed(0)
+    mbd = MinibatchDiscrimination(6, kernels=3, kernel_dim=4)
+    f = torch.randn(10, 6, requires_grad=True)
+    m = (f @ mbd.T).view(10, 3, 4)
+    expected = torch.stack([torch.stack([sum(torch.exp(-(m[i, b] - m[j, b]).abs().sum()) for j in range(10) if j != i)
+                                         for b in range(3)]) for i in range(10)])
+    got = mbd(f)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(torch.autograd.grad(got.sum(), f)[0], torch.autograd.grad(expected.sum(), f)[0],
+                               rtol=1e-4, atol=1e-6)
+
+
 def test_historical_averaging_tracks_the_mean_of_past_parameters():
     dataset, model = trained("improved", "nonsaturating", 0, variant_params={"historical_averaging": 0.5})
     g = torch.Generator().manual_seed(0)
