@@ -1,9 +1,9 @@
 # One command each, from a fresh clone with Python >= 3.11 (no conda needed):
-#   make run    set up .venv and run the default pipeline (snakemake --cores 8)
+#   make run    set up .venv and run the default pipeline (snakemake --cores all)
 #   make test   set up .venv and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
-CORES ?= 8
+CORES ?= all
 BIN := $(VENV)/bin
 # Snakemake's jobs run `python -m ...`: put the environment first, as activation would
 export PATH := $(abspath $(BIN)):$(PATH)

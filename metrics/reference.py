@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-COMMAND = "snakemake --cores 8 reference --forcerun aggregate"
+COMMAND = "snakemake --cores all reference --forcerun aggregate"
 
 
 def relative(path: Path) -> Path:

@@ -1,7 +1,7 @@
 # Targets that rebuild the analysis from existing runs, and the curated reference copy.
-#   snakemake --cores 8 analysis --forcerun aggregate   every table and figure, no retraining
+#   snakemake --cores all analysis --forcerun aggregate   every table and figure, no retraining
 #   snakemake --report results/report.html             the report (figures and tables above)
-#   snakemake --cores 8 reference --forcerun aggregate  refresh results/reference/ (tracked)
+#   snakemake --cores all reference --forcerun aggregate  refresh results/reference/ (tracked)
 
 
 report: "../report/workflow.rst"
