@@ -160,15 +160,25 @@ def test_minibatch_discrimination_is_the_papers_sum_of_l1_kernels():
     from gans.variants.improved import MinibatchDiscrimination
 
     torch.manual_seed(0)
-    mbd = MinibatchDiscrimination(6, kernels=3, kernel_dim=4)
+    fast, twice = MinibatchDiscrimination(6, kernels=3, kernel_dim=4), MinibatchDiscrimination(6, 3, 4, twice_differentiable=True)
+    twice.load_state_dict(fast.state_dict())
     f = torch.randn(10, 6, requires_grad=True)
-    m = (f @ mbd.T).view(10, 3, 4)
+    m = (f @ fast.T).view(10, 3, 4)
     expected = torch.stack([torch.stack([sum(torch.exp(-(m[i, b] - m[j, b]).abs().sum()) for j in range(10) if j != i)
                                          for b in range(3)]) for i in range(10)])
-    got = mbd(f)
-    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(torch.autograd.grad(got.sum(), f)[0], torch.autograd.grad(expected.sum(), f)[0],
-                               rtol=1e-4, atol=1e-6)
+    for mbd in (fast, twice):
+        got = mbd(f)
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(torch.autograd.grad(got.sum(), f)[0], torch.autograd.grad(expected.sum(), f, retain_graph=True)[0],
+                                   rtol=1e-4, atol=1e-6)
+    # a gradient penalty differentiates D's input gradient again: improved builds the twice-differentiable form then
+    (grad,) = torch.autograd.grad(twice(f).sum(), f, create_graph=True)
+    grad.norm().backward()
+    assert fast.T.grad is None and twice.T.grad is not None and torch.isfinite(twice.T.grad).all()
+    _, model = trained("improved", "wgan-gp", 0)
+    assert model.discriminator.mbd.twice_differentiable
+    _, model = trained("improved", "hinge", 0)
+    assert not model.discriminator.mbd.twice_differentiable
 
 
 def test_historical_averaging_tracks_the_mean_of_past_parameters():

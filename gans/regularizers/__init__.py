@@ -20,6 +20,9 @@ class Regularizer(Component):
     # True when it works on stacked seeds (gans/batched.py): inputs shaped (S, batch,
     # ...), a penalty per seed, random draws from ``seed_rng`` (set when stacked).
     batchable: ClassVar[bool] = False
+    # True when the penalty backpropagates through D's gradient w.r.t. its input
+    # (gradient penalties): every layer of D must then be twice differentiable
+    differentiates_input: ClassVar[bool] = False
     seed_rng = None
 
     @property

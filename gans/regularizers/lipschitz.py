@@ -13,6 +13,7 @@ class GradientPenalty(Regularizer):
 
     defaults = {"weight": 10.0, "target": 1.0}
     batchable = True
+    differentiates_input = True
 
     def penalty(self, discriminator, real, fake, real_out=None, fake_out=None):
         eps = self.rand(real.shape[: self.lead] + (1,) * (real.dim() - self.lead), real)
@@ -30,6 +31,7 @@ class R1(Regularizer):
 
     defaults = {"weight": 10.0}
     batchable = True
+    differentiates_input = True
 
     def penalty(self, discriminator, real, fake, real_out=None, fake_out=None):
         x = real.detach().requires_grad_(True)

@@ -31,22 +31,27 @@ from gans.variants.gan import GAN
 class MinibatchDiscrimination(nn.Module):
     """o(x_i)_b = sum_j exp(-||M_ib - M_jb||_1), M = f(x) T, T of shape (A, B, C)."""
 
-    def __init__(self, in_features: int, kernels: int, kernel_dim: int):
+    def __init__(self, in_features: int, kernels: int, kernel_dim: int, twice_differentiable: bool = False):
         super().__init__()
         self.kernels, self.kernel_dim = kernels, kernel_dim
+        self.twice_differentiable = twice_differentiable
         self.T = nn.Parameter(torch.randn(in_features, kernels * kernel_dim) * 0.1)
 
     def forward(self, f):
         m = (f @ self.T).view(-1, self.kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
-        # pairwise L1 distances per kernel; cdist is 4x faster than broadcasting (N, N, B, C) on a CPU
-        l1 = torch.cdist(m, m, p=1)  # (B, N, N)
+        # pairwise L1 distances per kernel: cdist is 4x faster than broadcasting to
+        # (B, N, N, C) on a CPU, but has no double backward (needed by gradient penalties)
+        if self.twice_differentiable:
+            l1 = (m.unsqueeze(1) - m.unsqueeze(2)).abs().sum(3)
+        else:
+            l1 = torch.cdist(m, m, p=1)  # (B, N, N)
         return (torch.exp(-l1).sum(2) - 1).T  # minus each sample's closeness to itself
 
 
 class MinibatchDiscriminator(Discriminator):
-    def __init__(self, base: Discriminator, kernels: int, kernel_dim: int):
+    def __init__(self, base: Discriminator, kernels: int, kernel_dim: int, twice_differentiable: bool = False):
         super().__init__(base.trunk, base.feature_dim)
-        self.mbd = MinibatchDiscrimination(base.feature_dim, kernels, kernel_dim)
+        self.mbd = MinibatchDiscrimination(base.feature_dim, kernels, kernel_dim, twice_differentiable)
         self.head = nn.Linear(base.feature_dim + kernels, 1)
 
     def forward(self, x):
@@ -196,7 +201,8 @@ class ImprovedGAN(GAN):
         base = self.arch.discriminator(self.dataset.shape)
         if not self.minibatch_features:
             return base
-        return MinibatchDiscriminator(base, self.minibatch_features, self.minibatch_kernel_dim)
+        twice = any(reg.differentiates_input for reg in self.regularizers)
+        return MinibatchDiscriminator(base, self.minibatch_features, self.minibatch_kernel_dim, twice)
 
     def g_adversarial(self, fake_out):
         return torch.zeros((), device=self.device) if self.feature_matching else super().g_adversarial(fake_out)
