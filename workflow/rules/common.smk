@@ -102,11 +102,6 @@ def chunk_output_folders(wildcards, output):
     return list(dict.fromkeys(os.path.dirname(f) for f in output))
 
 
-def chunk_folders(wildcards, input):
-    """Each seed's run folder, from a seed-group evaluation's inputs, in seed order."""
-    return list(dict.fromkeys(os.path.dirname(f) for f in input if f.endswith("train_summary.json")))
-
-
 def chunk_evaluate_runtime(chunk):
     def runtime(wildcards):
         return evaluate_runtime(wildcards) * len(chunk)

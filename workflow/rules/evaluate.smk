@@ -40,7 +40,7 @@ for group_name, group in SEED_GROUPS.items():
             chunk_outputs(group["chunk"], EVAL_FILES),
         params:
             evaluation=eval_params,
-            runs=chunk_folders,
+            runs=chunk_output_folders,
         log:
             f"results/logs/evaluate/{{dataset}}/{{variant}}/{{loss}}/seeds{chunk_name(group['chunk'])}.log",
         resources:
