@@ -16,8 +16,11 @@
 A step is one generator update (with its critic updates); a seed-step is one step of
 one seed. Warm-up steps are run first and not timed. The trainer is timed between
 its train_log.csv rows at the last warm-up step and the last step, so building the
-model, loading data and writing outputs are not counted. Prints a table and writes
-results/benchmarks/throughput_<device>_<time>.csv.
+model, loading data and writing outputs are not counted. Each row also counts the
+aten operators one step runs (views excluded): on a GPU each is a kernel launch, and
+a small model there is bound by their number rather than by arithmetic, so the
+count shows, on any machine, whether stacking S seeds keeps the launches per step
+flat. Prints a table and writes results/benchmarks/throughput_<device>_<time>.csv.
 """
 from __future__ import annotations
 
@@ -38,13 +41,16 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from gans import config as gcfg
 from gans.runtime import select_device
+from gans.train import Job, draw_block, train, train_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ["row", "setup", "device", "device_name", "torch", "threads", "width", "seeds", "steps", "warmup",
-           "repeats", "wall_s", "seed_steps_per_s", "ratio_to_a", "precision", "channels_last", "gpu_busy"]
+           "repeats", "wall_s", "seed_steps_per_s", "ratio_to_a", "ops_per_step", "random_draws", "precision",
+           "channels_last", "gpu_busy"]
 # where real MNIST may live (torchvision's layout): the config's data root, or the
 # shared folder beside the repository (or beside a worktree's parent)
 MNIST_ROOTS = ("resources/data", "../shared/datasets", "../../shared/datasets")
@@ -57,9 +63,9 @@ def reference_mlp(in_dim: int, width: int, out_dim: int) -> nn.Sequential:
                          nn.Linear(width, width), nn.ReLU(), nn.Linear(width, out_dim))
 
 
-def reference_wgan_gp(width: int, steps: int, warmup: int, device: torch.device, batch: int = 512,
-                      n_critic: int = 5, gp_weight: float = 10.0, seed: int = 0) -> float:
-    """Seconds for ``steps`` generator steps of the plain loop, after ``warmup`` untimed ones."""
+def reference_wgan_gp(width: int, device: torch.device, batch: int = 512, n_critic: int = 5,
+                      gp_weight: float = 10.0, seed: int = 0) -> Callable[[], None]:
+    """One generator step (with its critic steps) of the plain loop, as a function."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     angles = np.arange(8) * (2 * np.pi / 8)
@@ -91,7 +97,12 @@ def reference_wgan_gp(width: int, steps: int, warmup: int, device: torch.device,
         opt_g.step()
         critic.requires_grad_(True)
 
-    return timed(step, steps, warmup, device)
+    return step
+
+
+def reference_seconds(width: int, steps: int, warmup: int, device: torch.device) -> float:
+    """Seconds for ``steps`` generator steps of the plain loop, after ``warmup`` untimed ones."""
+    return timed(reference_wgan_gp(width, device), steps, warmup, device)
 
 
 def timed(step: Callable[[], None], steps: int, warmup: int, device: torch.device) -> float:
@@ -113,13 +124,13 @@ def synchronize(device: torch.device) -> None:
 # -- (b), (c) and images: the project's trainer ---------------------------------------------
 
 
-def toy_config(width: int, steps: int, warmup: int, device: str, threads: int) -> dict[str, Any]:
+def toy_config(width: int, steps: int, warmup: int, device: str, threads: int, draws: str = "auto") -> dict[str, Any]:
     """The (a) set-up as a project config: wgan-gp's paper training (Adam 1e-4,
     betas (0, 0.9), 5 critic steps, penalty 10) on 8 Gaussians, MLP 3 x width."""
     return gcfg.validate({
         "grid": {"datasets": ["8gaussians"], "variants": ["gan"], "losses": ["wgan-gp"], "seeds": [0]},
         "models": {"points": {"architecture": "mlp", "noise_dim": 2, "params": {"width": width, "depth": 3}}},
-        "train": timing_schedule(steps, warmup, batch_size=512, device=device, threads=threads),
+        "train": timing_schedule(steps, warmup, batch_size=512, device=device, threads=threads, random_draws=draws),
     })
 
 
@@ -142,24 +153,16 @@ def logged_interval(out: Path, warmup: int, total: int) -> float:
 def trainer_seconds(cfgs: list[dict[str, Any]], warmup: int, steps: int, batched: bool) -> float:
     """Timed seconds of ``steps`` steps of the project's trainer: ``train`` on the
     one config, or ``train_seeds`` on all of them together."""
-    from gans import train as gtrain
-
     with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
         outs = [Path(tmp) / f"seed{cfg['seed']}" for cfg in cfgs]
         if batched:
-            summaries = gtrain.train_seeds(cfgs, outs, progress=False)
+            summaries = train_seeds(cfgs, outs, progress=False)
         else:
-            summaries = [gtrain.train(cfgs[0], outs[0], progress=False)]
+            summaries = [train(cfgs[0], outs[0], progress=False)]
         for summary in summaries:
             if summary["steps_completed"] != warmup + steps:
                 raise RuntimeError(f"the run stopped at step {summary['steps_completed']} ({summary.get('reason')})")
         return logged_interval(outs[0], warmup, warmup + steps)
-
-
-def batched_seeds_available() -> bool:
-    from gans import train as gtrain
-
-    return callable(getattr(gtrain, "train_seeds", None))
 
 
 def image_config(args: argparse.Namespace, precision: str, channels_last: bool) -> tuple[dict[str, Any], str]:
@@ -190,26 +193,56 @@ def mnist_root(explicit: str | None) -> Path | None:
     return None
 
 
+def trainer_step(cfgs: list[dict[str, Any]]) -> tuple[Callable[[], None], torch.device]:
+    """One training step (critic steps, then generator steps) of the project's
+    variant for these seeds, stacked as train_seeds stacks them, as a function."""
+    device = select_device(cfgs[0]["train"]["device"])
+    block = draw_block(cfgs[0]["train"], device)
+    job = Job(cfgs, device, stacked=len(cfgs) > 1 or block is not None, block=block)
+    variant, bs = job.variant, cfgs[0]["train"]["batch_size"]
+
+    def step() -> None:
+        for _ in range(cfgs[0]["n_critic"]):
+            variant.d_step(variant.real_batch(bs, job.data))
+        for _ in range(cfgs[0]["n_gen"]):
+            variant.g_step(bs)
+
+    return step, device
+
+
+class CountOps(TorchDispatchMode):
+    """Counts the aten operators that compute (views excluded): on a GPU each is a
+    kernel launch, so their number per step is what bounds a small model there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    # reshape's view of a fresh copy: metadata only, like the views
+    METADATA = {"_unsafe_view"}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += not (func.is_view or func.overloadpacket.__name__ in self.METADATA)
+        return func(*args, **(kwargs or {}))
+
+
+def ops_per_step(step: Callable[[], None], warmup: int = 2) -> int:
+    """Computing aten operators in one ``step``, after ``warmup`` untimed ones (one
+    of which fills buffered random draws)."""
+    for _ in range(warmup):
+        step()
+    with CountOps() as counter:
+        step()
+    return counter.count
+
+
 def gpu_busy(cfg: dict[str, Any], steps: int, warmup: int) -> float:
     """Share of the wall time the GPU runs kernels or copies (the union of their
     intervals, from torch.profiler) over ``steps`` training steps of the trainer's
     step functions, after ``warmup`` untimed ones."""
     from torch.profiler import ProfilerActivity, profile
 
-    from gans.runtime import seed_everything
-    from gans.train import build
-
-    device = select_device(cfg["train"]["device"])
-    seed_everything(cfg["seed"])
-    _, variant = build(cfg, device)
-    data = torch.Generator(device=device).manual_seed(cfg["seed"])
-    bs, n_critic = cfg["train"]["batch_size"], cfg["n_critic"]
-
-    def step() -> None:
-        for _ in range(n_critic):
-            variant.d_step(variant.real_batch(bs, data))
-        variant.g_step(bs)
-
+    step, device = trainer_step([cfg])
     for _ in range(warmup):
         step()
     synchronize(device)
@@ -256,13 +289,17 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
                       "precision": "fp32", "channels_last": False, **extra}, measure))
 
     for width in args.width:
-        cfg = toy_config(width, args.steps, args.warmup, args.device, args.threads)
+        cfg = toy_config(width, args.steps, args.warmup, args.device, args.threads, args.draws)
         cfgs = [gcfg.resolve_run(cfg, "8gaussians", "gan", "wgan-gp", s) for s in range(max(args.seeds))]
-        add("a", "plain loop, host data", width, 1, args.steps, functools.partial(reference_wgan_gp, width, args.steps, args.warmup, device))
-        add("b", "gans.train.train", width, 1, args.steps, functools.partial(trainer_seconds, cfgs[:1], args.warmup, args.steps, False))
-        for seeds in args.seeds if batched_seeds_available() else []:
+        draws = "buffered" if draw_block(cfgs[0]["train"], device) else "direct"
+        add("a", "plain loop, host data", width, 1, args.steps, functools.partial(reference_seconds, width, args.steps, args.warmup, device),
+            ops_per_step=ops_per_step(reference_wgan_gp(width, device)), random_draws="global")
+        add("b", "gans.train.train", width, 1, args.steps, functools.partial(trainer_seconds, cfgs[:1], args.warmup, args.steps, False),
+            ops_per_step=ops_per_step(trainer_step(cfgs[:1])[0]), random_draws=draws)
+        for seeds in args.seeds:
             add("c", "gans.train.train_seeds", width, seeds, args.steps,
-                functools.partial(trainer_seconds, cfgs[:seeds], args.warmup, args.steps, True))
+                functools.partial(trainer_seconds, cfgs[:seeds], args.warmup, args.steps, True),
+                ops_per_step=ops_per_step(trainer_step(cfgs[:seeds])[0]), random_draws=draws)
     if args.images:
         settings = [("fp32", False)] + ([("bf16", True)] if device.type == "cuda" else [])
         for precision, channels_last in settings:
@@ -291,10 +328,13 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def print_table(table: pd.DataFrame) -> None:
-    shown = table[["row", "setup", "width", "seeds", "steps", "wall_s", "seed_steps_per_s", "ratio_to_a", "gpu_busy"]].copy()
+    shown = table[["row", "setup", "width", "seeds", "steps", "wall_s", "seed_steps_per_s", "ratio_to_a", "ops_per_step",
+                   "random_draws", "gpu_busy"]].copy()
     shown["ratio_to_a"] = shown["ratio_to_a"].map(lambda r: "-" if pd.isna(r) else f"{r:.2f}x")
     shown["gpu_busy"] = shown["gpu_busy"].map(lambda b: "-" if pd.isna(b) else f"{b:.0%}")
     shown["seed_steps_per_s"] = shown["seed_steps_per_s"].map(lambda v: f"{v:.1f}")
+    shown["ops_per_step"] = shown["ops_per_step"].map(lambda v: "-" if pd.isna(v) else f"{int(v)}")
+    shown["random_draws"] = shown["random_draws"].fillna("-")
     first = table.iloc[0]
     print(f"device: {first['device']} ({first['device_name']}), torch {first['torch']}, {first['threads']} thread(s), "
           f"{first['warmup']} warm-up steps untimed")
@@ -335,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=200, help="timed generator steps per toy row (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed steps before each timing (default 20)")
     parser.add_argument("--seeds", type=int_list, default=[1, 4, 16, 64], help="S values of the batched rows (c), comma-separated (default 1,4,16,64)")
+    parser.add_argument("--draws", choices=["auto", "direct", "buffered"], default="auto",
+                        help="train.random_draws of rows (b) and (c): auto (buffered on CUDA, direct on a CPU), direct or buffered")
     parser.add_argument("--repeats", type=int, default=1, help="time each row this many times and keep the fastest (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for every row (default 1, as a pipeline job)")
     parser.add_argument("--images", action=argparse.BooleanOptionalAction, default=True, help="the DCGAN rows (default on)")
@@ -358,8 +400,6 @@ def main(argv: list[str] | None = None) -> int:
     path = out / f"throughput_{table['device'].iloc[0]}_{datetime.now():%Y%m%d-%H%M%S}.csv"
     table.to_csv(path, index=False)
     print_table(table)
-    if not batched_seeds_available():
-        print("(c) not available: gans.train.train_seeds does not exist yet")
     print(f"wrote {path}")
     return 0
 

@@ -16,6 +16,7 @@ trained alone, up to float rounding (tests/test_batched.py checks it).
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import torch
@@ -87,27 +88,81 @@ def per_seed_grad_norm(module: nn.Module, seeds: int) -> torch.Tensor:
 
 
 class SeedRNG:
-    """Random draws for S seeds at once, seed s's slice from its own generator: a
-    seed draws exactly the numbers it would draw alone."""
+    """Random draws for S seeds at once, shaped (S, ...), seed s's slice from its own
+    generator, so a seed draws the numbers it would draw alone.
 
-    def __init__(self, generators: list[torch.Generator]):
+    ``block=None`` (direct): every draw is one call on each seed's generator, S
+    kernels per draw. ``block=B`` (buffered): each seed fills a block of at least B
+    normals, uniforms or random integers from its generator at a time, and draws are
+    slices of the (S, B) blocks: one op for all seeds between refills, which is what
+    keeps the kernel launches of a step independent of S on a GPU. A seed's numbers
+    then depend only on its own sequence of draws, so it still gets the same numbers
+    alone and stacked (alone means S = 1 here), but not the numbers of direct draws.
+    """
+
+    def __init__(self, generators: list[torch.Generator], block: int | None = None):
+        if block is not None and block < 1:
+            raise ValueError(f"block must be a positive number of draws, got {block}")
         self.generators = generators
+        self.block = block
+        self.blocks: dict[str, tuple[torch.Tensor, int]] = {}  # kind -> (S, size) block, next position
+
+    @property
+    def buffered(self) -> bool:
+        return self.block is not None
 
     def __len__(self) -> int:
         return len(self.generators)
 
-    def randn(self, *shape: int, device: torch.device | str = "cpu") -> torch.Tensor:
-        return torch.stack([torch.randn(*shape, generator=g, device=device) for g in self.generators])
+    def _fill(self, kind: str, shape: tuple[int, ...]) -> torch.Tensor:
+        def one(g: torch.Generator) -> torch.Tensor:
+            if kind == "normal":
+                return torch.randn(shape, generator=g, device=g.device)
+            if kind == "uniform":
+                return torch.rand(shape, generator=g, device=g.device)
+            return torch.randint(2**62, shape, generator=g, device=g.device)
 
-    def rand(self, *shape: int, device: torch.device | str = "cpu") -> torch.Tensor:
-        return torch.stack([torch.rand(*shape, generator=g, device=device) for g in self.generators])
+        return torch.stack([one(g) for g in self.generators])
 
-    def get_state(self) -> list[torch.Tensor]:  # the torch.Generator interface, per seed
-        return [g.get_state() for g in self.generators]
+    def _draw(self, kind: str, shape: tuple[int, ...]) -> torch.Tensor:
+        if not self.buffered:
+            return self._fill(kind, shape)
+        n = math.prod(shape)
+        block, pos = self.blocks.get(kind, (None, 0))
+        if block is None or pos + n > block.shape[1]:
+            # a fresh tensor, not refilled in place: earlier draws may still be in use
+            block, pos = self._fill(kind, (max(self.block, n),)), 0
+        self.blocks[kind] = (block, pos + n)
+        return block[:, pos:pos + n].view(len(self), *shape)
 
-    def set_state(self, states: list[torch.Tensor]) -> None:
+    def randn(self, *shape: int, device: torch.device | str | None = None) -> torch.Tensor:
+        return self._draw("normal", shape)
+
+    def rand(self, *shape: int, device: torch.device | str | None = None) -> torch.Tensor:
+        return self._draw("uniform", shape)
+
+    def randint(self, high: int, *shape: int) -> torch.Tensor:
+        """Integers in [0, high): direct draws are torch.randint's; buffered ones take
+        62 random bits modulo ``high`` (a bias of high / 2**62, far below any effect)."""
+        if not self.buffered:
+            return torch.stack([torch.randint(high, shape, generator=g, device=g.device) for g in self.generators])
+        return self._draw("bits", shape) % high
+
+    def get_state(self) -> list[torch.Tensor] | dict[str, Any]:  # the torch.Generator interface, per seed
+        states = [g.get_state() for g in self.generators]
+        if not self.buffered:
+            return states
+        return {"generators": states, "blocks": {k: (b.cpu(), pos) for k, (b, pos) in self.blocks.items()}}
+
+    def set_state(self, state: list[torch.Tensor] | dict[str, Any]) -> None:
+        if isinstance(state, dict) != self.buffered:
+            raise ValueError("this random state was saved with other random_draws (direct vs buffered)")
+        states = state["generators"] if self.buffered else state
         for g, s in zip(self.generators, states):
             g.set_state(s)
+        if self.buffered:
+            device = self.generators[0].device
+            self.blocks = {k: (b.to(device), pos) for k, (b, pos) in state["blocks"].items()}
 
 
 def generator_like_global(device: torch.device) -> torch.Generator:

@@ -50,6 +50,10 @@ OUTPUTS = ("config.resolved.yaml", "train_log.csv", "snapshots.pt", "checkpoint.
 # Not a declared output: Snakemake deletes the outputs of a failed job, and this
 # file must survive a killed or preempted job so the next attempt continues.
 RESUME = "resume.pt"
+# Numbers per seed and kind (normal, uniform, integer) in a block of buffered random
+# draws: about 20 toy steps at batch 512 between refills. Part of what a buffered run
+# draws, so changing it changes results.
+DRAW_BLOCK = 2**18
 
 
 def build(cfg: dict[str, Any], device: torch.device | str = "cpu"):
@@ -94,8 +98,10 @@ class Job:
     one variant (gans/batched.py). Holds the random streams, so a resumed job
     continues them exactly."""
 
-    def __init__(self, cfgs: list[dict[str, Any]], device: torch.device):
+    def __init__(self, cfgs: list[dict[str, Any]], device: torch.device, stacked: bool | None = None,
+                 block: int | None = None):
         self.seeds = len(cfgs)
+        self.stacked = self.seeds > 1 if stacked is None else stacked
         variants = []
         latent_gens = []
         for cfg in cfgs:
@@ -105,11 +111,16 @@ class Job:
             latent_gens.append(batched.generator_like_global(device))
         # data has its own stream, so changing the model never changes the data it sees
         data_gens = [torch.Generator(device=device).manual_seed(cfg["seed"] + 1_000_003) for cfg in cfgs]
-        if self.seeds == 1:
+        self.block = block if self.stacked and self.dataset.draws_stacked else None
+        if not self.stacked:
             self.variant, self.data = variants[0], data_gens[0]
         else:
-            self.variant = type(variants[0]).stacked(variants, batched.SeedRNG(latent_gens))
-            self.data = batched.SeedRNG(data_gens)
+            self.variant = type(variants[0]).stacked(variants, batched.SeedRNG(latent_gens, self.block))
+            self.data = batched.SeedRNG(data_gens, self.block)
+
+    @property
+    def random_draws(self) -> str:
+        return "buffered" if self.block else "direct"
 
     def values(self, stats: dict[str, torch.Tensor]) -> list[dict[str, float]]:
         """Each seed's logged values (one host transfer per logging point)."""
@@ -119,13 +130,13 @@ class Job:
 
     def state(self, i: int, names: list[str] | None = None) -> dict[str, Any]:
         state = self.variant.state_dict(names)
-        return state if self.seeds == 1 else batched.unstack_state(state, i)
+        return batched.unstack_state(state, i) if self.stacked else state
 
     def rng_state(self) -> dict[str, Any]:
         # data: a torch.Generator alone, a SeedRNG when stacked (same interface)
         state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
                  "data": self.data.get_state()}
-        if self.seeds > 1:
+        if self.stacked:
             state["seeds"] = self.variant.seed_rng.get_state()
         if torch.cuda.is_available():
             state["cuda"] = torch.cuda.get_rng_state_all()
@@ -136,7 +147,7 @@ class Job:
         np.random.set_state(state["numpy"])
         random.setstate(state["python"])
         self.data.set_state(state["data"])
-        if self.seeds > 1:
+        if self.stacked:
             self.variant.seed_rng.set_state(state["seeds"])
         if "cuda" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda"])
@@ -154,16 +165,21 @@ def train_seeds(cfgs: list[dict[str, Any]], out_dirs: list[str | Path], progress
     if len(cfgs) != len(out_dirs) or not cfgs:
         raise ValueError(f"give one output folder per run config ({len(cfgs)} configs, {len(out_dirs)} folders)")
     _check_one_cell(cfgs)
-    if len(cfgs) > 1:
-        reason = batched.reason_not_batchable(cfgs[0])
-        if reason:
-            print(f"training the {len(cfgs)} seeds one after another: {reason}", file=sys.stderr)
-            return [train(cfg, out, progress) for cfg, out in zip(cfgs, out_dirs)]
-    runs = [SeedRun(cfg, Path(out)) for cfg, out in zip(cfgs, out_dirs)]
     tcfg = cfgs[0]["train"]
     set_threads(tcfg["threads"])
     device = select_device(tcfg["device"])
-    job = Job(cfgs, device)
+    block = draw_block(tcfg, device)
+    # buffered draws go through the stacked model, for one seed too (S = 1), so a
+    # seed draws the same numbers alone as in any stack
+    if len(cfgs) > 1 or block:
+        reason = batched.reason_not_batchable(cfgs[0])
+        if reason and len(cfgs) > 1:
+            print(f"training the {len(cfgs)} seeds one after another: {reason}", file=sys.stderr)
+            return [train(cfg, out, progress) for cfg, out in zip(cfgs, out_dirs)]
+        if reason:
+            block = None
+    runs = [SeedRun(cfg, Path(out)) for cfg, out in zip(cfgs, out_dirs)]
+    job = Job(cfgs, device, stacked=len(cfgs) > 1 or block is not None, block=block)
     for run in runs:
         run.out.mkdir(parents=True, exist_ok=True)
         gcfg.dump(run.cfg, run.out / "config.resolved.yaml")
@@ -214,12 +230,13 @@ def train_seeds(cfgs: list[dict[str, Any]], out_dirs: list[str | Path], progress
     for i, run in enumerate(runs):
         if not run.done:
             run.finish("completed", None, step, _cpu_copy(job.state(i)))
-        summaries.append(_write_run(run, steps, wall, device, resumed, len(runs)))
+        summaries.append(_write_run(run, steps, wall, device, resumed, len(runs), job.random_draws))
     resume_path.unlink(missing_ok=True)
     return summaries
 
 
-def _write_run(run: SeedRun, steps: int, wall: float, device: torch.device, resumed, seeds_in_job: int) -> dict[str, Any]:
+def _write_run(run: SeedRun, steps: int, wall: float, device: torch.device, resumed, seeds_in_job: int,
+               random_draws: str) -> dict[str, Any]:
     out = run.out
     _write_log(run.rows, out / "train_log.csv")
     torch.save({"steps": sorted(run.snapshots), "states": run.snapshots}, out / "snapshots.pt")
@@ -234,12 +251,22 @@ def _write_run(run: SeedRun, steps: int, wall: float, device: torch.device, resu
         "resumed_from_step": resumed["step"] if resumed else None,
         "wall_time_s": wall,
         "seeds_in_job": seeds_in_job,
+        "random_draws": random_draws,
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
     write_json(summary, out / "train_summary.json")
     return summary
+
+
+def draw_block(tcfg: dict[str, Any], device: torch.device) -> int | None:
+    """The block size of buffered random draws for this run, or None for direct draws
+    (``train.random_draws``; configs resolved before it existed draw directly)."""
+    mode = tcfg.get("random_draws", "direct")
+    if mode == "auto":
+        mode = "buffered" if device.type == "cuda" else "direct"
+    return DRAW_BLOCK if mode == "buffered" else None
 
 
 def _check_one_cell(cfgs: list[dict[str, Any]]) -> None:
@@ -260,7 +287,8 @@ def save_resume(path: Path, cfgs: list[dict[str, Any]], step: int, job: Job, run
     killed while writing leaves the previous resume point intact)."""
     tmp = path.with_name(path.name + ".tmp")
     saved_runs = [{k: getattr(r, k) for k in ("rows", "snapshots", "status", "reason", "end_step", "state")} for r in runs]
-    torch.save({"configs": cfgs, "step": step, "rng": job.rng_state(), "state": job.variant.state_dict(), "runs": saved_runs}, tmp)
+    torch.save({"configs": cfgs, "step": step, "rng": job.rng_state(), "random_draws": job.random_draws,
+                "state": job.variant.state_dict(), "runs": saved_runs}, tmp)
     os.replace(tmp, path)
 
 
@@ -276,6 +304,10 @@ def load_resume(path: Path, cfgs: list[dict[str, Any]], job: Job) -> dict[str, A
         return None
     if saved.get("configs") != cfgs:
         print(f"ignoring {path}: it was written with another config; starting over", file=sys.stderr)
+        return None
+    if saved.get("random_draws", "direct") != job.random_draws:  # e.g. random_draws: auto, saved on another device
+        print(f"ignoring {path}: it was written with {saved.get('random_draws', 'direct')} random draws, this job "
+              f"draws {job.random_draws}; starting over", file=sys.stderr)
         return None
     job.variant.load_state_dict(saved["state"])
     job.set_rng_state(saved["rng"])

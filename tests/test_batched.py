@@ -204,3 +204,131 @@ def test_seeds_per_job_is_not_a_sweep_axis(tiny_config):
     cfg["grid"] = {**TINY["grid"], "sweep": {"train.seeds_per_job": [1, 2]}}
     with pytest.raises(gcfg.ConfigError, match="'train.seeds_per_job' cannot vary along the grid"):
         gcfg.validate(cfg)
+
+
+# -- buffered random draws (train.random_draws) ---------------------------------------------
+
+
+def test_buffered_draws_are_each_seeds_own_and_refill_in_blocks():
+    gens = lambda: [torch.Generator().manual_seed(s) for s in (5, 6, 7)]  # noqa: E731
+    stacked = batched.SeedRNG(gens(), block=10)
+    alone = batched.SeedRNG(gens()[1:2], block=10)
+    for shape in [(4,), (3, 2), (25,), (1,)]:  # 25 > block: a block of 25
+        s, a = stacked.randn(*shape), alone.randn(*shape)
+        assert s.shape == (3, *shape) and a.shape == (1, *shape)
+        assert torch.equal(s[1], a[0]), "seed 6 draws the same numbers stacked and alone"
+        assert not torch.equal(s[0], s[1])
+        assert torch.equal(stacked.rand(*shape)[1], alone.rand(*shape)[0])
+        ints = stacked.randint(7, *shape)
+        assert torch.equal(ints[1], alone.randint(7, *shape)[0]) and 0 <= ints.min() and ints.max() < 7
+    direct = batched.SeedRNG(gens())
+    assert torch.equal(direct.randn(3, 2)[2], torch.randn(3, 2, generator=torch.Generator().manual_seed(7)))
+    assert not torch.equal(batched.SeedRNG(gens(), block=10).randn(3, 2), direct.randn(3, 2))
+
+
+def test_buffered_draws_resume_from_their_saved_state():
+    rng = batched.SeedRNG([torch.Generator().manual_seed(s) for s in (1, 2)], block=8)
+    rng.randn(5)
+    state = copy.deepcopy(rng.get_state())
+    expected = [rng.randn(5), rng.rand(3), rng.randn(6)]
+    again = batched.SeedRNG([torch.Generator().manual_seed(s) for s in (8, 9)], block=8)
+    again.set_state(state)
+    assert all(torch.equal(a, b) for a, b in zip(expected, [again.randn(5), again.rand(3), again.randn(6)]))
+    with pytest.raises(ValueError, match="direct vs buffered"):
+        batched.SeedRNG([torch.Generator()]).set_state(state)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    # blocks of 300 numbers: refills every few steps (and draws larger than a block)
+    monkeypatch.setattr(gtrain, "DRAW_BLOCK", 300)
+
+
+def test_buffered_seed_matches_its_run_alone_and_differs_from_direct(tiny_config, tmp_path, small_blocks):
+    cfgs = run_cfgs(tiny_config, "wgan-gp", steps=40, random_draws="buffered")
+    alone = train(cfgs[1], tmp_path / "alone", progress=False)
+    summaries = train_seeds(cfgs, [tmp_path / f"s{c['seed']}" for c in cfgs], progress=False)
+    assert alone["random_draws"] == "buffered" and alone["seeds_in_job"] == 1
+    assert {s["random_draws"] for s in summaries} == {"buffered"}
+    assert_close_runs(tmp_path / "alone", tmp_path / "s1", atol=1e-6)
+    direct = [{**c, "train": {**c["train"], "random_draws": "direct"}} for c in cfgs[1:2]]
+    assert train(direct[0], tmp_path / "direct", progress=False)["random_draws"] == "direct"
+    g_buf, g_dir = final_state(tmp_path / "alone")["generator"], final_state(tmp_path / "direct")["generator"]
+    assert not all(torch.equal(g_buf[k], g_dir[k]) for k in g_buf)
+
+
+def test_auto_draws_directly_on_a_cpu(tiny_config, tmp_path):
+    cfg = run_cfgs(tiny_config, seeds=(0,), steps=5)[0]
+    assert cfg["train"]["random_draws"] == "auto"
+    assert train(cfg, tmp_path / "run", progress=False)["random_draws"] == "direct"
+    assert gtrain.draw_block({"random_draws": "auto"}, torch.device("cuda")) == gtrain.DRAW_BLOCK
+    assert gtrain.draw_block({}, torch.device("cuda")) is None, "configs from before the key draw directly"
+
+
+def test_buffered_job_resumes_where_it_stopped(tiny_config, tmp_path, monkeypatch, small_blocks):
+    cfgs = run_cfgs(tiny_config, seeds=(0, 1), steps=60, checkpoint_every=25, random_draws="buffered")
+    whole, cut = [tmp_path / f"whole{s}" for s in (0, 1)], [tmp_path / f"cut{s}" for s in (0, 1)]
+    train_seeds(cfgs, whole, progress=False)
+    real_divergence = gtrain.divergence
+
+    def interrupt_at_40(row, threshold):
+        if row["step"] == 40:
+            raise KeyboardInterrupt
+        return real_divergence(row, threshold)
+
+    monkeypatch.setattr(gtrain, "divergence", interrupt_at_40)
+    with pytest.raises(KeyboardInterrupt):
+        train_seeds(cfgs, cut, progress=False)
+    monkeypatch.setattr(gtrain, "divergence", real_divergence)
+    assert all(s["resumed_from_step"] == 25 for s in train_seeds(cfgs, cut, progress=False))
+    for a, b in zip(whole, cut):
+        assert_close_runs(a, b, atol=0)
+
+
+class CountRandomOps(torch.utils._python_dispatch.TorchDispatchMode):
+    """How many random-number kernels run (one per op on a GPU)."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += func.overloadpacket.__name__ in ("randn", "rand", "randint", "normal_", "uniform_", "random_")
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("draws", ["direct", "buffered"])
+def test_random_kernels_per_step_grow_with_seeds_only_when_direct(tiny_config, draws):
+    counts = {}
+    for seeds in (2, 6):
+        cfgs = run_cfgs(tiny_config, "wgan-gp", seeds=range(seeds), random_draws=draws)
+        job = gtrain.Job(cfgs, torch.device("cpu"), stacked=True, block=gtrain.DRAW_BLOCK if draws == "buffered" else None)
+        variant = job.variant
+        variant.d_step(variant.real_batch(8, job.data))  # fills the blocks
+        with CountRandomOps() as mode:
+            for _ in range(3):
+                variant.d_step(variant.real_batch(8, job.data))
+                variant.g_step(8)
+        counts[seeds] = mode.count
+    if draws == "direct":
+        assert counts[6] == 3 * counts[2] > 0, counts
+    else:
+        assert counts[6] == counts[2] == 0, counts
+
+
+def test_with_buffered_draws_a_gpu_step_runs_the_same_ops_for_any_number_of_seeds(tiny_config, monkeypatch):
+    from benchmarks.throughput import ops_per_step
+    from gans.variants.gan import GAN
+
+    monkeypatch.setattr(GAN, "loop_seeds", lambda self: False)  # the CUDA path: per-seed losses vmapped
+    counts = {}
+    for seeds in (1, 3, 8):
+        cfgs = run_cfgs(tiny_config, "wgan-gp", seeds=range(seeds), random_draws="buffered")
+        job = gtrain.Job(cfgs, torch.device("cpu"), stacked=True, block=gtrain.DRAW_BLOCK)
+
+        def step():
+            job.variant.d_step(job.variant.real_batch(8, job.data))
+            job.variant.g_step(8)
+
+        counts[seeds] = ops_per_step(step)
+    assert counts[1] == counts[3] == counts[8], counts

@@ -66,6 +66,17 @@ class Dataset(Component):
     def sample(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
         raise NotImplementedError
 
+    # True when sample_seeds draws through the SeedRNG's own methods, so it can serve
+    # buffered draws (one op for all stacked seeds); else one sample() per seed
+    draws_stacked: ClassVar[bool] = False
+
+    def sample_seeds(self, n: int, rng, device: torch.device | str = "cpu") -> torch.Tensor:
+        """One batch of ``n`` per stacked seed, shaped (S, n, ...), each from its seed's
+        stream of ``rng`` (a gans.batched.SeedRNG)."""
+        if rng.buffered:
+            raise ValueError(f"dataset '{self.name}' cannot serve buffered random draws; use train.random_draws: direct")
+        return torch.stack([self.sample(n, g, device) for g in rng.generators])
+
 
 DATASETS: Registry[type[Dataset]] = Registry("dataset", base=Dataset, package=__name__)
 

@@ -57,6 +57,16 @@ class GaussianMixture(Dataset):
     def sample(self, n, generator, device="cpu"):
         return self.sample_labeled(n, generator, device)[0]
 
+    draws_stacked = True
+
+    def sample_seeds(self, n, rng, device="cpu"):
+        # the same draws per seed as sample(): its modes, then its noise; the
+        # arithmetic once for all seeds
+        centers = self._centers_on(device)
+        idx = rng.randint(len(centers), n)
+        noise = rng.randn(n, 2)
+        return (centers[idx] + self.std * noise) / self.scale
+
 
 @DATASETS.register("8gaussians")
 class EightGaussians(GaussianMixture):

@@ -85,7 +85,7 @@ class Variant(Component):
         ``SeedRNG`` (stacked seeds), one batch per seed, shaped (S, n, ...)."""
         if isinstance(generator, torch.Generator):
             return self.dataset.sample(n, generator, self.device)
-        return torch.stack([self.dataset.sample(n, g, self.device) for g in generator.generators])
+        return self.dataset.sample_seeds(n, generator, self.device)
 
     # -- what a variant implements ------------------------------------------------
     def build(self) -> None:

@@ -120,9 +120,13 @@ class GAN(Variant):
         kernel per op instead of S."""
         if self.seed_rng is None:
             return fn(*outputs)
-        if self.device.type == "cpu":
+        if self.loop_seeds():
             return torch.stack([fn(*(o[s] for o in outputs)) for s in range(len(self.seed_rng))])
         return torch.vmap(fn)(*outputs)
+
+    def loop_seeds(self) -> bool:
+        """Per-seed losses seed by seed (exact; S ops each) rather than vmapped (one)."""
+        return self.device.type == "cpu"
 
     def _mean(self, x: torch.Tensor) -> torch.Tensor:
         return x.mean() if self.seed_rng is None else x.flatten(1).mean(1)
