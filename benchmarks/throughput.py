@@ -44,7 +44,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from gans import config as gcfg
-from gans.runtime import select_device
+from gans.runtime import select_device, set_matmul_precision
 from gans.train import Job, draw_block, train, train_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,6 +102,7 @@ def reference_wgan_gp(width: int, device: torch.device, batch: int = 512, n_crit
 
 def reference_seconds(width: int, steps: int, warmup: int, device: torch.device) -> float:
     """Seconds for ``steps`` generator steps of the plain loop, after ``warmup`` untimed ones."""
+    set_matmul_precision("fp32")  # torch's default, whatever row ran before
     return timed(reference_wgan_gp(width, device), steps, warmup, device)
 
 
@@ -124,13 +125,15 @@ def synchronize(device: torch.device) -> None:
 # -- (b), (c) and images: the project's trainer ---------------------------------------------
 
 
-def toy_config(width: int, steps: int, warmup: int, device: str, threads: int, draws: str = "auto") -> dict[str, Any]:
+def toy_config(width: int, steps: int, warmup: int, device: str, threads: int, draws: str = "auto",
+               precision: str = "fp32") -> dict[str, Any]:
     """The (a) set-up as a project config: wgan-gp's paper training (Adam 1e-4,
     betas (0, 0.9), 5 critic steps, penalty 10) on 8 Gaussians, MLP 3 x width."""
     return gcfg.validate({
         "grid": {"datasets": ["8gaussians"], "variants": ["gan"], "losses": ["wgan-gp"], "seeds": [0]},
         "models": {"points": {"architecture": "mlp", "noise_dim": 2, "params": {"width": width, "depth": 3}}},
-        "train": timing_schedule(steps, warmup, batch_size=512, device=device, threads=threads, random_draws=draws),
+        "train": timing_schedule(steps, warmup, batch_size=512, device=device, threads=threads, random_draws=draws,
+                                 precision=precision),
     })
 
 
@@ -197,6 +200,7 @@ def trainer_step(cfgs: list[dict[str, Any]]) -> tuple[Callable[[], None], torch.
     """One training step (critic steps, then generator steps) of the project's
     variant for these seeds, stacked as train_seeds stacks them, as a function."""
     device = select_device(cfgs[0]["train"]["device"])
+    set_matmul_precision(cfgs[0]["train"]["precision"])
     block = draw_block(cfgs[0]["train"], device)
     job = Job(cfgs, device, stacked=len(cfgs) > 1 or block is not None, block=block)
     variant, bs = job.variant, cfgs[0]["train"]["batch_size"]
@@ -300,6 +304,12 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
             add("c", "gans.train.train_seeds", width, seeds, args.steps,
                 functools.partial(trainer_seconds, cfgs[:seeds], args.warmup, args.steps, True),
                 ops_per_step=ops_per_step(trainer_step(cfgs[:seeds])[0]), random_draws=draws)
+        if device.type == "cuda":  # and the largest stack on TF32 tensor cores (no effect on a CPU)
+            tf32 = toy_config(width, args.steps, args.warmup, args.device, args.threads, args.draws, "tf32")
+            tf32_cfgs = [gcfg.resolve_run(tf32, "8gaussians", "gan", "wgan-gp", s) for s in range(max(args.seeds))]
+            add("c", "gans.train.train_seeds tf32", width, len(tf32_cfgs), args.steps,
+                functools.partial(trainer_seconds, tf32_cfgs, args.warmup, args.steps, True),
+                ops_per_step=ops_per_step(trainer_step(tf32_cfgs)[0]), random_draws=draws, precision="tf32")
     if args.images:
         settings = [("fp32", False)] + ([("bf16", True)] if device.type == "cuda" else [])
         for precision, channels_last in settings:

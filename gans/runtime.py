@@ -92,6 +92,13 @@ def set_threads(n: int) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", str(n))
 
 
+def set_matmul_precision(precision: str) -> None:
+    """float32 matrix products on TF32 tensor cores when ``precision`` is tf32, in full
+    float32 otherwise (torch's default). GPUs from Ampere on; a CPU is not affected.
+    Convolutions follow torch's cuDNN default, which already allows TF32."""
+    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+
+
 def write_json(obj: Any, path: str | Path) -> None:
     Path(path).write_text(json.dumps(obj, indent=2, sort_keys=True, default=float) + "\n")
 

@@ -42,7 +42,7 @@ from gans import config as gcfg
 from gans.components import ParamError
 from gans.datasets import build_dataset
 from gans.registry import RegistryError
-from gans.runtime import claim_gpu, seed_everything, select_device, set_threads, write_json
+from gans.runtime import claim_gpu, seed_everything, select_device, set_matmul_precision, set_threads, write_json
 from gans.variants import VARIANTS
 
 LOG_COLUMNS = ["step", "d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "wall_time"]
@@ -167,6 +167,7 @@ def train_seeds(cfgs: list[dict[str, Any]], out_dirs: list[str | Path], progress
     _check_one_cell(cfgs)
     tcfg = cfgs[0]["train"]
     set_threads(tcfg["threads"])
+    set_matmul_precision(tcfg.get("precision", "fp32"))
     device = select_device(tcfg["device"])
     block = draw_block(tcfg, device)
     # buffered draws go through the stacked model, for one seed too (S = 1), so a

@@ -138,3 +138,14 @@ def test_the_extractor_is_built_once_per_evaluation_job(digits_lenet_weights, tm
     os.utime(digits_lenet_weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     images.load_extractor(ev["extractor"])
     assert len(built) == 2
+
+
+def test_tf32_switches_tf32_matmuls_on_for_its_run_only(tmp_path, tiny_config):
+    seen = []
+    cfg = gcfg.resolve_run(tiny_config, "8gaussians", "gan", "wgan-gp", 0)
+    for precision in ("tf32", "fp32"):
+        cfg["train"].update(precision=precision, steps=3)
+        summary = train(cfg, tmp_path / precision, progress=False)
+        seen.append(torch.backends.cuda.matmul.allow_tf32)
+        assert summary["status"] == "completed"
+    assert seen == [True, False]

@@ -132,7 +132,7 @@ class Variant(Component):
 def _under_autocast(step: Callable) -> Callable:
     @functools.wraps(step)
     def run(self, *args, **kwargs):
-        if getattr(self, "precision", "fp32") == "fp32":  # most runs: no context to enter
+        if getattr(self, "precision", "fp32") != "bf16":  # most runs: no context to enter
             return step(self, *args, **kwargs)
         with self.autocast():
             return step(self, *args, **kwargs)
