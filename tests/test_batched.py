@@ -44,6 +44,12 @@ def assert_close_runs(a, b, atol):
             torch.testing.assert_close(snaps[1]["states"][step]["generator"][key], tensor, atol=atol, rtol=0)
 
 
+@pytest.fixture
+def small_blocks(monkeypatch):
+    # blocks of 300 numbers: refills every few steps (and draws larger than a block)
+    monkeypatch.setattr(gtrain, "DRAW_BLOCK", 300)
+
+
 @pytest.mark.parametrize("loss", ["wgan-gp", "nonsaturating", "wgan"])
 def test_each_stacked_seed_matches_its_run_alone(tiny_config, tmp_path, loss):
     cfgs = run_cfgs(tiny_config, loss, steps=60)
@@ -151,8 +157,9 @@ def test_a_diverging_seed_stops_alone_and_the_others_finish(tiny_config, tmp_pat
     assert torch.load(tmp_path / "s1" / "checkpoint.pt", weights_only=False)["step"] == 20
 
 
-def test_stacked_job_resumes_where_it_stopped(tiny_config, tmp_path, monkeypatch):
-    cfgs = run_cfgs(tiny_config, steps=60, checkpoint_every=25)
+@pytest.mark.parametrize("draws", ["direct", "buffered"])
+def test_stacked_job_resumes_where_it_stopped(tiny_config, tmp_path, monkeypatch, draws, small_blocks):
+    cfgs = run_cfgs(tiny_config, steps=60, checkpoint_every=25, random_draws=draws)
     whole = [tmp_path / f"whole{c['seed']}" for c in cfgs]
     cut = [tmp_path / f"cut{c['seed']}" for c in cfgs]
     train_seeds(cfgs, whole, progress=False)
@@ -238,12 +245,6 @@ def test_buffered_draws_resume_from_their_saved_state():
         batched.SeedRNG([torch.Generator()]).set_state(state)
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    # blocks of 300 numbers: refills every few steps (and draws larger than a block)
-    monkeypatch.setattr(gtrain, "DRAW_BLOCK", 300)
-
-
 def test_buffered_seed_matches_its_run_alone_and_differs_from_direct(tiny_config, tmp_path, small_blocks):
     cfgs = run_cfgs(tiny_config, "wgan-gp", steps=40, random_draws="buffered")
     alone = train(cfgs[1], tmp_path / "alone", progress=False)
@@ -263,26 +264,6 @@ def test_auto_draws_directly_on_a_cpu(tiny_config, tmp_path):
     assert train(cfg, tmp_path / "run", progress=False)["random_draws"] == "direct"
     assert gtrain.draw_block({"random_draws": "auto"}, torch.device("cuda")) == gtrain.DRAW_BLOCK
     assert gtrain.draw_block({}, torch.device("cuda")) is None, "configs from before the key draw directly"
-
-
-def test_buffered_job_resumes_where_it_stopped(tiny_config, tmp_path, monkeypatch, small_blocks):
-    cfgs = run_cfgs(tiny_config, seeds=(0, 1), steps=60, checkpoint_every=25, random_draws="buffered")
-    whole, cut = [tmp_path / f"whole{s}" for s in (0, 1)], [tmp_path / f"cut{s}" for s in (0, 1)]
-    train_seeds(cfgs, whole, progress=False)
-    real_divergence = gtrain.divergence
-
-    def interrupt_at_40(row, threshold):
-        if row["step"] == 40:
-            raise KeyboardInterrupt
-        return real_divergence(row, threshold)
-
-    monkeypatch.setattr(gtrain, "divergence", interrupt_at_40)
-    with pytest.raises(KeyboardInterrupt):
-        train_seeds(cfgs, cut, progress=False)
-    monkeypatch.setattr(gtrain, "divergence", real_divergence)
-    assert all(s["resumed_from_step"] == 25 for s in train_seeds(cfgs, cut, progress=False))
-    for a, b in zip(whole, cut):
-        assert_close_runs(a, b, atol=0)
 
 
 class CountRandomOps(torch.utils._python_dispatch.TorchDispatchMode):
