@@ -40,7 +40,7 @@ from tqdm import tqdm
 from gans import batched
 from gans import config as gcfg
 from gans.components import ParamError
-from gans.datasets import build_dataset
+from gans.datasets import DATASETS, build_dataset
 from gans.registry import RegistryError
 from gans.runtime import claim_gpu, seed_everything, select_device, set_matmul_precision, set_threads, write_json
 from gans.variants import VARIANTS
@@ -170,6 +170,8 @@ def train_seeds(cfgs: list[dict[str, Any]], out_dirs: list[str | Path], progress
     set_matmul_precision(tcfg.get("precision", "fp32"))
     device = select_device(tcfg["device"])
     block = draw_block(tcfg, device)
+    if block and not DATASETS.get(cfgs[0]["dataset"]["name"]).draws_stacked:
+        block = None  # (known from the class: no image split loaded to find out)
     # buffered draws go through the stacked model, for one seed too (S = 1), so a
     # seed draws the same numbers alone as in any stack
     if len(cfgs) > 1 or block:

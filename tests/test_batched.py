@@ -266,6 +266,13 @@ def test_auto_draws_directly_on_a_cpu(tiny_config, tmp_path):
     assert gtrain.draw_block({}, torch.device("cuda")) is None, "configs from before the key draw directly"
 
 
+def test_datasets_that_cannot_serve_buffered_draws_draw_directly(tmp_path):
+    config = gcfg.validate({"grid": {"datasets": ["digits"], "variants": ["gan"], "losses": ["nonsaturating"], "seeds": [0]},
+                            "train": {"steps": 2, "batch_size": 8, "random_draws": "buffered"}})
+    summary = train(gcfg.resolve_run(config, "digits", "gan", "nonsaturating", 0), tmp_path / "run", progress=False)
+    assert summary["status"] == "completed" and summary["random_draws"] == "direct"
+
+
 class CountRandomOps(torch.utils._python_dispatch.TorchDispatchMode):
     """How many random-number kernels run (one per op on a GPU)."""
 
