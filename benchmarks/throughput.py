@@ -45,7 +45,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from gans import config as gcfg
 from gans.runtime import select_device, set_matmul_precision
-from gans.train import Job, draw_block, train, train_seeds
+from gans.train import Job, draw_block, stacking, train, train_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ["row", "setup", "device", "device_name", "torch", "threads", "width", "seeds", "steps", "warmup",
@@ -201,8 +201,8 @@ def trainer_step(cfgs: list[dict[str, Any]]) -> tuple[Callable[[], None], torch.
     variant for these seeds, stacked as train_seeds stacks them, as a function."""
     device = select_device(cfgs[0]["train"]["device"])
     set_matmul_precision(cfgs[0]["train"]["precision"])
-    block = draw_block(cfgs[0]["train"], device)
-    job = Job(cfgs, device, stacked=len(cfgs) > 1 or block is not None, block=block)
+    stacked, block, _ = stacking(cfgs, device)
+    job = Job(cfgs, device, stacked=stacked, block=block)
     variant, bs = job.variant, cfgs[0]["train"]["batch_size"]
 
     def step() -> None:

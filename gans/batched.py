@@ -114,13 +114,13 @@ class SeedRNG:
     def __len__(self) -> int:
         return len(self.generators)
 
-    def _fill(self, kind: str, shape: tuple[int, ...]) -> torch.Tensor:
+    def _fill(self, kind: str, shape: tuple[int, ...], high: int = 2**62) -> torch.Tensor:
         def one(g: torch.Generator) -> torch.Tensor:
             if kind == "normal":
                 return torch.randn(shape, generator=g, device=g.device)
             if kind == "uniform":
                 return torch.rand(shape, generator=g, device=g.device)
-            return torch.randint(2**62, shape, generator=g, device=g.device)
+            return torch.randint(high, shape, generator=g, device=g.device)
 
         return torch.stack([one(g) for g in self.generators])
 
@@ -145,7 +145,7 @@ class SeedRNG:
         """Integers in [0, high): direct draws are torch.randint's; buffered ones take
         62 random bits modulo ``high`` (a bias of high / 2**62, far below any effect)."""
         if not self.buffered:
-            return torch.stack([torch.randint(high, shape, generator=g, device=g.device) for g in self.generators])
+            return self._fill("bits", shape, high)
         return self._draw("bits", shape) % high
 
     def get_state(self) -> list[torch.Tensor] | dict[str, Any]:  # the torch.Generator interface, per seed

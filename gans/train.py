@@ -111,7 +111,7 @@ class Job:
             latent_gens.append(batched.generator_like_global(device))
         # data has its own stream, so changing the model never changes the data it sees
         data_gens = [torch.Generator(device=device).manual_seed(cfg["seed"] + 1_000_003) for cfg in cfgs]
-        self.block = block if self.stacked and self.dataset.draws_stacked else None
+        self.block = block if self.stacked else None
         if not self.stacked:
             self.variant, self.data = variants[0], data_gens[0]
         else:
@@ -169,20 +169,12 @@ def train_seeds(cfgs: list[dict[str, Any]], out_dirs: list[str | Path], progress
     set_threads(tcfg["threads"])
     set_matmul_precision(tcfg.get("precision", "fp32"))
     device = select_device(tcfg["device"])
-    block = draw_block(tcfg, device)
-    if block and not DATASETS.get(cfgs[0]["dataset"]["name"]).draws_stacked:
-        block = None  # (known from the class: no image split loaded to find out)
-    # buffered draws go through the stacked model, for one seed too (S = 1), so a
-    # seed draws the same numbers alone as in any stack
-    if len(cfgs) > 1 or block:
-        reason = batched.reason_not_batchable(cfgs[0])
-        if reason and len(cfgs) > 1:
-            print(f"training the {len(cfgs)} seeds one after another: {reason}", file=sys.stderr)
-            return [train(cfg, out, progress) for cfg, out in zip(cfgs, out_dirs)]
-        if reason:
-            block = None
+    stacked, block, reason = stacking(cfgs, device)
+    if reason:
+        print(f"training the {len(cfgs)} seeds one after another: {reason}", file=sys.stderr)
+        return [train(cfg, out, progress) for cfg, out in zip(cfgs, out_dirs)]
     runs = [SeedRun(cfg, Path(out)) for cfg, out in zip(cfgs, out_dirs)]
-    job = Job(cfgs, device, stacked=len(cfgs) > 1 or block is not None, block=block)
+    job = Job(cfgs, device, stacked=stacked, block=block)
     for run in runs:
         run.out.mkdir(parents=True, exist_ok=True)
         gcfg.dump(run.cfg, run.out / "config.resolved.yaml")
@@ -270,6 +262,22 @@ def draw_block(tcfg: dict[str, Any], device: torch.device) -> int | None:
     if mode == "auto":
         mode = "buffered" if device.type == "cuda" else "direct"
     return DRAW_BLOCK if mode == "buffered" else None
+
+
+def stacking(cfgs: list[dict[str, Any]], device: torch.device) -> tuple[bool, int | None, str | None]:
+    """How a job trains these seeds: (stacked into one model, block of buffered draws
+    or None, why the seeds must instead train one after another or None)."""
+    block = draw_block(cfgs[0]["train"], device)
+    if block and not DATASETS.get(cfgs[0]["dataset"]["name"]).draws_stacked:
+        block = None  # (known from the class: no image split loaded to find out)
+    if len(cfgs) == 1 and not block:
+        return False, None, None
+    # buffered draws go through the stacked model, for one seed too (S = 1), so a
+    # seed draws the same numbers alone as in any stack
+    reason = batched.reason_not_batchable(cfgs[0])
+    if reason:
+        return False, None, reason if len(cfgs) > 1 else None
+    return True, block, None
 
 
 def _check_one_cell(cfgs: list[dict[str, Any]]) -> None:
