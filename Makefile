@@ -1,6 +1,8 @@
 # One command each, from a fresh clone with Python >= 3.11 (no conda needed):
-#   make run    set up .venv and run the default pipeline (snakemake --cores all)
-#   make test   set up .venv and run the test suite
+#   make run        set up .venv and run the default pipeline (snakemake --cores all)
+#   make test       set up .venv and run the test suite (unit and workflow tests)
+#   make test-fast  the unit tests alone (no Snakemake; under two minutes)
+#   make lint       snakemake --lint, ruff and snakefmt
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= all
@@ -13,7 +15,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 TORCH_PIP_FLAGS ?= --isolated
 TORCH := torch==2.13.0 torchvision==0.28.0
 
-.PHONY: setup run test lint report reference clean-results
+.PHONY: setup run test test-fast lint report reference clean-results
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; set PYTHON=python3.11")'
@@ -30,8 +32,14 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
+test-fast: setup
+	$(BIN)/python -m pytest tests/unit
+
 lint: setup
 	$(BIN)/snakemake --lint
+	$(BIN)/ruff check gans metrics benchmarks tests docs
+	$(BIN)/ruff format --check gans metrics benchmarks tests docs
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 
 # every table and figure redrawn from the existing runs, then the report
 report: setup

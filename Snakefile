@@ -1,9 +1,11 @@
 # The GAN benchmark: train every dataset x variant x loss x seed, evaluate each run,
 # aggregate into tables and draw the figures. The logic lives in the gans and
 # metrics packages; the rules only wire their CLIs together.
-from gans.config import validate
+from metrics.config import validate
+
 
 configfile: "config/config.yaml"
+
 
 validate(config)  # schema + registries: a bad name or key fails here, before any job
 

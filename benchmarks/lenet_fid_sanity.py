@@ -5,6 +5,7 @@ split (should be large), and IS of the test images (at most the class count).
     python -m benchmarks.lenet_fid_sanity --weights results/extractors/lenet/mnist.pt \
         --dataset mnist --root ../shared/datasets --n 10000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,14 +33,24 @@ def main() -> None:
     train_images = ds.split(True)[0]
     pick = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(0))[: args.n]
     train = ext.extract(to_uint8(train_images[pick]))
-    noise = ext.extract(torch.randint(0, 256, (args.n, *ds.shape), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)))
+    noise = ext.extract(
+        torch.randint(0, 256, (args.n, *ds.shape), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    )
     cfg = {"seed": 0, "images": {"num_samples": args.n, "isc_splits": 10}}
     fid, isc = METRICS.get("fid")(cfg, ds, test), METRICS.get("isc")(cfg, ds, test)
-    print(json.dumps({
-        "dataset": args.dataset, "n": args.n,
-        "fid_train_vs_test": fid.compute(train)["fid"], "fid_noise_vs_test": fid.compute(noise)["fid"],
-        "isc_test": isc.compute(test)["isc"], "isc_noise": isc.compute(noise)["isc"],
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "dataset": args.dataset,
+                "n": args.n,
+                "fid_train_vs_test": fid.compute(train)["fid"],
+                "fid_noise_vs_test": fid.compute(noise)["fid"],
+                "isc_test": isc.compute(test)["isc"],
+                "isc_noise": isc.compute(noise)["isc"],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

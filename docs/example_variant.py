@@ -1,5 +1,6 @@
 """A worked example of adding a variant (see README, "Adding a variant"): copy this
 file to gans/variants/dropout_d.py and add "dropout-d" to grid.variants."""
+
 from torch import nn
 
 from gans.variants import VARIANTS

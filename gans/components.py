@@ -1,6 +1,7 @@
 """Base class shared by every configurable component (datasets, architectures,
 losses, regularizers): a registered name plus typed default parameters that the
 config may override, and nothing else."""
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -26,5 +27,7 @@ class Component:
         unknown = sorted(set(params) - set(cls.defaults))
         if unknown:
             valid = ", ".join(sorted(cls.defaults)) or "(none)"
-            raise ParamError(f"{cls.__name__} '{cls.name}' has no parameter {', '.join(map(repr, unknown))}; valid parameters: {valid}")
+            raise ParamError(
+                f"{cls.__name__} '{cls.name}' has no parameter {', '.join(map(repr, unknown))}; valid parameters: {valid}"
+            )
         return {**cls.defaults, **params}

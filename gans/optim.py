@@ -14,9 +14,11 @@ The decay's position lives in the optimizer's param groups (``initial_lr``,
 ``decay_step``), so the optimizer's state dict, saved in checkpoints and resume
 points, carries it.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 
@@ -31,7 +33,9 @@ def lr_factor(decay: dict[str, Any], updates: int) -> Callable[[int], float]:
         raise ValueError(f"unknown lr_decay kind '{kind}'; choose one of: {', '.join(LR_DECAYS)}")
     extra = sorted(set(decay) - {"kind", *LR_DECAYS[kind]})
     if extra:
-        raise ValueError(f"lr_decay kind '{kind}' takes {', '.join(LR_DECAYS[kind]) or 'no other key'}; got {', '.join(extra)}")
+        raise ValueError(
+            f"lr_decay kind '{kind}' takes {', '.join(LR_DECAYS[kind]) or 'no other key'}; got {', '.join(extra)}"
+        )
     if kind == "exponential":
         gamma = decay["gamma"]
         return lambda t: gamma**t
@@ -57,8 +61,9 @@ def attach_lr_decay(optimizer: torch.optim.Optimizer, decay: dict[str, Any], upd
     optimizer.register_step_post_hook(step_hook)
 
 
-def build_optimizer(params: Iterable[torch.nn.Parameter], spec: dict[str, Any], role: str,
-                    updates: int | None = None) -> torch.optim.Optimizer:
+def build_optimizer(
+    params: Iterable[torch.nn.Parameter], spec: dict[str, Any], role: str, updates: int | None = None
+) -> torch.optim.Optimizer:
     """``role`` is "d" or "g": picks ``lr_d`` or ``lr_g`` from ``spec``; ``updates``
     is how many steps this optimizer takes in the run (where linear decay ends)."""
     spec = dict(spec)
@@ -74,3 +79,11 @@ def build_optimizer(params: Iterable[torch.nn.Parameter], spec: dict[str, Any], 
         raise ValueError("linear lr_decay needs the number of updates of the run")
     attach_lr_decay(optimizer, decay, updates or 0)
     return optimizer
+
+
+def merged_optimizer(optimizer: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``optimizer`` updated by ``override``; a different optimizer keeps only the
+    learning rates of the old one (adam's betas mean nothing to sgd)."""
+    if "name" in override and override["name"] != optimizer.get("name"):
+        optimizer = {k: v for k, v in optimizer.items() if k in ("lr_d", "lr_g")}
+    return {**optimizer, **override}

@@ -4,6 +4,7 @@ already present offline, or fail with a message naming the files to put where.
     python -m gans.prepare_data --dataset-config '{"name": "mnist", "params": {"root": "resources/data"}}' \
         --out results/data/mnist.json
 """
+
 from __future__ import annotations
 
 import argparse

@@ -5,11 +5,13 @@ classes, and whose lookup errors name the valid choices. Registries for packages
 of modules (``gans.losses``, ``gans.variants``...) import every module in the
 package on first use, so a new component is one new file: no list to edit.
 """
+
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Callable, Generic, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 

@@ -1,4 +1,5 @@
 """Device choice, seeding and small I/O helpers shared by the CLIs."""
+
 from __future__ import annotations
 
 import fcntl

@@ -5,6 +5,7 @@ statistics are computed once) and then called on the generated samples of every
 evaluation point. On images, "samples" are the feature extractor's outputs, a dict
 {"features": (N, D), "logits": (N, K)}, so every metric shares one extraction.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -43,3 +44,10 @@ def higher_is_better(column: str) -> bool | None:
         if column in cls.higher_is_better:
             return cls.higher_is_better[column]
     return None
+
+
+def metric_columns() -> list[str]:
+    """Every column a registered metric declares with a direction, in registry
+    order, spreads (``*_std``) left out: what tables and figures show."""
+    columns = (c for _, cls in METRICS.items() for c in cls.higher_is_better if not c.endswith("_std"))
+    return list(dict.fromkeys(columns))

@@ -15,6 +15,7 @@ Writes, as CSV, Markdown and LaTeX:
 and trajectories.csv / train_logs.csv (every run's metrics at every evaluation point
 and its training log).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,12 +29,14 @@ import pandas as pd
 import yaml
 
 from gans import config as gcfg
+from gans import layout
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.runtime import read_json
-from metrics import higher_is_better, stability
+from metrics import comparison, higher_is_better, metric_columns, stability
+from metrics.config import analysis_options
 
-KEYS = ["dataset", "variant", "loss", "seed"]
+KEYS = [*stability.CELL, "seed"]
 CELL = stability.CELL
 TABLE_NAMES = ["runs", "summary", "rankings", "loss_tracking", "baseline_check"]
 FORMATS = ["csv", "md", "tex"]
@@ -59,13 +62,16 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def run_row(run_dir: Path, cfg: dict[str, Any]) -> dict[str, Any]:
-    result = read_json(run_dir / "metrics.json")
+    result = read_json(run_dir / layout.METRICS_FINAL)
     train = result["train"]
+    variant, setting = gcfg.split_label(gcfg.run_label(cfg))
     row = {
         "dataset": cfg["dataset"]["name"],
-        "variant": gcfg.run_label(cfg),  # the registered name, or its sweep label
+        "variant": variant,  # the registered name; a sweep's or preset's values are the setting
+        "setting": setting,
         "loss": cfg["loss"]["name"],
         "seed": cfg["seed"],
+        "run": str(run_dir),
         "status": result["status"],
         "reason": result["reason"],
         "steps_completed": train["steps_completed"],
@@ -89,11 +95,6 @@ def tagged(table: pd.DataFrame, row: dict[str, Any]) -> pd.DataFrame:
     return table
 
 
-def analysis_options(opts: dict[str, Any]) -> dict[str, Any]:
-    """The analysis section with the schema's defaults filled in (and checked)."""
-    return gcfg.validate({"analysis": opts})["analysis"]
-
-
 def main_metric(dataset: str, opts: dict[str, Any]) -> tuple[str, bool]:
     modality = DATASETS.get(dataset).modality
     spec = opts["main_metric"].get(modality)
@@ -109,35 +110,38 @@ def directions(columns, main: dict[str, tuple[str, bool]]) -> dict[str, bool]:
     return out
 
 
-def aggregate(run_dirs: list[Path], out: Path, skipped: list[dict[str, str]] | None = None,
-              opts: dict[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+def aggregate(
+    run_dirs: list[Path], out: Path, skipped: list[dict[str, str]] | None = None, opts: dict[str, Any] | None = None
+) -> dict[str, pd.DataFrame]:
     opts = analysis_options(opts or {})
     rows, trajectories, logs = [], [], []
     for run_dir in run_dirs:
-        cfg = yaml.safe_load((run_dir / "config.resolved.yaml").read_text())
+        cfg = yaml.safe_load((run_dir / layout.RESOLVED_CONFIG).read_text())
         row = run_row(run_dir, cfg)
-        trajectories.append(tagged(pd.read_csv(run_dir / "metrics.csv"), row))
-        logs.append(tagged(pd.read_csv(run_dir / "train_log.csv"), row))
+        trajectories.append(tagged(pd.read_csv(run_dir / layout.METRICS_TABLE), row))
+        logs.append(tagged(pd.read_csv(run_dir / layout.TRAIN_LOG), row))
         rows.append(row)
     main = {d: main_metric(d, opts) for d in sorted({r["dataset"] for r in rows})}
     dirs = directions(pd.concat(trajectories).columns, main)
-    for row, traj, log in zip(rows, trajectories, logs):
+    for row, traj, log in zip(rows, trajectories, logs, strict=True):
         name = main[row["dataset"]][0]
         if name not in traj:
-            raise gcfg.ConfigError(f"main metric '{name}' of dataset '{row['dataset']}' was not evaluated; "
-                                   f"evaluated: {', '.join(c for c in traj.columns if c in dirs)}")
+            raise gcfg.ConfigError(
+                f"main metric '{name}' of dataset '{row['dataset']}' was not evaluated; "
+                f"evaluated: {', '.join(c for c in traj.columns if c in dirs)}"
+            )
         row["main_metric"] = name
         row.update(stability.run_measures(traj, log, row["status"], dirs, name, opts))
 
     runs = pd.DataFrame(rows).sort_values(KEYS, kind="stable").reset_index(drop=True)
     summary = summarize(runs, dirs, skipped)
     main_names = {d: m for d, (m, _) in main.items()}
-    check, verdict = stability.baseline_check(runs, main_names, dirs, opts["baseline"], opts["alpha"])
+    check, verdict = comparison.baseline_check(runs, main_names, dirs, opts["baseline"], opts["alpha"])
     tables = {
         "runs": runs,
         "summary": summary,
-        "rankings": stability.rankings(runs, main_names, dirs),
-        "loss_tracking": stability.loss_tracking(runs, opts["tracking_rho"]),
+        "rankings": comparison.rankings(runs, main_names, dirs),
+        "loss_tracking": comparison.loss_tracking(runs, opts["tracking_rho"]),
         "baseline_check": check,
         "trajectories": pd.concat(trajectories, ignore_index=True),
         "train_logs": pd.concat(logs, ignore_index=True),
@@ -149,9 +153,21 @@ def aggregate(run_dirs: list[Path], out: Path, skipped: list[dict[str, str]] | N
 def summarize(runs: pd.DataFrame, dirs: dict[str, bool], skipped: list[dict[str, str]] | None = None) -> pd.DataFrame:
     """Per cell statistics over seeds; not-applicable cells as rows with their reason."""
     extra = [c for c in ("oscillation", "d_loss_rho") + tuple(c for c in runs if c.startswith("step_to_")) if c in runs]
-    summary = stability.seed_summary(runs, dirs, extra)
-    na = [{**{k: cell[k] for k in CELL}, "status": "not applicable", "reason": cell["reason"], "seeds": 0} for cell in skipped or []]
-    return pd.concat([summary, pd.DataFrame(na)], ignore_index=True).sort_values(CELL, kind="stable").reset_index(drop=True)
+    summary = comparison.seed_summary(runs, dirs, extra)
+    na = [
+        {**_cell_of(cell), "status": "not applicable", "reason": cell["reason"], "seeds": 0} for cell in skipped or []
+    ]
+    return (
+        pd.concat([summary, pd.DataFrame(na)], ignore_index=True)
+        .sort_values(CELL, kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def _cell_of(cell: dict[str, str]) -> dict[str, str]:
+    """A grid cell (dataset, variant label, loss) in the tables' columns."""
+    variant, setting = gcfg.split_label(cell["variant"])
+    return {"dataset": cell["dataset"], "variant": variant, "setting": setting, "loss": cell["loss"]}
 
 
 # -- views for reading ----------------------------------------------------------------
@@ -172,12 +188,18 @@ def summary_view(summary: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
             continue
         row["outcomes"] = ", ".join(f"{int(s[o])} {o}" for o in stability.OUTCOMES if s[o])
         row["success"] = f"{s['success_rate']:.0%}"
-        row["main metric: median [q25, q75]"] = f"{m} {_fmt(s[f'{m}_median'])} [{_fmt(s[f'{m}_q25'])}, {_fmt(s[f'{m}_q75'])}]"
+        row["main metric: median [q25, q75]"] = (
+            f"{m} {_fmt(s[f'{m}_median'])} [{_fmt(s[f'{m}_q25'])}, {_fmt(s[f'{m}_q75'])}]"
+        )
         row["best−final gap (median)"] = _fmt(s.get(f"{m}_gap_median", np.nan))
         for col in summary.columns:
             name = col.removesuffix("_mean")
             if col.endswith("_mean") and name != m and higher_is_better(name) is not None:  # the metrics
-                row[name] = "" if pd.isna(s[col]) else f"{s[col]:.3g} ± {0 if pd.isna(s[name + '_std']) else s[name + '_std']:.2g}"
+                row[name] = (
+                    ""
+                    if pd.isna(s[col])
+                    else f"{s[col]:.3g} ± {0 if pd.isna(s[name + '_std']) else s[name + '_std']:.2g}"
+                )
         rows.append(row)
     return pd.DataFrame(rows).fillna("")
 
@@ -188,8 +210,13 @@ def runs_view(runs: pd.DataFrame) -> pd.DataFrame:
     out["final"] = [r[r["main_metric"]] for _, r in runs.iterrows()]
     out["best"] = [r[r["main_metric"] + "_best"] for _, r in runs.iterrows()]
     out["best_step"] = [r[r["main_metric"] + "_best_step"] for _, r in runs.iterrows()]
-    for col in ["oscillation", "d_loss_rho", *[c for c in runs if c.startswith("step_to_")],
-                "modes_covered", "fid", "precision", "recall", "reason"]:
+    for col in [
+        "oscillation",
+        "d_loss_rho",
+        *[c for c in runs if c.startswith("step_to_")],
+        *metric_columns(),
+        "reason",
+    ]:
         if col in runs:
             out[col] = runs[col]
     return out
@@ -218,8 +245,12 @@ def write(tables: dict[str, pd.DataFrame], out: Path, verdict: str, main: dict[s
         table.to_csv(out / f"{name}.csv", index=False)
     write_table(runs_view(tables["runs"]), out, "runs")
     write_table(summary_view(tables["summary"], main), out, "summary")
-    write_table(rankings_view(tables["rankings"]), out, "rankings",
-                note="A diverged run has no final value and counts as the worst; a quantile that falls on one reads 'diverged'.")
+    write_table(
+        rankings_view(tables["rankings"]),
+        out,
+        "rankings",
+        note="A diverged run has no final value and counts as the worst; a quantile that falls on one reads 'diverged'.",
+    )
     write_table(tables["loss_tracking"], out, "loss_tracking")
     write_table(tables["baseline_check"], out, "baseline_check", note=verdict)
 
@@ -231,11 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skipped", default="[]", help="JSON list of not-applicable cells with reasons")
     parser.add_argument("--analysis", default="{}", help="JSON analysis options (the config's analysis section)")
     args = parser.parse_args(argv)
-    missing = [str(r) for r in args.runs if not (r / "metrics.json").is_file()]
+    missing = [str(r) for r in args.runs if not (r / layout.METRICS_FINAL).is_file()]
     if missing:
         parser.exit(2, f"error: not evaluated yet (no metrics.json): {', '.join(missing[:5])}\n")
     try:
-        tables = aggregate(args.runs, args.out, json.loads(args.skipped), json.loads(args.analysis))
+        aggregate(args.runs, args.out, json.loads(args.skipped), json.loads(args.analysis))
     except gcfg.ConfigError as exc:
         parser.exit(2, f"error: {exc}\n")
     print(pd.read_csv(args.out / "rankings.csv").to_string(index=False), file=sys.stderr)

@@ -16,6 +16,7 @@ for each class in turn: the per-class metrics (metrics/library/conditional.py) j
 the same rows, and its per-class samples are kept as fake_classes_{N} (images: also
 grids/step{N}_classes.png, one row per class).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,19 +31,21 @@ import torch
 import yaml
 
 from gans import config as gcfg
+from gans import layout
+from gans.job import build
 from gans.runtime import read_json, seed_everything, write_json
-from gans.train import build
 from metrics import METRICS, images
+from metrics.config import load as load_config
+from metrics.config import resolve_eval
 
-OUTPUTS = ("metrics.csv", "metrics.json", "samples.npz")
-TRAINED = ("config.resolved.yaml", "train_summary.json", "snapshots.pt", "checkpoint.pt")  # what evaluation reads
+TRAINED = (layout.RESOLVED_CONFIG, layout.TRAIN_SUMMARY, layout.SNAPSHOTS, layout.CHECKPOINT)  # what evaluation reads
 CONTOUR_BATCH = 500
 
 
 def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     run = Path(run_dir)
-    cfg = yaml.safe_load((run / "config.resolved.yaml").read_text())
-    summary = read_json(run / "train_summary.json")
+    cfg = yaml.safe_load((run / layout.RESOLVED_CONFIG).read_text())
+    summary = read_json(run / layout.TRAIN_SUMMARY)
     seed_everything(eval_cfg["seed"])
     dataset, variant = build(cfg, "cpu")
     inputs = (ImageInputs if dataset.modality == "images" else PointInputs)(dataset, variant, eval_cfg, run)
@@ -50,7 +53,7 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
     per_class = per_class_metrics(variant, inputs, eval_cfg, real)
 
-    snapshots = torch.load(run / "snapshots.pt", weights_only=True)
+    snapshots = torch.load(run / layout.SNAPSHOTS, weights_only=True)
     rows, samples = [], {}
     for step in snapshots["steps"]:
         variant.load_state_dict(snapshots["states"][step])
@@ -71,10 +74,14 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
         rows.append(row)
         samples[f"fake_{step}"] = inputs.keep(fake, step)
     table = pd.DataFrame(rows)
-    table.to_csv(run / "metrics.csv", index=False)
+    table.to_csv(run / layout.METRICS_TABLE, index=False)
 
-    extras = contour_grid(run, cfg, dataset, variant, eval_cfg["contour_resolution"]) if dataset.modality == "points" else {}
-    np.savez_compressed(run / "samples.npz", steps=np.array(snapshots["steps"]), real=inputs.real_samples(real), **samples, **extras)
+    extras = (
+        contour_grid(run, cfg, dataset, variant, eval_cfg["contour_resolution"]) if dataset.modality == "points" else {}
+    )
+    np.savez_compressed(
+        run / layout.SAMPLES, steps=np.array(snapshots["steps"]), real=inputs.real_samples(real), **samples, **extras
+    )
     last = {k: _clean(v) for k, v in rows[-1].items()}
     last_step = last.pop("step")
     diverged = summary["status"] == "diverged"
@@ -89,7 +96,7 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
         "train": summary,
         "evaluation": eval_cfg,
     }
-    write_json(result, run / "metrics.json")
+    write_json(result, run / layout.METRICS_FINAL)
     return result
 
 
@@ -98,8 +105,11 @@ def per_class_metrics(variant, inputs, eval_cfg, real) -> list:
     if not variant.conditional:
         return []
     modality = inputs.dataset.modality
-    return [cls(eval_cfg, inputs.dataset, real) for _, cls in METRICS.items()
-            if cls.per_class and modality in cls.modalities and (inputs.classifier or not cls.needs_classifier)]
+    return [
+        cls(eval_cfg, inputs.dataset, real)
+        for _, cls in METRICS.items()
+        if cls.per_class and modality in cls.modalities and (inputs.classifier or not cls.needs_classifier)
+    ]
 
 
 class PointInputs:
@@ -148,13 +158,17 @@ class ImageInputs(PointInputs):
         super().__init__(dataset, variant, eval_cfg, run)
         self.extractor = images.load_extractor(eval_cfg["extractor"])
         self.classifier = self.extractor.is_classifier
-        self.n = max(eval_cfg["images"]["num_samples"], eval_cfg["images"]["mode_samples"] if "class-modes" in eval_cfg["metrics"] else 0)
+        self.n = max(
+            eval_cfg["images"]["num_samples"],
+            eval_cfg["images"]["mode_samples"] if "class-modes" in eval_cfg["metrics"] else 0,
+        )
 
     def real(self):
         path = Path(self.cfg["real_features"])
         if not path.is_file():
-            raise FileNotFoundError(f"real-data features {path} are missing: the real_features rule writes them "
-                                    f"(python -m metrics.images)")
+            raise FileNotFoundError(
+                f"real-data features {path} are missing: the real_features rule writes them (python -m metrics.images)"
+            )
         return torch.load(path, weights_only=True)
 
     def generate(self, gen):
@@ -169,12 +183,15 @@ class ImageInputs(PointInputs):
 
     def generate_classes(self, gen):
         bs = self.cfg["images"]["batch_size"]
-        return [images.generate(self.variant, self.per_class_count(), gen, bs, label=k)[0] for k in range(self.dataset.num_classes)]
+        return [
+            images.generate(self.variant, self.per_class_count(), gen, bs, label=k)[0]
+            for k in range(self.dataset.num_classes)
+        ]
 
     def keep_classes(self, by_class, step):
         classes, per_class = self.class_grid
         grid = torch.stack([f[:per_class] for f in by_class[:classes]])  # (classes, per_class, C, H, W)
-        images.save_grid(grid.flatten(0, 1), self.run / "grids" / f"step{step}_classes.png", per_row=grid.shape[1])
+        images.save_grid(grid.flatten(0, 1), self.run / layout.GRIDS / f"step{step}_classes.png", per_row=grid.shape[1])
         return grid.numpy()
 
     def measure(self, fake):
@@ -182,7 +199,7 @@ class ImageInputs(PointInputs):
 
     def keep(self, fake, step):
         grid = fake[: self.cfg["images"]["grid"]]
-        images.save_grid(grid, self.run / "grids" / f"step{step}.png")
+        images.save_grid(grid, self.run / layout.GRIDS / f"step{step}.png")
         return grid.numpy()
 
     def real_samples(self, real):
@@ -198,14 +215,16 @@ def variant_eval(variant) -> None:
 
 def contour_grid(run: Path, cfg, dataset, variant, resolution: int) -> dict[str, np.ndarray]:
     """The final discriminator's score on a square grid around the data."""
-    ckpt = torch.load(run / "checkpoint.pt", weights_only=False)
+    ckpt = torch.load(run / layout.CHECKPOINT, weights_only=False)
     variant.load_state_dict(ckpt["state"])
     extent = float(dataset.centers.abs().max()) * 1.5 + 0.1
     axis = torch.linspace(-extent, extent, resolution)
     xx, yy = torch.meshgrid(axis, axis, indexing="xy")
     points = torch.stack([xx.flatten(), yy.flatten()], 1)
     # in batches: a D with minibatch discrimination compares every pair in its batch
-    score = torch.cat([variant.discriminate(chunk) for chunk in points.split(CONTOUR_BATCH)]).reshape(resolution, resolution)
+    score = torch.cat([variant.discriminate(chunk) for chunk in points.split(CONTOUR_BATCH)]).reshape(
+        resolution, resolution
+    )
     return {"grid_x": axis.numpy(), "grid_y": axis.numpy(), "d_score": score.numpy()}
 
 
@@ -218,8 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--config", help="the config YAML whose evaluation settings to use")
     src.add_argument("--eval-config", help="a resolved evaluation config as JSON (what the pipeline passes)")
-    parser.add_argument("--run", required=True, nargs="+",
-                        help="a trained run's folder, or several (evaluated one after another in this process)")
+    parser.add_argument(
+        "--run",
+        required=True,
+        nargs="+",
+        help="a trained run's folder, or several (evaluated one after another in this process)",
+    )
     args = parser.parse_args(argv)
     try:
         for run in args.run:  # every folder checked before any work starts
@@ -229,12 +252,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.eval_config:
             eval_cfgs = [json.loads(args.eval_config)] * len(args.run)
         else:
-            config = gcfg.load(args.config)
-            datasets = [yaml.safe_load((Path(run) / "config.resolved.yaml").read_text())["dataset"]["name"] for run in args.run]
-            eval_cfgs = [gcfg.resolve_eval(config, dataset) for dataset in datasets]
+            config = load_config(args.config)
+            datasets = [
+                yaml.safe_load((Path(run) / layout.RESOLVED_CONFIG).read_text())["dataset"]["name"] for run in args.run
+            ]
+            eval_cfgs = [resolve_eval(config, dataset) for dataset in datasets]
     except (gcfg.ConfigError, FileNotFoundError) as exc:
         parser.exit(2, f"error: {exc}\n")
-    for run, eval_cfg in zip(args.run, eval_cfgs):
+    for run, eval_cfg in zip(args.run, eval_cfgs, strict=True):
         result = evaluate(run, eval_cfg)
         print(run, json.dumps({"status": result["status"], **result["final"]}), file=sys.stderr)
     return 0

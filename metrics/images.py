@@ -6,6 +6,7 @@ PNG sample grids.
     python -m metrics.images --dataset-config '{"name": "mnist", "params": {...}}' \
         --eval-config '{...}' --out results/features/mnist/lenet.pt
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,9 @@ def load_extractor(spec: dict[str, Any], device: torch.device | str | None = Non
 
 
 @torch.no_grad()
-def generate(variant, n: int, generator: torch.Generator, batch_size: int, label: int | None = None) -> tuple[torch.Tensor, bool]:
+def generate(
+    variant, n: int, generator: torch.Generator, batch_size: int, label: int | None = None
+) -> tuple[torch.Tensor, bool]:
     """``n`` generated images as uint8 (of class ``label`` when given), drawn batch by
     batch from one noise stream, and whether every generated value was finite (a
     diverged G gives NaN)."""
@@ -74,7 +77,9 @@ def save_grid(images: torch.Tensor, path: str | Path, per_row: int | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.images", description="Real-data features of one dataset x extractor.")
+    parser = argparse.ArgumentParser(
+        prog="python -m metrics.images", description="Real-data features of one dataset x extractor."
+    )
     parser.add_argument("--dataset-config", required=True, help='{"name": ..., "params": {...}} as JSON')
     parser.add_argument("--eval-config", required=True, help="the dataset's resolved evaluation config as JSON")
     parser.add_argument("--out", required=True, help="the features file (.pt)")

@@ -7,6 +7,7 @@ copied under --out keeping its path below results/; the config that produced the
 run is saved beside them as config.yaml, and a README.md lists what is there and
 the command that regenerates it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,7 @@ COMMAND = "snakemake --cores all reference --forcerun aggregate"
 def relative(path: Path) -> Path:
     """A path below results/ (results/tables/x.md -> tables/x.md)."""
     parts = path.parts
-    return Path(*parts[parts.index("results") + 1:]) if "results" in parts else Path(path.name)
+    return Path(*parts[parts.index("results") + 1 :]) if "results" in parts else Path(path.name)
 
 
 def build(files: list[Path], out: Path, config: dict) -> None:
@@ -39,7 +40,9 @@ def build(files: list[Path], out: Path, config: dict) -> None:
 
     blocks = "; ".join(
         f"datasets {', '.join(b['datasets'])} x variants {', '.join(b['variants'])} x losses {', '.join(b['losses'])}"
-        f" x seeds {', '.join(map(str, b['seeds']))}" for b in grid_blocks(config))
+        f" x seeds {', '.join(map(str, b['seeds']))}"
+        for b in grid_blocks(config)
+    )
     lines = [
         "# Reference results",
         "",
@@ -48,8 +51,7 @@ def build(files: list[Path], out: Path, config: dict) -> None:
         "",
         f"    {COMMAND}",
         "",
-        f"Grid: {blocks}. "
-        "The full, validated config is in `config.yaml`.",
+        f"Grid: {blocks}. The full, validated config is in `config.yaml`.",
         "",
         "Tables: " + ", ".join(f"`{t}`" for t in tables),
         "",

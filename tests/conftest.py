@@ -11,8 +11,14 @@ sys.path.insert(0, str(ROOT))
 
 # The real MNIST beside the repository (../shared/datasets); a worktree one level
 # deeper finds it one folder further up. Tests that need it skip where it is absent.
-SHARED_DATASETS = next((p / "shared" / "datasets" for p in (ROOT.parent, ROOT.parent.parent)
-                        if (p / "shared" / "datasets" / "MNIST" / "raw").is_dir()), ROOT.parent / "shared" / "datasets")
+SHARED_DATASETS = next(
+    (
+        p / "shared" / "datasets"
+        for p in (ROOT.parent, ROOT.parent.parent)
+        if (p / "shared" / "datasets" / "MNIST" / "raw").is_dir()
+    ),
+    ROOT.parent / "shared" / "datasets",
+)
 
 # A tiny grid that trains in seconds on a CPU.
 TINY = {
@@ -26,9 +32,9 @@ TINY = {
 
 @pytest.fixture
 def tiny_config():
-    from gans import config as gcfg
+    from metrics import config as mcfg
 
-    return gcfg.validate(copy.deepcopy(TINY))
+    return mcfg.validate(copy.deepcopy(TINY))
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 Every discriminator is split into a ``trunk`` (features) and a ``head`` (one output
 per sample), so variants can attach auxiliary heads to the trunk's features.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -39,16 +40,24 @@ class Architecture(Component):
         raise NotImplementedError
 
 
-def check_image_shape(arch: Architecture, data_shape: tuple[int, ...], sizes, channels: tuple[int, ...] | None = (1, 3)) -> tuple[int, int]:
+def check_image_shape(
+    arch: Architecture, data_shape: tuple[int, ...], sizes, channels: tuple[int, ...] | None = (1, 3)
+) -> tuple[int, int]:
     """(channels, size) of a square C x H x W image the architecture supports, or a
     clear error naming the supported sizes and channel counts. ``channels=None``
     takes any count: a discriminator's input may carry more than the image (packed
     samples, label planes)."""
-    if (len(data_shape) != 3 or data_shape[1] != data_shape[2] or data_shape[1] not in sizes
-            or (channels is not None and data_shape[0] not in channels)):
+    if (
+        len(data_shape) != 3
+        or data_shape[1] != data_shape[2]
+        or data_shape[1] not in sizes
+        or (channels is not None and data_shape[0] not in channels)
+    ):
         what = "images of " + (f"{' or '.join(map(str, channels))} channels and " if channels else "") + "size"
-        raise ValueError(f"architecture '{arch.name}' supports {what} "
-                         f"{' or '.join(f'{s}x{s}' for s in sorted(sizes))}; got shape {tuple(data_shape)}")
+        raise ValueError(
+            f"architecture '{arch.name}' supports {what} "
+            f"{' or '.join(f'{s}x{s}' for s in sorted(sizes))}; got shape {tuple(data_shape)}"
+        )
     return data_shape[0], data_shape[1]
 
 

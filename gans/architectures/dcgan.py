@@ -1,6 +1,7 @@
 """DCGAN (Radford et al. 2016) for 28x28 and 32x32 images, 1 or 3 channels: strided
 (transposed) convolutions, no pooling, no fully connected hidden layers, batch norm,
 ReLU in G with a tanh output, LeakyReLU(0.2) in D (no batch norm on D's input layer)."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -20,11 +21,18 @@ class DCGAN(Architecture):
         channels, size = check_image_shape(self, data_shape, STAGES)
         base, stages = STAGES[size]
         width = self.ngf * 2 ** (stages - 1)
-        layers: list[nn.Module] = [nn.Unflatten(1, (noise_dim, 1, 1)),
-                                   nn.ConvTranspose2d(noise_dim, width, base, 1, 0, bias=False),
-                                   nn.BatchNorm2d(width), nn.ReLU(True)]
+        layers: list[nn.Module] = [
+            nn.Unflatten(1, (noise_dim, 1, 1)),
+            nn.ConvTranspose2d(noise_dim, width, base, 1, 0, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(True),
+        ]
         for _ in range(stages - 1):
-            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(True),
+            ]
             width //= 2
         layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
         return nn.Sequential(*layers)
@@ -35,7 +43,11 @@ class DCGAN(Architecture):
         width = self.ndf
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for _ in range(stages - 1):
-            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width * 2), nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.Conv2d(width, width * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(width * 2),
+                nn.LeakyReLU(0.2, True),
+            ]
             width *= 2
         # the head (a linear map of the last base x base feature map) plays the
         # role of DCGAN's final base x base convolution to one logit

@@ -2,6 +2,7 @@
 G 256-512-1024 with LeakyReLU(0.2) and a tanh output reshaped to the image,
 D 512-256 with LeakyReLU(0.2). Registered apart from the points ``mlp``, whose
 width/depth parameters do not describe this layout."""
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,12 @@ class ImageMLP(Architecture):
     defaults = {"g_widths": [256, 512, 1024], "d_widths": [512, 256]}
 
     def generator(self, data_shape, noise_dim):
-        return nn.Sequential(*leaky_stack(noise_dim, self.g_widths), nn.Linear(self.g_widths[-1], math.prod(data_shape)),
-                             nn.Tanh(), nn.Unflatten(1, tuple(data_shape)))
+        return nn.Sequential(
+            *leaky_stack(noise_dim, self.g_widths),
+            nn.Linear(self.g_widths[-1], math.prod(data_shape)),
+            nn.Tanh(),
+            nn.Unflatten(1, tuple(data_shape)),
+        )
 
     def discriminator(self, data_shape, out_dim=1):
         trunk = nn.Sequential(nn.Flatten(), *leaky_stack(math.prod(data_shape), self.d_widths))

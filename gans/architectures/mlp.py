@@ -1,4 +1,5 @@
 """Fully connected networks for 2-D points (the common toy setup: ReLU MLPs)."""
+
 from __future__ import annotations
 
 import math

@@ -2,6 +2,7 @@
 small set-up): G = two fully connected layers -> 128 x s x s -> upsample -> conv 64 ->
 upsample -> conv to the image channels, tanh; D = conv 64 -> max-pool -> conv 128 ->
 max-pool -> two fully connected layers -> one logit."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -20,19 +21,34 @@ class UpsampleCNN(Architecture):
         channels, size = check_image_shape(self, data_shape, BASE)
         s = BASE[size]
         return nn.Sequential(
-            nn.Linear(noise_dim, self.hidden), nn.BatchNorm1d(self.hidden), nn.ReLU(True),
-            nn.Linear(self.hidden, 128 * s * s), nn.BatchNorm1d(128 * s * s), nn.ReLU(True),
+            nn.Linear(noise_dim, self.hidden),
+            nn.BatchNorm1d(self.hidden),
+            nn.ReLU(True),
+            nn.Linear(self.hidden, 128 * s * s),
+            nn.BatchNorm1d(128 * s * s),
+            nn.ReLU(True),
             nn.Unflatten(1, (128, s, s)),
-            nn.Upsample(scale_factor=2), nn.Conv2d(128, 64, 5, padding=2), nn.BatchNorm2d(64), nn.ReLU(True),
-            nn.Upsample(scale_factor=2), nn.Conv2d(64, channels, 5, padding=2), nn.Tanh(),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(128, 64, 5, padding=2),
+            nn.BatchNorm2d(64),
+            nn.ReLU(True),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(64, channels, 5, padding=2),
+            nn.Tanh(),
         )
 
     def discriminator(self, data_shape, out_dim=1):
         channels, size = check_image_shape(self, data_shape, BASE, channels=None)
         s = BASE[size]
         trunk = nn.Sequential(
-            nn.Conv2d(channels, 64, 5, padding=2), nn.LeakyReLU(0.2, True), nn.MaxPool2d(2),
-            nn.Conv2d(64, 128, 5, padding=2), nn.LeakyReLU(0.2, True), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(128 * s * s, self.hidden), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(channels, 64, 5, padding=2),
+            nn.LeakyReLU(0.2, True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 5, padding=2),
+            nn.LeakyReLU(0.2, True),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(128 * s * s, self.hidden),
+            nn.LeakyReLU(0.2, True),
         )
         return Discriminator(trunk, self.hidden, out_dim)  # the head is the second fully connected layer

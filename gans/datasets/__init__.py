@@ -1,4 +1,5 @@
 """Datasets: each module registers samplers under a name used in the config grid."""
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -26,19 +27,24 @@ class Dataset(Component):
         so a conditional model sees 30 one-hot features rather than 1,000."""
         return (self.num_classes,)
 
-    def sample_labeled(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    def sample_labeled(
+        self, n: int, generator: torch.Generator, device: torch.device | str = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError(f"dataset '{self.name}' has no class labels")
 
-    def labeled_subset(self, per_class: int, generator: torch.Generator, device: torch.device | str = "cpu",
-                       max_draws: int = 10**6) -> tuple[torch.Tensor, torch.Tensor]:
+    def labeled_subset(
+        self, per_class: int, generator: torch.Generator, device: torch.device | str = "cpu", max_draws: int = 10**6
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``per_class`` labelled examples of every class (a semi-supervised run's
         labelled set), drawn with ``generator``; ordered by class."""
         k, xs, ys, drawn = self.num_classes, [], [], 0
         counts = torch.zeros(k, dtype=torch.long)
         while bool((counts < per_class).any()):
             if drawn >= max_draws:
-                raise ValueError(f"dataset '{self.name}': {int((counts < per_class).sum())} classes have fewer than "
-                                 f"{per_class} examples in {max_draws} draws")
+                raise ValueError(
+                    f"dataset '{self.name}': {int((counts < per_class).sum())} classes have fewer than "
+                    f"{per_class} examples in {max_draws} draws"
+                )
             x, y = self.sample_labeled(max(256, 4 * k * per_class), generator, device)
             drawn += len(y)
             for c in (counts < per_class).nonzero().flatten().tolist():
@@ -49,6 +55,7 @@ class Dataset(Component):
         x, y = torch.cat(xs), torch.cat(ys)
         order = torch.argsort(y.cpu(), stable=True).to(y.device)
         return x[order], y[order]
+
     # Typical size of one job on this dataset at full length, per pipeline step:
     # runtime in minutes, mem_mb in MB, gpu = GPUs per job. The workflow's rules request
     # these (on SLURM: -t, --mem, --gpus; locally gpu counts against --resources gpu=N);
@@ -72,9 +79,11 @@ class Dataset(Component):
 
     def sample_seeds(self, n: int, rng, device: torch.device | str = "cpu") -> torch.Tensor:
         """One batch of ``n`` per stacked seed, shaped (S, n, ...), each from its seed's
-        stream of ``rng`` (a gans.batched.SeedRNG)."""
+        stream of ``rng`` (a gans.stacking.SeedRNG)."""
         if rng.buffered:
-            raise ValueError(f"dataset '{self.name}' cannot serve buffered random draws; use train.random_draws: direct")
+            raise ValueError(
+                f"dataset '{self.name}' cannot serve buffered random draws; use train.random_draws: direct"
+            )
         return torch.stack([self.sample(n, g, device) for g in rng.generators])
 
 

@@ -4,6 +4,7 @@
 and VEEGAN/PacGAN: centres on a circle (radius 2) or a 5x5 grid ({-4,...,4}^2),
 isotropic noise, then every point divided by ``scale``.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,12 @@ class GaussianMixture(Dataset):
     @property
     def num_classes(self) -> int:
         return len(self.raw_centers())
+
     # an MLP on 2-D points: minutes on a GPU, under an hour on one CPU core at full length
-    job_resources = {"train": {"runtime": 60, "mem_mb": 2000, "gpu": 1}, "evaluate": {"runtime": 30, "mem_mb": 4000, "gpu": 0}}
+    job_resources = {
+        "train": {"runtime": 60, "mem_mb": 2000, "gpu": 1},
+        "evaluate": {"runtime": 30, "mem_mb": 4000, "gpu": 0},
+    }
 
     @property
     def shape(self) -> tuple[int, ...]:

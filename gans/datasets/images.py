@@ -11,6 +11,7 @@ Files live under a data root (config key ``data_root``, default resources/data);
 ``python -m gans.datasets.prepare`` fetches them once, or says which files to put
 where when the machine is offline.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -69,8 +70,10 @@ class ImageDataset(Dataset):
     def missing_message(self, cause: str = "") -> str:
         folder, names = self.files()
         where = Path(self.root) / folder
-        msg = (f"dataset '{self.name}' is not under the data root '{self.root}' (config key 'data_root'). "
-               f"Put these files in {where}/: {', '.join(names)}")
+        msg = (
+            f"dataset '{self.name}' is not under the data root '{self.root}' (config key 'data_root'). "
+            f"Put these files in {where}/: {', '.join(names)}"
+        )
         if self.url():
             msg += f" (from {self.url()})"
         return msg + (f"; download failed: {cause}" if cause else "")
@@ -248,7 +251,9 @@ class Digits(ImageDataset):
 
         bunch = load_digits()
         images = torch.as_tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0
-        images = torch.nn.functional.interpolate(images, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        images = torch.nn.functional.interpolate(
+            images, size=(self.size, self.size), mode="bilinear", align_corners=False
+        )
         images = (images.clamp(0, 1) * 255).round().to(torch.uint8)
         labels = torch.as_tensor(bunch.target, dtype=torch.int64)
         order = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.split_seed))

@@ -4,6 +4,7 @@ a scalar loss out. The training loop calls whatever is registered; no branches.
 Each loss also carries the training hyper-parameters its paper used
 (``training``), which the config may override key by key.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -23,8 +24,8 @@ class Loss(Component):
     # Variants whose own objective this is (e.g. EBGAN's margin loss); None: any variant.
     variants: ClassVar[tuple[str, ...] | None] = None
     # d_loss and g_loss are pure functions of D's outputs, so stacked seeds compute
-    # them per seed with torch.vmap (gans/batched.py); a loss that is not sets False.
-    batchable: ClassVar[bool] = True
+    # them per seed with torch.vmap (gans/stacking.py); a loss that is not sets False.
+    stackable: ClassVar[bool] = True
 
     def d_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

@@ -1,5 +1,6 @@
 """Objectives that belong to one variant: they read that variant's discriminator
 output, so the grid pairs them with it alone."""
+
 from __future__ import annotations
 
 import torch
@@ -16,7 +17,11 @@ class EBGANMargin(Loss):
     reference = "Zhao et al. 2017"
     variants = ("ebgan",)
     defaults = {"margin": 1.0}
-    training = {"optimizer": {"name": "adam", "lr_d": 1e-3, "lr_g": 1e-3, "betas": [0.5, 0.999]}, "n_critic": 1, "regularizers": {}}
+    training = {
+        "optimizer": {"name": "adam", "lr_d": 1e-3, "lr_g": 1e-3, "betas": [0.5, 0.999]},
+        "n_critic": 1,
+        "regularizers": {},
+    }
 
     def d_loss(self, real_out, fake_out):
         return real_out.mean() + F.relu(self.margin - fake_out).mean()
@@ -42,7 +47,11 @@ class CatGANEntropy(Loss):
     variants = ("catgan",)
     # lr 1e-3: a uniform prediction is a stationary point of the entropy terms, and at
     # 2e-4 D stayed there for hundreds of steps on 8gaussians (measured)
-    training = {"optimizer": {"name": "adam", "lr_d": 1e-3, "lr_g": 1e-3, "betas": [0.5, 0.999]}, "n_critic": 1, "regularizers": {}}
+    training = {
+        "optimizer": {"name": "adam", "lr_d": 1e-3, "lr_g": 1e-3, "betas": [0.5, 0.999]},
+        "n_critic": 1,
+        "regularizers": {},
+    }
 
     def d_loss(self, real_out, fake_out):
         p_real, p_fake = real_out.softmax(-1), fake_out.softmax(-1)

@@ -10,6 +10,7 @@ G either minimises the saddle objective -E_Q[f*(T)] (``generator: saddle``) or,
 as in the paper's experiments and by analogy with -log D, maximises E_Q[T]
 (``generator: trick``, the default).
 """
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """Hinge loss (Lim & Ye 2017, Geometric GAN; the SNGAN/BigGAN standard):
 D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]; G minimises -E[D(G(z))]."""
+
 from __future__ import annotations
 
 import torch.nn.functional as F

@@ -5,6 +5,7 @@ whose optimum makes the value 2*JS(p_data || p_g) - log 4. Losses are written wi
 softplus so they stay finite for any logit: -log sigmoid(t) = softplus(-t) and
 -log(1 - sigmoid(t)) = softplus(t).
 """
+
 from __future__ import annotations
 
 import torch.nn.functional as F

@@ -1,5 +1,6 @@
 """Least-squares GAN (Mao et al., 2017), with the 0-1 coding a=0, b=1, c=1:
 D minimises 1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2], G minimises 1/2 E[(D(G(z)) - c)^2]."""
+
 from __future__ import annotations
 
 from gans.losses import LOSSES, Loss

@@ -1,6 +1,7 @@
 """Wasserstein GAN: the critic estimates W1 via Kantorovich-Rubinstein duality,
 which needs a 1-Lipschitz critic: weight clipping (Arjovsky et al., 2017) or a
 gradient penalty on interpolates (Gulrajani et al., 2017), set as regularizers."""
+
 from __future__ import annotations
 
 from gans.losses import LOSSES, Loss

@@ -4,6 +4,7 @@
   - add a ``penalty`` to D's loss (gradient penalties, label smoothing),
   - act ``after_d_step`` (weight clipping).
 ``losses`` names the losses a regularizer makes sense for (None: any)."""
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -17,9 +18,9 @@ from gans.registry import Registry
 
 class Regularizer(Component):
     losses: ClassVar[tuple[str, ...] | None] = None
-    # True when it works on stacked seeds (gans/batched.py): inputs shaped (S, batch,
+    # True when it works on stacked seeds (gans/stacking.py): inputs shaped (S, batch,
     # ...), a penalty per seed, random draws from ``seed_rng`` (set when stacked).
-    batchable: ClassVar[bool] = False
+    stackable: ClassVar[bool] = False
     # True when the penalty backpropagates through D's gradient w.r.t. its input
     # (gradient penalties): every layer of D must then be twice differentiable
     differentiates_input: ClassVar[bool] = False
@@ -48,7 +49,9 @@ class Regularizer(Component):
         """D's input at training ``progress`` in [0, 1]."""
         return x
 
-    def penalty(self, discriminator, real: torch.Tensor, fake: torch.Tensor, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor | None:
+    def penalty(
+        self, discriminator, real: torch.Tensor, fake: torch.Tensor, real_out: torch.Tensor, fake_out: torch.Tensor
+    ) -> torch.Tensor | None:
         return None
 
     def after_d_step(self, discriminator: nn.Module) -> None:

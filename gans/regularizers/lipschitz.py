@@ -1,4 +1,5 @@
 """Ways to keep a Wasserstein critic (roughly) 1-Lipschitz."""
+
 from __future__ import annotations
 
 import torch
@@ -12,7 +13,7 @@ class GradientPenalty(Regularizer):
     """WGAN-GP: weight * E[(||grad D(x_hat)||_2 - 1)^2] on random interpolates x_hat."""
 
     defaults = {"weight": 10.0, "target": 1.0}
-    batchable = True
+    stackable = True
     differentiates_input = True
 
     def penalty(self, discriminator, real, fake, real_out=None, fake_out=None):
@@ -30,7 +31,7 @@ class R1(Regularizer):
     on the data only."""
 
     defaults = {"weight": 10.0}
-    batchable = True
+    stackable = True
     differentiates_input = True
 
     def penalty(self, discriminator, real, fake, real_out=None, fake_out=None):
@@ -57,7 +58,7 @@ class WeightClipping(Regularizer):
     """WGAN: clamp every critic parameter to [-clip, clip] after each update."""
 
     defaults = {"clip": 0.01}
-    batchable = True  # element-wise
+    stackable = True  # element-wise
 
     @torch.no_grad()
     def after_d_step(self, discriminator):

@@ -1,7 +1,6 @@
 """Training tricks from the GAN folklore, as regularizers any run may switch on."""
-from __future__ import annotations
 
-import torch
+from __future__ import annotations
 
 from gans.regularizers import REGULARIZERS, Regularizer
 
@@ -13,7 +12,7 @@ class InstanceNoise(Regularizer):
     it makes the two distributions overlap, so D's gradients stay informative."""
 
     defaults = {"std": 0.1, "anneal_until": 1.0}
-    batchable = True
+    stackable = True
 
     def inputs(self, x, progress):
         scale = self.std * max(0.0, 1.0 - progress / self.anneal_until)
@@ -28,7 +27,7 @@ class OneSidedLabelSmoothing(Regularizer):
 
     losses = ("minimax", "nonsaturating")
     defaults = {"real_label": 0.9}
-    batchable = True
+    stackable = True
 
     def penalty(self, discriminator, real, fake, real_out, fake_out):
         return (1.0 - self.real_label) * real_out.flatten(self.lead - 1).mean(-1)

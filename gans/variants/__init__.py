@@ -8,10 +8,12 @@ The run's ``train.precision`` and ``train.channels_last`` apply to every variant
 without its help: each ``d_step``/``g_step`` a variant defines runs under the run's
 autocast, and its networks are put in channels-last layout after ``build``.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import torch
 
@@ -28,6 +30,9 @@ class Variant(Component):
     # G draws samples of a given class (sample_class); evaluation then also
     # measures it class by class
     conditional: ClassVar[bool] = False
+    # its steps train S seeds as one stacked model (gans/stacking.py); else a job's
+    # seeds train one after another
+    stackable: ClassVar[bool] = False
     # training progress in [0, 1], set by the training loop (annealed tricks read it)
     progress: float = 0.0
 

@@ -8,6 +8,7 @@ cross-entropy of its class prediction on a minibatch of a fixed labelled set,
 seed) from the training data. K is then the dataset's number of classes.
 ``classes`` (K) defaults to the dataset's number of classes where it has labels
 (else 10)."""
+
 from __future__ import annotations
 
 import torch
@@ -23,6 +24,7 @@ LABELED_SEED_OFFSET = 7_919  # the labelled set has its own stream: the unsuperv
 @VARIANTS.register("catgan")
 class CatGAN(GAN):
     reference = "Springenberg 2016"
+    stackable = False  # its networks or steps are written for one seed
     supported_losses = ("catgan",)
     defaults = {"classes": None, "labeled_per_class": 0, "supervised_weight": 1.0}
 
@@ -35,10 +37,14 @@ class CatGAN(GAN):
             return
         dataset = build_dataset(run_cfg["dataset"]["name"], **run_cfg["dataset"]["params"])
         if not dataset.labeled:
-            raise ValueError(f"labeled_per_class (semi-supervised CatGAN) needs class labels, which dataset '{dataset.name}' lacks")
+            raise ValueError(
+                f"labeled_per_class (semi-supervised CatGAN) needs class labels, which dataset '{dataset.name}' lacks"
+            )
         if p["classes"] not in (None, dataset.num_classes):
-            raise ValueError(f"semi-supervised CatGAN classifies the dataset's {dataset.num_classes} classes; "
-                             f"classes is {p['classes']} (leave it unset)")
+            raise ValueError(
+                f"semi-supervised CatGAN classifies the dataset's {dataset.num_classes} classes; "
+                f"classes is {p['classes']} (leave it unset)"
+            )
 
     @property
     def num_outputs(self) -> int:

@@ -5,6 +5,7 @@ features for points, constant label planes for images), so the plain game's
 updates, losses and regularizers apply unchanged. A composite label is one-hot
 per factor (the dataset's label_factors): Stacked MNIST's digit triple is 3 x 10
 planes, not 1,000."""
+
 from __future__ import annotations
 
 import torch
@@ -28,6 +29,7 @@ def label_code(labels: torch.Tensor, factors: tuple[int, ...]) -> torch.Tensor:
 @VARIANTS.register("cgan")
 class ConditionalGAN(GAN):
     reference = "Mirza & Osindero 2014"
+    stackable = False  # its networks or steps are written for one seed
     conditional = True
 
     @classmethod
@@ -85,5 +87,8 @@ class ConditionalGAN(GAN):
     @torch.no_grad()
     def discriminate(self, x):
         # a point scored under its most 'real' label
-        scores = [self.loss.d_score(self.d_outputs(self.attach(x, torch.full((len(x),), c, device=x.device)))) for c in range(self.classes)]
+        scores = [
+            self.loss.d_score(self.d_outputs(self.attach(x, torch.full((len(x),), c, device=x.device))))
+            for c in range(self.classes)
+        ]
         return torch.stack(scores).max(0).values

@@ -3,6 +3,7 @@ is the energy, the per-sample reconstruction error. The encoder is the
 architecture's discriminator trunk, the decoder its generator (fed the code), so
 EBGAN works with every registered architecture. The pulling-away term (EBGAN-PT)
 is an option."""
+
 from __future__ import annotations
 
 import torch
@@ -39,6 +40,7 @@ def pulling_away(s: torch.Tensor) -> torch.Tensor:
 @VARIANTS.register("ebgan")
 class EBGAN(GAN):
     reference = "Zhao et al. 2017"
+    stackable = False  # its networks or steps are written for one seed
     supported_losses = ("ebgan",)
     defaults = {"code_dim": 32, "pull_away_weight": 0.0}
 

@@ -6,6 +6,7 @@ Other variants subclass ``GAN`` and override its hooks: ``latent`` (what G is fe
 added to D's or G's loss) and ``extra_modules`` (networks on D's side, such as
 InfoGAN's Q, trained with D's optimizer).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gans import batched
+from gans import stacking
 from gans.architectures import build_architecture
 from gans.losses import build_loss
 from gans.optim import build_optimizer
@@ -29,10 +30,10 @@ def grad_norm(module: nn.Module) -> torch.Tensor:
 @VARIANTS.register("gan")
 class GAN(Variant):
     reference = "Goodfellow et al. 2014"
-    # Stacked seeds (gans/batched.py): this class's steps are written for them. A
-    # subclass trains one seed at a time unless it declares batchable itself.
-    batchable = True
-    seed_rng: batched.SeedRNG | None = None  # set on a stacked variant
+    # this class's steps are written for stacked seeds (gans/stacking.py); a subclass
+    # whose steps or networks are not sets stackable = False
+    stackable = True
+    seed_rng: stacking.SeedRNG | None = None  # set on a stacked variant
 
     def build(self):
         cfg = self.cfg
@@ -132,20 +133,20 @@ class GAN(Variant):
         return x.mean() if self.seed_rng is None else x.flatten(1).mean(1)
 
     def _grad_norm(self, module: nn.Module) -> torch.Tensor:
-        return grad_norm(module) if self.seed_rng is None else batched.per_seed_grad_norm(module, len(self.seed_rng))
+        return grad_norm(module) if self.seed_rng is None else stacking.per_seed_grad_norm(module, len(self.seed_rng))
 
     def _batch_size(self, x: torch.Tensor) -> int:
         return x.shape[0 if self.seed_rng is None else 1]
 
     @classmethod
-    def stacked(cls, variants: list["GAN"], seed_rng: batched.SeedRNG) -> "GAN":
+    def stacked(cls, variants: list[GAN], seed_rng: stacking.SeedRNG) -> GAN:
         """One variant training all of ``variants`` (one per seed, each built as it
         would be alone) as stacked networks, each seed drawing from ``seed_rng``."""
-        if not cls.__dict__.get("batchable", False):
-            raise batched.NotBatchable(f"variant '{cls.name}' trains one seed at a time")
+        if not cls.stackable:
+            raise stacking.NotStackable(f"variant '{cls.name}' trains one seed at a time")
         v = variants[0]
-        v.generator = batched.stack_modules([x.generator for x in variants])
-        v.discriminator = batched.stack_modules([x.discriminator for x in variants])
+        v.generator = stacking.stack_modules([x.generator for x in variants])
+        v.discriminator = stacking.stack_modules([x.discriminator for x in variants])
         v.seed_rng = seed_rng
         for reg in v.regularizers:
             reg.seed_rng = seed_rng
@@ -220,7 +221,12 @@ class GAN(Variant):
         return self.loss.d_score(self.d_outputs(x))
 
     def modules(self) -> dict[str, Any]:
-        mods = {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g, "opt_d": self.opt_d}
+        mods = {
+            "generator": self.generator,
+            "discriminator": self.discriminator,
+            "opt_g": self.opt_g,
+            "opt_d": self.opt_d,
+        }
         if len(self.extras):
             mods["extras"] = self.extras
         return mods

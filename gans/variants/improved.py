@@ -16,6 +16,7 @@ the variant's parameters:
                           drawn once at the start) plus itself, so no example depends
                           on the others of its batch. Needs a generator with batch
                           norm (dcgan, upsample-cnn)."""
+
 from __future__ import annotations
 
 import torch
@@ -144,21 +145,29 @@ class ParameterAverage(nn.Module):
     def update(self, module: nn.Module) -> None:
         self.updates += 1
         t = int(self.updates)
-        for (_, mean), p in zip(self.items(), module.parameters()):
+        for (_, mean), p in zip(self.items(), module.parameters(), strict=True):
             mean.add_((p.detach() - mean) / t)
 
     def penalty(self, module: nn.Module) -> torch.Tensor:
         """||theta - mean of past theta||^2 (0 before the first update)."""
         if not int(self.updates):
             return torch.zeros((), device=self.updates.device)
-        return sum(((p - mean) ** 2).sum() for (_, mean), p in zip(self.items(), module.parameters()))
+        return sum(((p - mean) ** 2).sum() for (_, mean), p in zip(self.items(), module.parameters(), strict=True))
 
 
 @VARIANTS.register("improved")
 class ImprovedGAN(GAN):
     reference = "Salimans et al. 2016"
-    defaults = {"feature_matching": True, "minibatch_features": 8, "minibatch_kernel_dim": 4,
-                "real_label": 1.0, "historical_averaging": 0.0, "virtual_batch_norm": False, "vbn_reference_size": 64}
+    stackable = False  # its networks or steps are written for one seed
+    defaults = {
+        "feature_matching": True,
+        "minibatch_features": 8,
+        "minibatch_kernel_dim": 4,
+        "real_label": 1.0,
+        "historical_averaging": 0.0,
+        "virtual_batch_norm": False,
+        "vbn_reference_size": 64,
+    }
     # a data shape per modality, to see whether an architecture's G has batch norm
     PROBE_SHAPES = {"points": (2,), "images": (1, 28, 28)}
 
@@ -166,14 +175,18 @@ class ImprovedGAN(GAN):
     def check(cls, run_cfg):
         p = cls.resolve_params(run_cfg["variant"]["params"])
         if p["real_label"] != 1.0 and run_cfg["loss"]["name"] not in OneSidedLabelSmoothing.losses:
-            raise ValueError(f"real_label {p['real_label']} (label smoothing) needs a logit loss "
-                             f"({', '.join(OneSidedLabelSmoothing.losses)}); set real_label: 1.0 for others")
+            raise ValueError(
+                f"real_label {p['real_label']} (label smoothing) needs a logit loss "
+                f"({', '.join(OneSidedLabelSmoothing.losses)}); set real_label: 1.0 for others"
+            )
         if p["virtual_batch_norm"]:
             arch = build_architecture(run_cfg["architecture"]["name"], **run_cfg["architecture"]["params"])
             shape = cls.PROBE_SHAPES[DATASETS.get(run_cfg["dataset"]["name"]).modality]
             if not has_batch_norm(arch.generator(shape, run_cfg["noise_dim"])):
-                raise ValueError(f"virtual_batch_norm replaces G's batch-norm layers, and architecture "
-                                 f"'{arch.name}' has none (dcgan and upsample-cnn have them)")
+                raise ValueError(
+                    f"virtual_batch_norm replaces G's batch-norm layers, and architecture "
+                    f"'{arch.name}' has none (dcgan and upsample-cnn have them)"
+                )
             if p["vbn_reference_size"] < 2:
                 raise ValueError(f"vbn_reference_size must be at least 2, got {p['vbn_reference_size']}")
 
@@ -182,7 +195,9 @@ class ImprovedGAN(GAN):
         if self.real_label != 1.0:
             self.regularizers.append(OneSidedLabelSmoothing(real_label=self.real_label))
         if self.historical_averaging:
-            self.history = nn.ModuleDict({"d": ParameterAverage(self.discriminator), "g": ParameterAverage(self.generator)})
+            self.history = nn.ModuleDict(
+                {"d": ParameterAverage(self.discriminator), "g": ParameterAverage(self.generator)}
+            )
 
     def make_generator(self):
         net = super().make_generator()

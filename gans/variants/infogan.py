@@ -3,6 +3,7 @@ categorical code of K values, some continuous codes in [-1, 1]); an auxiliary he
 Q on D's trunk predicts c from G's samples, and the variational lower bound on the
 mutual information I(c; G(z, c)) is added, weighted by lambda, to G's objective
 and to Q's, which shares D's trunk and learns in D's update."""
+
 from __future__ import annotations
 
 import torch
@@ -16,6 +17,7 @@ from gans.variants.gan import GAN
 @VARIANTS.register("infogan")
 class InfoGAN(GAN):
     reference = "Chen et al. 2016"
+    stackable = False  # its networks or steps are written for one seed
     defaults = {"categories": 10, "continuous": 2, "lambda_cat": 1.0, "lambda_cont": 0.1}
 
     def latent_dim(self):
@@ -32,7 +34,9 @@ class InfoGAN(GAN):
 
     def extra_modules(self):
         width = self.discriminator.feature_dim
-        q = nn.Sequential(nn.Linear(width, width), nn.LeakyReLU(0.1), nn.Linear(width, self.categories + self.continuous))
+        q = nn.Sequential(
+            nn.Linear(width, width), nn.LeakyReLU(0.1), nn.Linear(width, self.categories + self.continuous)
+        )
         return {"q": q}
 
     def q_outputs(self, x):

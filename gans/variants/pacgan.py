@@ -1,6 +1,7 @@
 """PacGAN (Lin et al., 2018): the discriminator judges m samples at once, packed
 side by side (features of points, channels of images), which penalises a
 generator whose samples lack diversity."""
+
 from __future__ import annotations
 
 from gans.variants import VARIANTS
@@ -15,6 +16,7 @@ def pack(x, m: int):
 @VARIANTS.register("pacgan")
 class PacGAN(GAN):
     reference = "Lin et al. 2018"
+    stackable = False  # its networks or steps are written for one seed
     defaults = {"pack": 2}
 
     @classmethod

@@ -6,6 +6,7 @@ discriminator whose trunk features measure reconstruction.
   D minimises  the registered loss's D term, with G(z) and G(E(x)) both as fakes
 where L_rec is half the squared distance between D's trunk features of x and of
 its reconstruction G(E(x)): a learned similarity instead of pixel error."""
+
 from __future__ import annotations
 
 import torch
@@ -18,6 +19,7 @@ from gans.variants.gan import GAN, grad_norm
 @VARIANTS.register("vaegan")
 class VAEGAN(GAN):
     reference = "Larsen et al. 2016"
+    stackable = False  # its networks or steps are written for one seed
     defaults = {"rec_weight": 1.0, "kl_weight": 1.0}
 
     def build(self):
@@ -54,7 +56,9 @@ class VAEGAN(GAN):
         out = self.d_outputs(self.d_inputs(torch.cat([fake, x_rec])))
         # a Gaussian log-likelihood in feature space: summed over features (a mean
         # would let the KL term win and collapse the posterior, measured)
-        rec = 0.5 * ((self.discriminator.features(x) - self.discriminator.features(x_rec)) ** 2).flatten(1).sum(1).mean()
+        rec = (
+            0.5 * ((self.discriminator.features(x) - self.discriminator.features(x_rec)) ** 2).flatten(1).sum(1).mean()
+        )
         self.discriminator.requires_grad_(True)
         kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(1).mean()
         g_total = self.loss.g_loss(out) + self.rec_weight * rec
@@ -64,7 +68,7 @@ class VAEGAN(GAN):
         g_grads = torch.autograd.grad(g_total, g_params, retain_graph=True)
         e_grads = torch.autograd.grad(e_total, e_params)
         for params, grads in ((g_params, g_grads), (e_params, e_grads)):
-            for p, g in zip(params, grads):
+            for p, g in zip(params, grads, strict=True):
                 p.grad = g
         stats = {"g_loss": g_total.detach(), "reconstruction": rec.detach(), "kl": kl.detach()}
         if record:

@@ -7,6 +7,7 @@ one-channel classifier (LeNet) applied to a three-channel dataset (Stacked MNIST
 runs on each channel: features are concatenated and the class log-probabilities
 combine into one joint class per channel triple (digit r*100 + g*10 + b).
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -38,7 +39,10 @@ class Extractor:
         self.device = torch.device(device)
         weights = spec.get("weights_path")
         self.model = create_feature_extractor(
-            self.fidelity_name, [self.feature_layer, self.logits_layer], cuda=False, verbose=False,
+            self.fidelity_name,
+            [self.feature_layer, self.logits_layer],
+            cuda=False,
+            verbose=False,
             feature_extractor_weights_path=weights,
         ).to(self.device)
 

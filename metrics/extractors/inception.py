@@ -2,6 +2,7 @@
 the extractor whose numbers papers publish. Its weights download on first use; on
 an offline cluster, evaluation.inception.feature_extractor_weights_path points to
 a local copy (a PyTorch state dict)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,5 +32,7 @@ class Inception(Extractor):
 
 def check_weights(path: str | None) -> None:
     if path is not None and not Path(path).is_file():
-        raise ExtractorError(f"config key '{KEY}': Inception weights file not found: {path} "
-                             f"(set it to a local copy of torch-fidelity's inception-v3-compat weights, or to null to download them)")
+        raise ExtractorError(
+            f"config key '{KEY}': Inception weights file not found: {path} "
+            f"(set it to a local copy of torch-fidelity's inception-v3-compat weights, or to null to download them)"
+        )

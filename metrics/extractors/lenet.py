@@ -6,6 +6,7 @@ precision/recall, its logits IS and the class histograms of mode counting.
     python -m metrics.extractors.lenet --dataset-config '{"name": "mnist", "params": {...}}' \
         --train-config '{"epochs": 2, ...}' --out results/extractors/lenet/mnist.pt
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,17 @@ FIDELITY_NAME = "gans-lenet"
 def lenet(size: int, num_classes: int = 10) -> nn.Sequential:
     """Two 5x5 conv + max-pool stages, a 128-unit hidden layer, the class logits."""
     return nn.Sequential(
-        nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * (size // 4) ** 2, 128), nn.ReLU(),
-        nn.Dropout(0.5), nn.Linear(128, num_classes),
+        nn.Conv2d(1, 32, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * (size // 4) ** 2, 128),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(128, num_classes),
     )
 
 
@@ -43,8 +51,10 @@ class FeatureExtractorLeNet(FeatureExtractorBase):
     def __init__(self, name, features_list, feature_extractor_weights_path=None, **kwargs):
         super().__init__(name, features_list)
         if feature_extractor_weights_path is None or not Path(feature_extractor_weights_path).is_file():
-            raise ExtractorError(f"LeNet weights not found: {feature_extractor_weights_path} "
-                                 f"(the pipeline's train_lenet rule writes them)")
+            raise ExtractorError(
+                f"LeNet weights not found: {feature_extractor_weights_path} "
+                f"(the pipeline's train_lenet rule writes them)"
+            )
         ckpt = torch.load(feature_extractor_weights_path, weights_only=True)
         self.net = lenet(ckpt["size"], ckpt["num_classes"])
         self.net.load_state_dict(ckpt["state_dict"])
@@ -90,8 +100,10 @@ class LeNet(Extractor):
     def resolve(cls, config, dataset_cls):
         source = dataset_cls.classifier_source
         if source is None:
-            raise ExtractorError(f"no LeNet classifier is defined for dataset '{dataset_cls.name}' "
-                                 f"(config key 'evaluation.extractors.{dataset_cls.name}'); use inception")
+            raise ExtractorError(
+                f"no LeNet classifier is defined for dataset '{dataset_cls.name}' "
+                f"(config key 'evaluation.extractors.{dataset_cls.name}'); use inception"
+            )
         return {"name": cls.name, "source": source, "weights_path": LENET_WEIGHTS.format(source=source)}
 
 
@@ -99,7 +111,10 @@ class LeNet(Extractor):
 def accuracy(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
     net.eval()
     with torch.no_grad():
-        correct = sum(int((net(x).argmax(1) == y).sum()) for x, y in zip(images.split(batch_size), labels.split(batch_size)))
+        correct = sum(
+            int((net(x).argmax(1) == y).sum())
+            for x, y in zip(images.split(batch_size), labels.split(batch_size), strict=True)
+        )
     return correct / len(labels)
 
 
@@ -125,9 +140,15 @@ def train_lenet(dataset, train_cfg: dict, out: str | Path) -> dict:
             opt.step()
             steps += 1
     record = {
-        "dataset": dataset.name, "test_accuracy": accuracy(net, test_images, test_labels),
-        "train_accuracy": accuracy(net, images, labels), "test_images": len(test_labels), "steps": steps,
-        "size": size, "num_classes": classes, "train": train_cfg, "wall_time_s": round(time.perf_counter() - start, 1),
+        "dataset": dataset.name,
+        "test_accuracy": accuracy(net, test_images, test_labels),
+        "train_accuracy": accuracy(net, images, labels),
+        "test_images": len(test_labels),
+        "steps": steps,
+        "size": size,
+        "num_classes": classes,
+        "train": train_cfg,
+        "wall_time_s": round(time.perf_counter() - start, 1),
     }
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

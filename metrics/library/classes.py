@@ -4,6 +4,7 @@ uniform); on Stacked MNIST the classifier on each channel, so a mode is a digit
 triple: distinct triples of 1,000 and KL(generated || uniform), as in the VEEGAN
 and PacGAN tables (26k samples). The extractor's logits already hold one column
 per mode (per triple on Stacked MNIST), so both are one histogram."""
+
 from __future__ import annotations
 
 import math

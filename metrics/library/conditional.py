@@ -9,6 +9,7 @@ these.
   modes_per_class     distinct modes (classes) the samples of one class land on,
                       averaged over classes; 1 for a perfectly conditioned G
 """
+
 from __future__ import annotations
 
 import torch

@@ -4,13 +4,19 @@ On 2-D data the features are the points themselves; on images they are the chose
 extractor's features (LeNet or Inception, see metrics.extractors), and IS uses its
 logits. Real-data statistics are computed once per job.
 """
+
 from __future__ import annotations
 
 import torch
-from torch_fidelity.metric_isc import isc_features_to_metric, KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD
-from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric, KEY_METRIC_FID
-from torch_fidelity.metric_kid import kid_features_to_metric, KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD
-from torch_fidelity.metric_prc import prc_features_to_metric, KEY_METRIC_PRECISION, KEY_METRIC_RECALL, KEY_METRIC_F_SCORE
+from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
+from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD, isc_features_to_metric
+from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD, kid_features_to_metric
+from torch_fidelity.metric_prc import (
+    KEY_METRIC_F_SCORE,
+    KEY_METRIC_PRECISION,
+    KEY_METRIC_RECALL,
+    prc_features_to_metric,
+)
 
 from metrics import METRICS, Metric
 
@@ -50,8 +56,12 @@ class KernelDistance(FeatureMetric):
         feats = self.features(fake)
         size = min(self.cfg["kid"]["subset_size"], len(feats), len(self.real_features))
         out = kid_features_to_metric(
-            feats, self.real_features, kid_subsets=self.cfg["kid"]["subsets"], kid_subset_size=size,
-            rng_seed=self.cfg["seed"], verbose=False,
+            feats,
+            self.real_features,
+            kid_subsets=self.cfg["kid"]["subsets"],
+            kid_subset_size=size,
+            rng_seed=self.cfg["seed"],
+            verbose=False,
         )
         return {"kid": out[KEY_METRIC_KID_MEAN], "kid_std": out[KEY_METRIC_KID_STD]}
 
@@ -64,10 +74,18 @@ class PrecisionRecall(FeatureMetric):
 
     def compute(self, fake):
         out = prc_features_to_metric(
-            self.features(fake), self.real_features,  # torch-fidelity: generated first, real second
-            prc_neighborhood=self.cfg["prc"]["neighborhood"], prc_batch_size=10000, save_cpu_ram=False, verbose=False,
+            self.features(fake),
+            self.real_features,  # torch-fidelity: generated first, real second
+            prc_neighborhood=self.cfg["prc"]["neighborhood"],
+            prc_batch_size=10000,
+            save_cpu_ram=False,
+            verbose=False,
         )
-        return {"precision": out[KEY_METRIC_PRECISION], "recall": out[KEY_METRIC_RECALL], "f_score": out[KEY_METRIC_F_SCORE]}
+        return {
+            "precision": out[KEY_METRIC_PRECISION],
+            "recall": out[KEY_METRIC_RECALL],
+            "f_score": out[KEY_METRIC_F_SCORE],
+        }
 
 
 @METRICS.register("isc")
@@ -80,5 +98,7 @@ class InceptionScore(Metric):
 
     def compute(self, fake):
         logits = fake["logits"][: self.cfg["images"]["num_samples"]]
-        out = isc_features_to_metric(logits, splits=self.cfg["images"]["isc_splits"], shuffle=True, rng_seed=self.cfg["seed"])
+        out = isc_features_to_metric(
+            logits, splits=self.cfg["images"]["isc_splits"], shuffle=True, rng_seed=self.cfg["seed"]
+        )
         return {"isc": out[KEY_METRIC_ISC_MEAN], "isc_std": out[KEY_METRIC_ISC_STD]}

@@ -3,6 +3,7 @@ to its nearest centre; it is high-quality when within ``hq_std`` standard
 deviations of it; a mode is covered when it holds at least ``min_count``
 high-quality samples; the reverse KL compares the mode histogram of the
 high-quality samples with the uniform one. No library computes these."""
+
 from __future__ import annotations
 
 import math
@@ -18,7 +19,9 @@ def assign_modes(points: torch.Tensor, centers: torch.Tensor, std: float, hq_std
     return torch.where(nearest_dist <= hq_std * std, nearest, -1)
 
 
-def mode_statistics(points: torch.Tensor, centers: torch.Tensor, std: float, hq_std: float = 3.0, min_count: int = 1) -> dict[str, float]:
+def mode_statistics(
+    points: torch.Tensor, centers: torch.Tensor, std: float, hq_std: float = 3.0, min_count: int = 1
+) -> dict[str, float]:
     k = len(centers)
     mode = assign_modes(points, centers, std, hq_std)
     counts = torch.bincount(mode[mode >= 0], minlength=k).to(torch.float64)

@@ -15,20 +15,27 @@ rule aggregate:
         run_files(TRAIN_FILES + EVAL_FILES),
     output:
         [
-            report(t, caption=f"../report/{REPORTED_TABLES[t]}", category="Tables", labels={"table": os.path.basename(t)})
-            if t in REPORTED_TABLES
-            else t
+            (
+                report(
+                    t,
+                    caption=f"../report/{REPORTED_TABLES[t]}",
+                    category="Tables",
+                    labels={"table": os.path.basename(t)},
+                )
+                if t in REPORTED_TABLES
+                else t
+            )
             for t in TABLES
         ],
+    log:
+        "results/logs/aggregate.log",
+    conda:
+        "../../environment.yml"
     params:
         runs=input_run_folders,
         skipped=skipped_cells,
         analysis=json.dumps(config["analysis"], sort_keys=True),
         out=output_folder,
-    log:
-        "results/logs/aggregate.log",
-    conda:
-        "../../environment.yml"
     shell:
         "python -m metrics.aggregate --out {params.out:q} --analysis {params.analysis:q}"
         " --skipped {params.skipped:q} {params.runs:q} > {log:q} 2>&1"

@@ -1,31 +1,22 @@
-# The grid and the paths, built once from the validated config.
+# The grid and the paths, built once from the validated config. Every name shared
+# with the packages (run layout, files, tables, figures) is imported from them.
 import json
 import os
 import re
 import shlex
 
 from gans import config as gcfg
-from gans.batched import reason_not_batchable
 from gans.datasets import DATASETS
+from gans.layout import EVAL_FILES, METRICS_FINAL, RUN, SAMPLES, TRAIN_FILES
+from gans.stacking import reason_not_stackable
 from metrics.aggregate import table_files
+from metrics.config import resolve_eval
 from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
+from metrics.figures import FIGURES as FIGURE_SUBCATEGORIES
 
-RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"
 RUNS = list(gcfg.grid(config))
 DATASETS_IN_GRID = gcfg.datasets_in_grid(config)
-TRAIN_FILES = ["config.resolved.yaml", "train_log.csv", "snapshots.pt", "checkpoint.pt", "train_summary.json"]
-EVAL_FILES = ["metrics.csv", "metrics.json", "samples.npz"]
 TABLES = expand("results/tables/{name}", name=table_files())
-# each dataset figure (metrics/figures.py) and its place in the report; captions are workflow/report/{name}.rst
-FIGURE_SUBCATEGORIES = {
-    "heatmap_main": "1 overview",
-    "heatmap_success": "1 overview",
-    "distributions": "1 overview",
-    "trajectories": "2 training",
-    "d_outputs": "2 training",
-    "training_curves": "2 training",
-    "points": "3 samples",
-}
 FIGURES = [f"results/figures/{{dataset}}/{name}.png" for name in FIGURE_SUBCATEGORIES]
 CELL_FIGURE = "results/figures/{dataset}/cells/{variant}/{loss}.png"
 # what results/reference/ holds: the summary tables and each dataset's main figures
@@ -33,7 +24,7 @@ REFERENCE_TABLES = ["summary.md", "summary.csv", "rankings.md", "baseline_check.
 REFERENCE_FIGURES = ["heatmap_main", "heatmap_success", "distributions", "points"]
 IMAGE_DATASETS = [d for d in DATASETS_IN_GRID if DATASETS.get(d).modality == "images"]
 # the datasets whose LeNet classifier some image dataset of the grid uses
-LENET_SOURCES = sorted({gcfg.resolve_eval(config, d)["extractor"].get("source") for d in IMAGE_DATASETS} - {None})
+LENET_SOURCES = sorted({resolve_eval(config, d)["extractor"].get("source") for d in IMAGE_DATASETS} - {None})
 DATA_DATASETS = sorted(set(IMAGE_DATASETS) | set(LENET_SOURCES))
 DATA_READY = "results/data/{dataset}.json"
 LENET_RECORD = LENET_WEIGHTS.removesuffix(".pt") + ".json"
@@ -55,72 +46,75 @@ wildcard_constraints:
 def run_files(names, dataset=None):
     """The given files of every run in the grid (or of one dataset)."""
     return [
-        f"{RUN}/{name}".format(**run)
-        for run in RUNS
-        if dataset is None or run["dataset"] == dataset
-        for name in names
+        f"{RUN}/{name}".format(**run) for run in RUNS if dataset is None or run["dataset"] == dataset for name in names
     ]
 
 
 # Cells whose seeds train several to a job (train.seeds_per_job > 1): one rule per
-# group of seeds and grid block (train_<group>, evaluate_<group>), since a rule's
+# seed group (train_<group>, evaluate_<group>, e.g. train_seeds_0_1_2), since a rule's
 # outputs are a fixed list of files; each rule's wildcards are constrained to its
-# block's cells.
-SEED_GROUPS = {}  # group name (e.g. seeds_0_1_2) -> {chunk, datasets, variants, losses}
-for _i, _block in enumerate(gcfg.grid_blocks(config)):
-    _chunks = {}
-    for _dataset in _block["datasets"]:
-        if gcfg.seeds_per_job(config, _dataset) > 1:
-            for _chunk in gcfg.seed_chunks(config, _dataset, _block):
-                _chunks.setdefault(_chunk, []).append(_dataset)
-    for _chunk, _datasets in _chunks.items():
-        _name = "seeds_" + "_".join(map(str, _chunk))
-        _name = _name if _name not in SEED_GROUPS else f"{_name}_block{_i}"
-        SEED_GROUPS[_name] = {"chunk": _chunk, "datasets": _datasets, "losses": _block["losses"],
-                              "variants": list(gcfg.variant_labels({**config, "grid": _block}))}
-ONE_SEED_DATASETS = [d for d in DATASETS_IN_GRID if gcfg.seeds_per_job(config, d) == 1]
+# block's cells. Other datasets train one seed per job (the train and evaluate rules).
+SEED_GROUPS = gcfg.seed_groups(config)
+ONE_SEED_DATASETS = gcfg.one_seed_datasets(config)
 
 
-def chunk_name(chunk):
-    return "-".join(map(str, chunk))
+def share_overrides(family, members):
+    """--set-resources/--set-threads for ``family`` (train, evaluate), from the command
+    line or a profile, reach every rule of the family (train_seeds_0_1_2, ...), so a
+    user sizes jobs by a name that does not depend on the grid; an override naming
+    a member rule wins for that rule. Call before the member rules are defined."""
+    settings = workflow.resource_settings
+    for table in (settings._parsed_overwrite_resources, settings._parsed_overwrite_threads):
+        if family in table:
+            for member in members:
+                if member not in table:
+                    table[member] = table[family]
+                elif hasattr(table[member], "update"):  # resources: the member's own keys win
+                    merged = table[family].copy()
+                    merged.update(table[member])
+                    table[member] = merged
 
 
-def chunk_outputs(chunk, names=TRAIN_FILES):
-    return [f"{RUN}/{name}".replace("{seed}", str(seed)) for seed in chunk for name in names]
+def seeds_label(seeds):
+    return "-".join(map(str, seeds))
 
 
-def chunk_train_params(chunk):
+def group_outputs(seeds, names=TRAIN_FILES):
+    return [f"{RUN}/{name}".replace("{seed}", str(seed)) for seed in seeds for name in names]
+
+
+def group_train_params(seeds):
     def run(wildcards):
-        runs = [gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, seed) for seed in chunk]
+        runs = [gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, seed) for seed in seeds]
         return json.dumps(runs, sort_keys=True)
 
     return run
 
 
-def chunk_output_folders(wildcards, output):
+def group_output_folders(wildcards, output):
     """Each seed's run folder, in the order of the seeds."""
     return list(dict.fromkeys(os.path.dirname(f) for f in output))
 
 
-def chunk_evaluate_runtime(chunk):
+def group_evaluate_runtime(seeds):
     def runtime(wildcards):
-        return evaluate_runtime(wildcards) * len(chunk)
+        return evaluate_runtime(wildcards) * len(seeds)
 
     return runtime
 
 
-def chunk_runtime(chunk):
+def group_runtime(seeds):
     # Stacked seeds share one run's time on a GPU (twice it, for margin); seeds
     # that cannot be stacked train one after another, so S times it.
     def runtime(wildcards):
-        run = gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, chunk[0])
-        return train_runtime(wildcards) * (2 if reason_not_batchable(run) is None else len(chunk))
+        run = gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, seeds[0])
+        return train_runtime(wildcards) * (2 if reason_not_stackable(run) is None else len(seeds))
 
     return runtime
 
 
 def dataset_samples(wildcards):
-    return run_files(["samples.npz"], wildcards.dataset)
+    return run_files([SAMPLES], wildcards.dataset)
 
 
 def train_params(wildcards):
@@ -129,11 +123,11 @@ def train_params(wildcards):
 
 
 def eval_params(wildcards):
-    return json.dumps(gcfg.resolve_eval(config, wildcards.dataset), sort_keys=True)
+    return json.dumps(resolve_eval(config, wildcards.dataset), sort_keys=True)
 
 
 def figure_params(wildcards):
-    return json.dumps({**config["figures"], "analysis": config["analysis"]}, sort_keys=True)
+    return json.dumps(config["figures"], sort_keys=True)
 
 
 def output_folder(wildcards, output):
@@ -146,18 +140,14 @@ def input_folder(wildcards, input):
 
 def input_run_folders(wildcards, input):
     """The run folders, from the aggregate rule's inputs (one metrics.json each)."""
-    return sorted({os.path.dirname(f) for f in input if f.endswith("metrics.json")})
+    return sorted({os.path.dirname(f) for f in input if os.path.basename(f) == METRICS_FINAL})
 
 
 def skipped_cells(wildcards):
     return json.dumps(gcfg.skipped(config))
 
 
-CELLS_BY_DATASET = {}  # dataset -> its (variant, loss) cells, in grid order
-for _run in RUNS:
-    _cells = CELLS_BY_DATASET.setdefault(_run["dataset"], [])
-    if (_run["variant"], _run["loss"]) not in _cells:
-        _cells.append((_run["variant"], _run["loss"]))
+CELLS_BY_DATASET = gcfg.cells_by_dataset(config)  # dataset -> its (variant, loss) cells, in grid order
 
 
 def cells_folder(wildcards, output):
@@ -205,6 +195,7 @@ def dataset_figure(name, subcategory):
         labels={"dataset": "{dataset}", "figure": name.replace("_", " ")},
     )
 
+
 # Job sizes come from the dataset's registry entry (runtime in minutes, mem_mb, gpu), so
 # a new dataset brings its own; a profile's set-resources overrides them.
 def _dataset_resource(step, key):
@@ -249,7 +240,7 @@ def _extractor_weights(spec):
 
 
 def real_features_inputs(wildcards):
-    spec = gcfg.resolve_eval(config, wildcards.dataset)["extractor"]
+    spec = resolve_eval(config, wildcards.dataset)["extractor"]
     return [DATA_READY.format(dataset=wildcards.dataset)] + _extractor_weights(spec)
 
 
@@ -257,5 +248,5 @@ def evaluation_inputs(wildcards):
     """Image runs need the extractor and the real features; toy runs nothing more."""
     if wildcards.dataset not in IMAGE_DATASETS:
         return []
-    ev = gcfg.resolve_eval(config, wildcards.dataset)
+    ev = resolve_eval(config, wildcards.dataset)
     return [ev["real_features"]] + _extractor_weights(ev["extractor"])

@@ -6,14 +6,14 @@ rule figures:
         samples=dataset_samples,
     output:
         dataset_figures(),
-    params:
-        options=figure_params,
-        tables=input_folder,
-        out=output_folder,
     log:
         "results/logs/figures/{dataset}.log",
     conda:
         "../../environment.yml"
+    params:
+        options=figure_params,
+        tables=input_folder,
+        out=output_folder,
     shell:
         "python -m metrics.figures --dataset {wildcards.dataset} --tables {params.tables:q}"
         " --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"
@@ -43,17 +43,17 @@ for dataset, cells in CELLS_BY_DATASET.items():
                 )
                 for variant, loss in cells
             ],
+        log:
+            f"results/logs/figures/{dataset}/cells.log",
+        localrule: True
+        conda:
+            "../../environment.yml"
         params:
             options=figure_params,
             tables=input_folder,
             dataset=dataset,
             cells=" ".join(f"--cell {shlex.quote(v)} {shlex.quote(l)}" for v, l in cells),
             out=cells_folder,
-        log:
-            f"results/logs/figures/{dataset}/cells.log",
-        localrule: True
-        conda:
-            "../../environment.yml"
         shell:
             "python -m metrics.figures --dataset {params.dataset:q} {params.cells} --tables {params.tables:q}"
             " --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"
@@ -61,4 +61,3 @@ for dataset, cells in CELLS_BY_DATASET.items():
 
 localrules:
     figures,
-

@@ -21,12 +21,12 @@ rule reference:
         reference_sources(),
     output:
         reference_outputs(),
-    params:
-        config=config_json,
-        out=output_folder,
     log:
         "results/logs/reference.log",
     conda:
         "../../environment.yml"
+    params:
+        config=config_json,
+        out=output_folder,
     shell:
         "python -m metrics.reference --out {params.out:q} --config {params.config:q} {input:q} > {log:q} 2>&1"

@@ -1,0 +1,63 @@
+"""The one config channel, by job:
+
+- ``schema``: the JSON schema, defaults filled, errors that name the key;
+- ``validate``: a whole config checked before any job starts;
+- ``grid``: blocks, cells, seeds and the seed groups trained in one job;
+- ``sweep``: sweeps and presets, any key of a run as a grid axis;
+- ``run``: one run's resolved set-up and its checks.
+
+The Snakefile and the CLIs all go through these functions; evaluation and analysis
+settings are resolved by ``metrics.config``.
+"""
+
+from gans.config.grid import (
+    SeedGroup,
+    cells_by_dataset,
+    datasets_in_grid,
+    grid,
+    grid_blocks,
+    losses_in_grid,
+    one_seed_datasets,
+    seed_groups,
+    seeds,
+    seeds_per_job,
+    skipped,
+    variant_labels,
+)
+from gans.config.run import check_run, dump, resolve_dataset, resolve_run, run_label, variant_params
+from gans.config.schema import ROOT, SCHEMA_PATH, ConfigError, load_schema, section_defaults
+from gans.config.sweep import DEFAULT_SETTING, split_label
+from gans.config.validate import load, validate
+
+GRID_KEYS = ("dataset", "variant", "loss", "seed")
+
+__all__ = [
+    "DEFAULT_SETTING",
+    "GRID_KEYS",
+    "ROOT",
+    "SCHEMA_PATH",
+    "ConfigError",
+    "SeedGroup",
+    "cells_by_dataset",
+    "check_run",
+    "datasets_in_grid",
+    "dump",
+    "grid",
+    "grid_blocks",
+    "load",
+    "load_schema",
+    "losses_in_grid",
+    "one_seed_datasets",
+    "resolve_dataset",
+    "resolve_run",
+    "run_label",
+    "section_defaults",
+    "seed_groups",
+    "seeds",
+    "seeds_per_job",
+    "skipped",
+    "split_label",
+    "validate",
+    "variant_labels",
+    "variant_params",
+]

@@ -1,0 +1,93 @@
+"""Validation of a whole config before any job starts: the schema (types, bounds,
+unknown keys, defaults filled), every name against its registry, the grid's blocks,
+and every run of the grid resolved and checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from gans.architectures import ARCHITECTURES
+from gans.components import ParamError
+from gans.config.grid import check_blocks_disjoint, grid, grid_blocks
+from gans.config.run import check_run, resolve_run
+from gans.config.schema import ConfigError, check_schema, load_schema, schema_error
+from gans.datasets import DATASETS
+from gans.losses import LOSSES
+from gans.registry import RegistryError
+from gans.variants import VARIANTS
+
+
+def validate(config: dict) -> dict:
+    """Validate ``config`` in place (defaults filled) and return it: every key, and
+    every run of the grid as training will see it. (``metrics.config.validate`` adds
+    the evaluation and analysis sections: what the workflow checks.)
+
+    Raises ConfigError naming the bad key or value and the valid choices, before
+    any work starts.
+    """
+    if not isinstance(config, dict):
+        raise ConfigError(f"the config must be a mapping, got {type(config).__name__}")
+    check_schema(config)
+    try:
+        _check_names(config)
+        for run in grid(config):
+            check_run(resolve_run(config, **run))
+    except (RegistryError, ParamError) as exc:
+        raise ConfigError(str(exc)) from None
+    return config
+
+
+def _check_names(config: dict) -> None:
+    for block in grid_blocks(config):
+        for registry, names in (
+            (DATASETS, block["datasets"]),
+            (VARIANTS, block["variants"]),
+            (LOSSES, block["losses"]),
+        ):
+            for name in names:
+                registry.get(name)
+    check_blocks_disjoint(config)
+    for registry, section in ((DATASETS, "datasets"), (LOSSES, "losses"), (VARIANTS, "variants")):
+        for name in config[section]:
+            try:
+                registry.get(name)
+            except RegistryError as exc:
+                raise ConfigError(f"config key '{section}.{name}': {exc}") from None
+    for modality, model in config["models"].items():
+        arch = ARCHITECTURES.get(model["architecture"])
+        if modality not in arch.modalities:
+            raise ConfigError(
+                f"config key 'models.{modality}.architecture': '{arch.name}' does not handle {modality}; "
+                f"choose one of: {', '.join(n for n, a in ARCHITECTURES.items() if modality in a.modalities)}"
+            )
+    train_schema = load_schema()["properties"]["train"]
+    for dataset, override in config["per_dataset"].items():
+        try:
+            DATASETS.get(dataset)
+        except RegistryError as exc:
+            raise ConfigError(f"config key 'per_dataset.{dataset}': {exc}") from None
+        for variant in override.get("variants", {}):
+            try:
+                VARIANTS.get(variant)
+            except RegistryError as exc:
+                raise ConfigError(f"config key 'per_dataset.{dataset}.variants.{variant}': {exc}") from None
+        merged = {**config["train"], **override.get("train", {})}
+        for err in jsonschema.Draft7Validator(train_schema).iter_errors(merged):
+            err.path.appendleft(f"per_dataset.{dataset}.train")  # name the key the user wrote
+            raise schema_error(err)
+    if not list(grid(config)):
+        raise ConfigError("the grid is empty: no variant in grid.variants supports any loss in grid.losses")
+
+
+def load(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    return validate(config)

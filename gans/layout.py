@@ -1,0 +1,34 @@
+"""Where a run's files live, named once: the workflow's rules, the trainer, the
+evaluation, the aggregation and the figures all take these names from here.
+
+    results/runs/{dataset}/{variant}/{loss}/seed{seed}/
+        config.resolved.yaml  train_log.csv  snapshots.pt  checkpoint.pt  train_summary.json
+        metrics.csv  metrics.json  samples.npz  (grids/ for images)
+"""
+
+from __future__ import annotations
+
+RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"  # {variant} is the grid label
+
+# written by training (gans.train)
+RESOLVED_CONFIG = "config.resolved.yaml"
+TRAIN_LOG = "train_log.csv"
+SNAPSHOTS = "snapshots.pt"
+CHECKPOINT = "checkpoint.pt"
+TRAIN_SUMMARY = "train_summary.json"
+TRAIN_FILES = [RESOLVED_CONFIG, TRAIN_LOG, SNAPSHOTS, CHECKPOINT, TRAIN_SUMMARY]
+# not a declared output: Snakemake deletes the outputs of a failed job, and this file
+# must survive a killed or preempted job so the next attempt continues
+RESUME = "resume.pt"
+
+# written by evaluation (metrics.evaluate)
+METRICS_TABLE = "metrics.csv"
+METRICS_FINAL = "metrics.json"
+SAMPLES = "samples.npz"
+EVAL_FILES = [METRICS_TABLE, METRICS_FINAL, SAMPLES]
+GRIDS = "grids"  # image runs: a PNG sample grid per evaluation point
+
+
+def run_dir(dataset: str, variant: str, loss: str, seed: int) -> str:
+    """A run's folder (``variant`` is its grid label)."""
+    return RUN.format(dataset=dataset, variant=variant, loss=loss, seed=seed)

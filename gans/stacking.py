@@ -1,0 +1,211 @@
+"""Several seeds of one grid cell trained as one model.
+
+S copies of a network, each built exactly as its seed alone would build it, are
+stacked into one module whose parameters carry a leading seed dimension and whose
+inputs are shaped (S, batch, ...): a linear layer becomes one batched matrix
+product (``baddbmm``) instead of S small ones, which is what keeps a GPU busy and
+saves the per-op overhead that dominates a small MLP on a CPU.
+
+Nothing couples the seeds: losses are computed per seed (``torch.vmap``) and summed,
+so each seed's gradient is its own; Adam, RMSprop and SGD act element by element,
+so one optimizer over stacked parameters is S independent ones; and every random
+draw a seed makes comes from that seed's own generator (``SeedRNG``), so a seed
+sees the same noise and data as it would alone. The result is what each seed gets
+trained alone, up to float rounding (tests/test_stacking.py checks it).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+# Modules whose forward acts on each element (or on the last dimension only), so
+# they are correct on (S, batch, ...) inputs as they stand.
+ELEMENTWISE = (
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.ELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Softplus,
+    nn.Identity,
+    nn.Sequential,
+)
+
+
+class NotStackable(ValueError):
+    """A network, variant, loss or regularizer that cannot be trained as stacked seeds."""
+
+
+class SeedLinear(nn.Module):
+    """S linear layers as one: weight (S, out, in), bias (S, out); input (S, batch, in).
+    Parameter names match ``nn.Linear``'s, so seed s's slice is a plain state dict."""
+
+    def __init__(self, layers: list[nn.Linear]):
+        super().__init__()
+        self.weight = nn.Parameter(torch.stack([layer.weight.detach() for layer in layers]))
+        self.bias = nn.Parameter(torch.stack([layer.bias.detach() for layer in layers]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
+
+
+def check_stackable(module: nn.Module) -> None:
+    """Raise NotStackable naming the first submodule that cannot be stacked."""
+    from gans.architectures import Discriminator  # its forward only routes trunk -> head
+
+    for name, sub in module.named_modules():
+        if isinstance(sub, nn.Linear) and sub.bias is None:
+            raise NotStackable(f"linear layer '{name}' has no bias")
+        if not isinstance(sub, (nn.Linear, Discriminator, *ELEMENTWISE)):
+            raise NotStackable(f"layer '{name or 'the network'}' ({type(sub).__name__}) cannot be stacked over seeds")
+
+
+def stack_modules(modules: list[nn.Module]) -> nn.Module:
+    """One module computing all of ``modules`` (same architecture) on (S, batch, ...) inputs."""
+    for m in modules:
+        check_stackable(m)
+    stacked = copy.deepcopy(modules[0])
+    for name, sub in list(stacked.named_modules()):
+        if isinstance(sub, nn.Linear):
+            layers = [m.get_submodule(name) for m in modules]
+            parent, _, attr = name.rpartition(".")
+            setattr(stacked.get_submodule(parent) if parent else stacked, attr, SeedLinear(layers))
+    return stacked
+
+
+def unstack_state(state: Any, seed_index: int) -> Any:
+    """Seed ``seed_index``'s part of a stacked variant's state (networks and
+    optimizers): every tensor with a seed dimension is sliced; scalars such as an
+    optimizer's step count are shared."""
+    if isinstance(state, torch.Tensor):
+        return state[seed_index] if state.dim() > 0 else state
+    if isinstance(state, dict):
+        return {k: unstack_state(v, seed_index) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(unstack_state(v, seed_index) for v in state)
+    return state
+
+
+def per_seed_grad_norm(module: nn.Module, seeds: int) -> torch.Tensor:
+    """The gradient norm of each seed's network, shape (S,)."""
+    grads = [p.grad.detach().reshape(seeds, -1) for p in module.parameters() if p.grad is not None]
+    return torch.cat(grads, dim=1).norm(dim=1) if grads else torch.zeros(seeds)
+
+
+class SeedRNG:
+    """Random draws for S seeds at once, shaped (S, ...), seed s's slice from its own
+    generator, so a seed draws the numbers it would draw alone.
+
+    ``block=None`` (direct): every draw is one call on each seed's generator, S
+    kernels per draw. ``block=B`` (buffered): each seed fills a block of at least B
+    normals, uniforms or random integers from its generator at a time, and draws are
+    slices of the (S, B) blocks: one op for all seeds between refills, which is what
+    keeps the kernel launches of a step independent of S on a GPU. A seed's numbers
+    then depend only on its own sequence of draws, so it still gets the same numbers
+    alone and stacked (alone means S = 1 here), but not the numbers of direct draws.
+    """
+
+    def __init__(self, generators: list[torch.Generator], block: int | None = None):
+        if block is not None and block < 1:
+            raise ValueError(f"block must be a positive number of draws, got {block}")
+        self.generators = generators
+        self.block = block
+        self.blocks: dict[str, tuple[torch.Tensor, int]] = {}  # kind -> (S, size) block, next position
+
+    @property
+    def buffered(self) -> bool:
+        return self.block is not None
+
+    def __len__(self) -> int:
+        return len(self.generators)
+
+    def _fill(self, kind: str, shape: tuple[int, ...], high: int = 2**62) -> torch.Tensor:
+        def one(g: torch.Generator) -> torch.Tensor:
+            if kind == "normal":
+                return torch.randn(shape, generator=g, device=g.device)
+            if kind == "uniform":
+                return torch.rand(shape, generator=g, device=g.device)
+            return torch.randint(high, shape, generator=g, device=g.device)
+
+        return torch.stack([one(g) for g in self.generators])
+
+    def _draw(self, kind: str, shape: tuple[int, ...]) -> torch.Tensor:
+        if not self.buffered:
+            return self._fill(kind, shape)
+        n = math.prod(shape)
+        block, pos = self.blocks.get(kind, (None, 0))
+        if block is None or pos + n > block.shape[1]:
+            # a fresh tensor, not refilled in place: earlier draws may still be in use
+            block, pos = self._fill(kind, (max(self.block, n),)), 0
+        self.blocks[kind] = (block, pos + n)
+        return block[:, pos : pos + n].view(len(self), *shape)
+
+    def randn(self, *shape: int, device: torch.device | str | None = None) -> torch.Tensor:
+        return self._draw("normal", shape)
+
+    def rand(self, *shape: int, device: torch.device | str | None = None) -> torch.Tensor:
+        return self._draw("uniform", shape)
+
+    def randint(self, high: int, *shape: int) -> torch.Tensor:
+        """Integers in [0, high): direct draws are torch.randint's; buffered ones take
+        62 random bits modulo ``high`` (a bias of high / 2**62, far below any effect)."""
+        if not self.buffered:
+            return self._fill("bits", shape, high)
+        return self._draw("bits", shape) % high
+
+    def get_state(self) -> list[torch.Tensor] | dict[str, Any]:  # the torch.Generator interface, per seed
+        states = [g.get_state() for g in self.generators]
+        if not self.buffered:
+            return states
+        return {"generators": states, "blocks": {k: (b.cpu(), pos) for k, (b, pos) in self.blocks.items()}}
+
+    def set_state(self, state: list[torch.Tensor] | dict[str, Any]) -> None:
+        if isinstance(state, dict) != self.buffered:
+            raise ValueError("this random state was saved with other random_draws (direct vs buffered)")
+        states = state["generators"] if self.buffered else state
+        for g, s in zip(self.generators, states, strict=True):
+            g.set_state(s)
+        if self.buffered:
+            device = self.generators[0].device
+            self.blocks = {k: (b.to(device), pos) for k, (b, pos) in state["blocks"].items()}
+
+
+def generator_like_global(device: torch.device) -> torch.Generator:
+    """A generator in the state the global RNG of ``device`` is in now: what a run
+    alone would draw next from it."""
+    g = torch.Generator(device=device)
+    g.set_state(torch.get_rng_state() if device.type == "cpu" else torch.cuda.get_rng_state(device))
+    return g
+
+
+def reason_not_stackable(cfg: dict[str, Any]) -> str | None:
+    """Why the run config ``cfg`` cannot train as stacked seeds (None: it can)."""
+    from gans.architectures import build_architecture
+    from gans.datasets import DATASETS
+    from gans.losses import LOSSES
+    from gans.regularizers import REGULARIZERS
+    from gans.variants import VARIANTS
+
+    variant = VARIANTS.get(cfg["variant"]["name"])
+    if not variant.stackable:
+        return f"variant '{variant.name}' trains one seed at a time"
+    if not LOSSES.get(cfg["loss"]["name"]).stackable:
+        return f"loss '{cfg['loss']['name']}' is not written per seed"
+    for name in cfg["regularizers"]:
+        if not REGULARIZERS.get(name).stackable:
+            return f"regularizer '{name}' couples the seeds or draws from the global random stream"
+    dataset = DATASETS.get(cfg["dataset"]["name"])(**cfg["dataset"]["params"])
+    arch = build_architecture(cfg["architecture"]["name"], **cfg["architecture"]["params"])
+    try:
+        check_stackable(arch.generator(dataset.shape, cfg["noise_dim"]))
+        check_stackable(arch.discriminator(dataset.shape))
+    except NotStackable as exc:
+        return f"architecture '{arch.name}': {exc}"
+    return None

@@ -1,0 +1,249 @@
+"""Runs compared across seeds and cells, from the runs table of the aggregation:
+
+- ``seed_summary``: per dataset x variant x setting x loss, mean, std, median and IQR
+  of the final metrics over seeds, success rate, and the gap between best and final.
+- ``loss_tracking``, ``rankings``, ``baseline_check``: does D's loss track sample
+  quality (per loss), cells ranked by median final main metric, and whether any loss
+  is consistently better than a baseline (Lucic et al. 2018 asked this of
+  nonsaturating).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from metrics.stability import CELL, OUTCOMES, SETTING, oriented
+
+
+def best_final_gap(runs: pd.DataFrame, metric: str, higher: bool) -> pd.Series:
+    """Per run, how much better the best checkpoint was than the final one (>= 0)."""
+    return oriented(runs[f"{metric}_best"] - runs[metric], higher)
+
+
+def seed_summary(runs: pd.DataFrame, directions: dict[str, bool], extra: list[str] = ()) -> pd.DataFrame:
+    """Per cell: seeds, counts of each outcome, success rate (converged share of all
+    seeds), and mean/std/median/q25/q75/IQR over seeds of every final metric in
+    ``directions`` and ``extra`` and of its best-vs-final gap. Runs without a final
+    value (diverged) are left out of that metric's statistics but count as seeds."""
+    rows = []
+    for cell, group in runs.groupby(CELL, sort=True):
+        row: dict[str, Any] = dict(zip(CELL, cell, strict=True))
+        row["status"] = "ok"
+        row["seeds"] = len(group)
+        for outcome in OUTCOMES:
+            row[outcome] = int((group["outcome"] == outcome).sum()) if "outcome" in group else 0
+        row["success_rate"] = row["converged"] / len(group)
+        if "modes_covered" in group and "modes_total" in group:
+            row["all_modes_rate"] = float((group["modes_covered"] >= group["modes_total"]).mean())
+        columns = {m: group[m] for m in [*directions, *extra] if m in group}
+        for m, hb in directions.items():
+            if m in group and f"{m}_best" in group:
+                columns[f"{m}_gap"] = best_final_gap(group, m, hb)
+        for name, values in columns.items():
+            row.update(describe(values.astype(float), name))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def describe(values: pd.Series, name: str) -> dict[str, float]:
+    v = values.replace([np.inf, -np.inf], np.nan).dropna()
+    q25, q75 = (v.quantile(0.25), v.quantile(0.75)) if len(v) else (math.nan, math.nan)
+    return {
+        f"{name}_mean": v.mean() if len(v) else math.nan,
+        f"{name}_std": v.std(ddof=1) if len(v) > 1 else math.nan,
+        f"{name}_median": v.median() if len(v) else math.nan,
+        f"{name}_q25": q25,
+        f"{name}_q75": q75,
+        f"{name}_iqr": q75 - q25,
+    }
+
+
+def loss_tracking(runs: pd.DataFrame, min_rho: float) -> pd.DataFrame:
+    """Per loss (and per dataset, and over all datasets): how well D's loss tracks the
+    main metric: median and IQR of the per-run Spearman rho and the share of runs
+    with rho >= ``min_rho``."""
+    frames = [runs, runs.assign(dataset="all")] if runs["dataset"].nunique() > 1 else [runs]
+    rows = []
+    for (loss, dataset), group in pd.concat(frames).groupby(["loss", "dataset"], sort=True):
+        rho = group["d_loss_rho"].dropna()
+        rows.append(
+            {
+                "loss": loss,
+                "dataset": dataset,
+                "runs": len(group),
+                "runs_with_rho": len(rho),
+                "rho_median": rho.median() if len(rho) else math.nan,
+                "rho_q25": rho.quantile(0.25) if len(rho) else math.nan,
+                "rho_q75": rho.quantile(0.75) if len(rho) else math.nan,
+                "tracking_share": float((rho >= min_rho).mean()) if len(rho) else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _worst_filled(values: pd.Series, higher: bool) -> pd.Series:
+    """Final values turned larger-is-better, a run without one (diverged) as the worst."""
+    return oriented(values.astype(float), higher).fillna(-np.inf)
+
+
+def _quantile(values: pd.Series, q: float) -> float:
+    """A quantile where -inf (a failed run) may be one of the interpolated points."""
+    with np.errstate(invalid="ignore"):
+        x = float(np.quantile(values.to_numpy(), q))
+    return -np.inf if math.isnan(x) else x
+
+
+def rankings(runs: pd.DataFrame, main: dict[str, str], directions: dict[str, bool]) -> pd.DataFrame:
+    """Per dataset, its cells ranked by median final main metric (a run without a final
+    value counts as the worst), ties broken by success rate, then by smaller IQR."""
+    rows = []
+    for (dataset, variant, setting, loss), group in runs.groupby(CELL, sort=True):
+        m = main[dataset]
+        higher = directions[m]
+        v = _worst_filled(group[m], higher)
+        q25, med, q75 = (float(oriented(_quantile(v, q), higher)) for q in (0.25, 0.5, 0.75))
+        rows.append(
+            {
+                "dataset": dataset,
+                "variant": variant,
+                "setting": setting,
+                "loss": loss,
+                "metric": m,
+                "seeds": len(group),
+                "median": med,
+                "q25": q25,
+                "q75": q75,
+                "iqr": abs(q75 - q25) if np.isfinite(q75 - q25) else math.nan,
+                "success_rate": float(group["converged"].mean()),
+                "_key": float(v.median()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    ranked = []
+    for _, group in table.groupby("dataset", sort=True):
+        group = group.assign(_iqr=group["iqr"].fillna(np.inf))
+        group = group.sort_values(["_key", "success_rate", "_iqr"], ascending=[False, False, True], kind="stable")
+        key = list(zip(group["_key"], group["success_rate"], group["_iqr"], strict=True))
+        group["rank"] = [1 + key.index(k) for k in key]  # equal keys share the better rank
+        ranked.append(group.drop(columns=["_key", "_iqr"]))
+    cols = [
+        "dataset",
+        "rank",
+        "variant",
+        "setting",
+        "loss",
+        "metric",
+        "seeds",
+        "median",
+        "q25",
+        "q75",
+        "iqr",
+        "success_rate",
+    ]
+    return pd.concat(ranked, ignore_index=True)[cols]
+
+
+def baseline_check(
+    runs: pd.DataFrame, main: dict[str, str], directions: dict[str, bool], baseline: str, alpha: float
+) -> tuple[pd.DataFrame, str]:
+    """Is any loss consistently better than ``baseline``? For each dataset x variant
+    and each other loss: the difference of median final main metric (positive = better
+    than the baseline) and a one-sided Mann-Whitney U test over seeds (a run without
+    a final value counts as the worst). A loss is consistently better when it is
+    significantly better (p <= alpha) in every dataset x variant where both ran.
+    Returns the table and a verdict written from it."""
+    rows = []
+    for (dataset, variant, setting), group in runs.groupby(SETTING, sort=True):
+        m = main[dataset]
+        higher = directions[m]
+        base = group[group["loss"] == baseline]
+        if base.empty:
+            continue
+        b = _worst_filled(base[m], higher)
+        for loss, other in group[group["loss"] != baseline].groupby("loss", sort=True):
+            o = _worst_filled(other[m], higher)
+            diff = float(o.median() - b.median()) if np.isfinite(o.median()) or np.isfinite(b.median()) else 0.0
+            p = (
+                float(stats.mannwhitneyu(o, b, alternative="greater").pvalue)
+                if not np.array_equal(np.sort(o), np.sort(b))
+                else 1.0
+            )
+            p_worse = (
+                float(stats.mannwhitneyu(o, b, alternative="less").pvalue)
+                if not np.array_equal(np.sort(o), np.sort(b))
+                else 1.0
+            )
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "variant": variant,
+                    "setting": setting,
+                    "loss": loss,
+                    "baseline": baseline,
+                    "metric": m,
+                    "seeds": len(o),
+                    "baseline_seeds": len(b),
+                    "median": float(oriented(o.median(), higher)),
+                    "baseline_median": float(oriented(b.median(), higher)),
+                    "better_by": diff,
+                    "p_better": p,
+                    "p_worse": p_worse,
+                    "verdict": "better"
+                    if p <= alpha and diff > 0
+                    else "worse"
+                    if p_worse <= alpha and diff < 0
+                    else "no clear difference",
+                }
+            )
+    table = pd.DataFrame(rows)
+    return table, verdict(table, baseline, alpha)
+
+
+def verdict(table: pd.DataFrame, baseline: str, alpha: float) -> str:
+    """One paragraph that answers the question from the table."""
+    if table.empty:
+        return f"No comparison with '{baseline}': it is not in the grid, or no other loss ran beside it."
+    n_settings = table.groupby(SETTING).ngroups
+    smallest = min_p_value(int(table["seeds"].min()), int(table["baseline_seeds"].min()))
+    counts = table.groupby("loss")["verdict"].agg(lambda v: (v == "better").sum())
+    worse = table.groupby("loss")["verdict"].agg(lambda v: (v == "worse").sum())
+    settings = "setting" if n_settings == 1 else "settings"
+    consistent = [loss for loss, c in counts.items() if c == n_settings]
+    lines = []
+    if consistent:
+        lines.append(
+            f"Yes: {', '.join(consistent)} beat {baseline} in all {n_settings} dataset x variant {settings} "
+            f"(one-sided Mann-Whitney U over seeds, p <= {alpha})."
+        )
+    else:
+        best = counts.sort_values(ascending=False, kind="stable")
+        top = ", ".join(f"{loss} in {c}" for loss, c in best.items() if c > 0)
+        lines.append(
+            f"No loss is consistently better than {baseline} over the {n_settings} dataset x variant {settings}: "
+            + (
+                f"significantly better (p <= {alpha}) only {top}."
+                if top
+                else f"none is significantly better (p <= {alpha}) in any."
+            )
+        )
+    bad = ", ".join(f"{loss} in {c}" for loss, c in worse.sort_values(ascending=False, kind="stable").items() if c > 0)
+    if bad:
+        lines.append(f"Significantly worse than {baseline}: {bad}.")
+    if smallest > alpha:
+        lines.append(
+            f"With these seed counts the smallest attainable p-value is {smallest:.3g} > {alpha}: "
+            "no difference can be significant; add seeds to answer the question."
+        )
+    else:
+        lines.append(f"With these seed counts the smallest attainable p-value is {smallest:.3g}.")
+    return " ".join(lines)
+
+
+def min_p_value(n1: int, n2: int) -> float:
+    """The smallest one-sided p-value an exact Mann-Whitney U test can give."""
+    return 1.0 / math.comb(n1 + n2, n1) if n1 and n2 else 1.0

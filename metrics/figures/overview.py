@@ -1,0 +1,145 @@
+"""Overview figures of a dataset: heatmaps of the main metric and of the success
+rate over the variant x loss cells, and the final metrics' distributions over seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from metrics import higher_is_better
+from metrics.figures.common import OUTCOME_COLORS, PANEL_METRICS, cell_label, save, spans_decades
+from metrics.stability import OUTCOMES
+
+
+def _heatmap(
+    summary: pd.DataFrame,
+    values_col: str,
+    annot_of,
+    title: str,
+    cbar: str,
+    cmap: str,
+    path: Path,
+    opts: dict[str, Any],
+    vmin=None,
+    vmax=None,
+) -> None:
+    """A variant x loss heatmap; not-applicable cells say so."""
+    ok = summary[summary["status"] != "not applicable"]
+    fig, ax = plt.subplots(
+        figsize=(max(7.0, 1.6 * summary["loss"].nunique() + 2.4), 0.9 * summary["label"].nunique() + 2.0)
+    )
+    values = summary.pivot(index="label", columns="loss", values=values_col).astype(float)
+    annot = values.astype(object)
+    for _, s in summary.iterrows():
+        annot.loc[s["label"], s["loss"]] = "n/a" if s["status"] == "not applicable" else annot_of(s)
+    sns.heatmap(
+        values,
+        annot=annot,
+        fmt="",
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        cbar_kws={"label": cbar},
+        linewidths=0.5,
+        ax=ax,
+        annot_kws={"fontsize": 9},
+    )
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel("loss")
+    ax.set_ylabel("variant")
+    ax.tick_params(axis="x", rotation=30)
+    ax.tick_params(axis="y", rotation=0)
+    if ok.empty:
+        ax.text(0.5, 0.5, "no applicable cell", ha="center", va="center", transform=ax.transAxes)
+    save(fig, path, opts["dpi"])
+
+
+def plot_heatmaps(summary: pd.DataFrame, runs: pd.DataFrame, out: Path, opts: dict[str, Any]) -> None:
+    """The main metric (median over seeds, IQR below) and the success rate."""
+    dataset = summary["dataset"].iloc[0]
+    main = runs["main_metric"].iloc[0]
+    good = higher_is_better(main)
+    limits = {}
+    if main == "modes_covered":
+        limits = {"vmin": 0, "vmax": float(runs["modes_total"].max())}
+
+    def main_annot(s):
+        if pd.isna(s[f"{main}_median"]):
+            return "—"
+        return f"{s[f'{main}_median']:.3g}\n[{s[f'{main}_q25']:.3g}, {s[f'{main}_q75']:.3g}]"
+
+    _heatmap(
+        summary,
+        f"{main}_median",
+        main_annot,
+        f"{dataset}: final {main}, median [q25, q75] over seeds",
+        f"{main} (median)",
+        "viridis" if good is not False else "viridis_r",
+        out / "heatmap_main.png",
+        opts,
+        **limits,
+    )
+
+    def success_annot(s):
+        failed = "\n".join(f"{int(s[o])} {o}" for o in OUTCOMES[1:] if s[o])
+        return f"{int(s['converged'])}/{int(s['seeds'])}" + (f"\n{failed}" if failed else "")
+
+    _heatmap(
+        summary,
+        "success_rate",
+        success_annot,
+        f"{dataset}: share of seeds that converged (no collapse, divergence or oscillation)",
+        "success rate",
+        "RdYlGn",
+        out / "heatmap_success.png",
+        opts,
+        vmin=0,
+        vmax=1,
+    )
+
+
+def plot_distributions(runs: pd.DataFrame, out: Path, opts: dict[str, Any]) -> None:
+    """Final metrics across seeds: a box per cell with every seed as a dot, coloured by outcome."""
+    metrics = [m for m in PANEL_METRICS if m in runs and runs[m].notna().any()]
+    runs = runs.assign(
+        cell=[cell_label(v, loss, runs["label"].nunique()) for v, loss in zip(runs.label, runs.loss, strict=True)]
+    )
+    ncols = min(3, len(metrics))
+    nrows = int(np.ceil(len(metrics) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(5.2 * ncols, 0.32 * runs["cell"].nunique() * nrows + 2.2 * nrows), squeeze=False
+    )
+    for ax, m in zip(axes.flat, metrics, strict=False):
+        sns.boxplot(data=runs, y="cell", x=m, ax=ax, color="0.9", showfliers=False)
+        sns.stripplot(
+            data=runs,
+            y="cell",
+            x=m,
+            ax=ax,
+            hue="outcome",
+            palette=OUTCOME_COLORS,
+            hue_order=OUTCOMES,
+            size=6,
+            jitter=0.15,
+            legend=ax is axes.flat[0],
+        )
+        if spans_decades(runs[m]):
+            ax.set_xscale("log")
+        ax.set_ylabel("")
+        ax.set_title(
+            m + {True: " (higher is better)", False: " (lower is better)"}.get(higher_is_better(m), ""), fontsize=10
+        )
+    if metrics:
+        sns.move_legend(
+            axes.flat[0], "lower left", bbox_to_anchor=(0, 1.08), ncol=4, title=None, fontsize=8, frameon=False
+        )
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.set_axis_off()
+    fig.suptitle(f"{runs['dataset'].iloc[0]}: final metrics across seeds (diverged runs have none)", fontsize=11)
+    fig.tight_layout()
+    save(fig, out / "distributions.png", opts["dpi"])

@@ -1,0 +1,158 @@
+"""Sample figures: each run's final samples (points over real data and D's
+contours, or an image grid), per dataset and per cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from gans.layout import SAMPLES
+from metrics.figures.common import OUTCOME_COLORS, OUTCOME_FACE, cell_label, save
+
+
+def _run_samples(runs_root: Path, row: pd.Series) -> Any:
+    return np.load(runs_root / row["run"] / SAMPLES)
+
+
+def _outcome_note(row: pd.Series) -> str:
+    """What happened to a run, for a panel title."""
+    if row["outcome"] == "diverged":
+        return f"DIVERGED at step {int(row['steps_completed'])}"
+    modes = f"{int(row['modes_covered'])}/{int(row['modes_total'])} modes" if pd.notna(row.get("modes_covered")) else ""
+    return f"{row['outcome'].upper() if row['outcome'] == 'collapsed' else row['outcome']}" + (
+        f", {modes}" if modes else ""
+    )
+
+
+def _mark_outcome(ax, outcome: str) -> None:
+    """Tint and frame a panel whose run collapsed or diverged."""
+    if outcome in OUTCOME_FACE:
+        ax.set_facecolor(OUTCOME_FACE[outcome])
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+            spine.set_edgecolor(OUTCOME_COLORS[outcome])
+            spine.set_linewidth(2.5)
+
+
+def image_grid(images: np.ndarray, ncols: int) -> np.ndarray:
+    """N x C x H x W images (uint8, or floats in [-1, 1]) tiled into one H x W (x 3)
+    picture in [0, 1], 1 px apart."""
+    n, c, h, w = images.shape
+    nrows = int(np.ceil(n / ncols))
+    grid = np.ones((nrows * (h + 1) - 1, ncols * (w + 1) - 1, c), dtype=np.float32)
+    unit = images / 255.0 if images.dtype == np.uint8 else (np.nan_to_num(images) + 1) / 2
+    pictures = np.clip(unit, 0, 1).transpose(0, 2, 3, 1)
+    for i, img in enumerate(pictures):
+        r, k = divmod(i, ncols)
+        grid[r * (h + 1) : r * (h + 1) + h, k * (w + 1) : k * (w + 1) + w] = img
+    return grid[..., 0] if c == 1 else grid
+
+
+def samples_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
+    """A run's final samples: points over real data and D's contours, or an image grid."""
+    fake = data[f"fake_{int(data['steps'][-1])}"]
+    if fake.ndim == 2 and fake.shape[1] == 2:
+        scatter_panel(ax, data, row, opts, rng)
+        return
+    side = opts["grid_side"]
+    ax.imshow(image_grid(fake[: side * side], side), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    _mark_outcome(ax, row["outcome"])
+
+
+def scatter_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
+    """Real points (grey), the final generated points (orange), D's output as contours;
+    the panel tinted where the run collapsed or diverged."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    last = int(data["steps"][-1])
+    if "d_score" in data and np.isfinite(data["d_score"]).all():
+        ax.contourf(
+            data["grid_x"], data["grid_y"], data["d_score"], levels=opts["contour_levels"], cmap="RdBu_r", alpha=0.55
+        )
+        lim = (data["grid_x"][0], data["grid_x"][-1])
+        ax.set_xlim(lim)
+        ax.set_ylim(lim)
+    real, fake = data["real"], data[f"fake_{last}"]
+    pick = rng.permutation(len(fake))[: opts["max_points"]]
+    fake = fake[pick][np.isfinite(fake[pick]).all(1)]
+    ax.scatter(real[pick, 0], real[pick, 1], s=2, c="0.25", alpha=0.5, linewidths=0)
+    ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", alpha=0.7, linewidths=0)
+    _mark_outcome(ax, row["outcome"])
+
+
+def plot_points(runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, Any]) -> None:
+    """One panel per run (cells in rows, seeds in columns)."""
+    cells = runs[["label", "loss"]].drop_duplicates().values.tolist()
+    seeds = sorted(runs["seed"].unique())
+    n_variants = runs["label"].nunique()
+    fig, axes = plt.subplots(len(cells), len(seeds), figsize=(2.6 * len(seeds), 2.7 * len(cells)), squeeze=False)
+    rng = np.random.default_rng(0)
+    for i, (variant, loss) in enumerate(cells):
+        for j, seed in enumerate(seeds):
+            ax = axes[i][j]
+            match = runs[(runs.label == variant) & (runs.loss == loss) & (runs.seed == seed)]
+            if match.empty:
+                ax.set_axis_off()
+                continue
+            row = match.iloc[0]
+            samples_panel(ax, _run_samples(runs_root, row), row, opts, rng)
+            ax.set_title(f"{cell_label(variant, loss, n_variants)} · seed {seed}\n{_outcome_note(row)}", fontsize=9)
+    fig.suptitle(
+        f"{runs['dataset'].iloc[0]}: final generated points (orange) over real (grey)\n"
+        "background = D output (red = real); tinted = collapsed (purple) / diverged (red)",
+        fontsize=11,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
+    save(fig, out / "points.png", opts["dpi"])
+
+
+def plot_cell(runs: pd.DataFrame, traj: pd.DataFrame, runs_root: Path, path: Path, opts: dict[str, Any]) -> None:
+    """One cell's seeds side by side: final samples over D's contours, and the main
+    metric along training with its best point and what happened marked."""
+    runs = runs.sort_values("seed")
+    n = len(runs)
+    fig, axes = plt.subplots(2, n, figsize=(3.0 * n, 6.0), squeeze=False, gridspec_kw={"height_ratios": [1.15, 1]})
+    rng = np.random.default_rng(0)
+    main = runs["main_metric"].iloc[0]
+    lo, hi = traj[main].min(), traj[main].max()
+    for j, (_, row) in enumerate(runs.iterrows()):
+        samples_panel(axes[0][j], _run_samples(runs_root, row), row, opts, rng)
+        axes[0][j].set_title(
+            f"seed {row['seed']}: {_outcome_note(row)}", fontsize=9, color=OUTCOME_COLORS[row["outcome"]]
+        )
+        ax = axes[1][j]
+        t = traj[traj["seed"] == row["seed"]]
+        ax.plot(t["step"], t[main], marker="o", ms=3, color=OUTCOME_COLORS[row["outcome"]])
+        if pd.notna(row.get(f"{main}_best_step")):
+            ax.plot(
+                [row[f"{main}_best_step"]],
+                [row[f"{main}_best"]],
+                marker="*",
+                ms=12,
+                color="gold",
+                mec="k",
+                label="best",
+            )
+        if row["outcome"] == "diverged":
+            ax.axvline(row["steps_completed"], color="tab:red", ls="--", label="diverged")
+        if pd.notna(lo) and pd.notna(hi) and hi > lo:
+            pad = 0.05 * (hi - lo)
+            ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xlabel("step")
+        ax.set_ylabel(main if j == 0 else "")
+        if row["outcome"] == "diverged":
+            ax.legend(fontsize=7, loc="best")
+    r = runs.iloc[0]
+    fig.suptitle(
+        f"{r['dataset']} · {r['label']} · {r['loss']}: final samples (orange) over real (grey), "
+        f"D output behind (red = real)\nbelow: {main} over training, star = best checkpoint",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    save(fig, path, opts["dpi"])

@@ -1,0 +1,94 @@
+"""Tables and figures from real (tiny) runs, one of which diverges: the failed run is
+a row of every table and a marked panel of the figures, not a crash or a gap."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gans import config as gcfg
+from gans.config import section_defaults
+from gans.train import train
+from metrics import aggregate, figures
+from metrics import config as mcfg
+from metrics.config import resolve_eval
+from metrics.evaluate import evaluate
+from metrics.figures import samples
+from tests.conftest import TINY
+
+
+@pytest.fixture(scope="module")
+def runs_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("analysis")
+    cfg = mcfg.validate(copy.deepcopy(TINY))
+    for seed, threshold in ((0, 1e6), (1, 1e-3)):  # seed 1 "diverges" at its first logged loss
+        run = gcfg.resolve_run(cfg, "8gaussians", "gan", "nonsaturating", seed)
+        run["train"]["divergence_threshold"] = threshold
+        out = root / f"results/runs/8gaussians/gan/nonsaturating/seed{seed}"
+        train(run, out, progress=False)
+        evaluate(out, resolve_eval(cfg, "8gaussians"))
+    return root
+
+
+def test_failed_run_is_a_row_of_every_table(runs_root):
+    folders = sorted((runs_root / "results/runs").glob("*/*/*/seed*"))
+    tables = aggregate.aggregate(folders, runs_root / "results/tables", [], {})
+    runs = tables["runs"].set_index("seed")
+    assert runs.loc[1, "status"] == "diverged" and runs.loc[1, "outcome"] == "diverged"
+    assert pd.isna(runs.loc[1, "modes_covered"])  # no final value, but its best before diverging is kept
+    assert runs.loc[0, "outcome"] != "diverged"
+    s = tables["summary"].iloc[0]
+    assert s["seeds"] == 2 and s["diverged"] == 1 and s["success_rate"] <= 0.5
+    assert tables["rankings"]["seeds"].tolist() == [2]
+    for name in aggregate.table_files():
+        assert (runs_root / "results/tables" / name).is_file(), name
+    assert "diverged" in (runs_root / "results/tables/runs.md").read_text()
+    # one of the 2 seeds diverged: the median falls on "the worst", which reads as such, not -inf
+    assert tables["rankings"]["median"].iloc[0] == -np.inf
+    assert "| diverged |" in (runs_root / "results/tables/rankings.md").read_text().replace("  ", "")
+    assert "inf" not in (runs_root / "results/tables/rankings.md").read_text()
+    assert "\\begin{tabular}" in (runs_root / "results/tables/summary.tex").read_text()
+
+
+def test_figures_mark_the_diverged_run(runs_root):
+    opts = section_defaults("figures", {"dpi": 50, "max_points": 100})
+    if not (runs_root / "results/tables/runs.csv").is_file():
+        test_failed_run_is_a_row_of_every_table(runs_root)
+    out = runs_root / "results/figures/8gaussians"
+    figures.draw("8gaussians", runs_root / "results/tables", out, opts, runs_root)
+    figures.draw_cells(
+        "8gaussians", [("gan", "nonsaturating")], runs_root / "results/tables", out / "cells", opts, runs_root
+    )
+    for name in [f"{name}.png" for name in figures.FIGURES] + ["cells/gan/nonsaturating.png"]:
+        assert (out / name).stat().st_size > 5_000, name
+    with pytest.raises(SystemExit, match="no runs of 8gaussians / gan / wgan in"):  # before drawing any
+        figures.draw_cells(
+            "8gaussians",
+            [("gan", "nonsaturating"), ("gan", "wgan")],
+            runs_root / "results/tables",
+            out / "x",
+            opts,
+            runs_root,
+        )
+    assert not (out / "x").exists()
+
+
+def test_image_runs_get_a_sample_grid():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    images = np.full((5, 1, 4, 3), -1.0, dtype=np.float32)  # black 4x3 images
+    images[2] = 1.0  # one white one
+    grid = samples.image_grid(images, ncols=2)
+    assert grid.shape == (3 * 5 - 1, 2 * 4 - 1)  # 3 rows x 2 columns, 1 px gaps
+    assert grid[5:9, 0:3].min() == 1.0 and grid[0:4, 0:3].max() == 0.0  # image 2 is row 1, column 0
+    assert grid[10:14, 4:7].min() == 1.0  # the empty sixth slot stays white (background)
+    fig, ax = plt.subplots()
+    data = {"steps": np.array([0, 10]), "fake_10": np.random.default_rng(0).uniform(-1, 1, (70, 3, 8, 8))}
+    samples.samples_panel(
+        ax, data, pd.Series({"outcome": "collapsed"}), section_defaults("figures", {"grid_side": 8}), None
+    )
+    shown = ax.get_images()[0].get_array()
+    assert shown.shape == (8 * 9 - 1, 8 * 9 - 1, 3) and ax.get_facecolor() != (1, 1, 1, 1)
+    plt.close(fig)

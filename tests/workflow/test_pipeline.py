@@ -1,0 +1,152 @@
+"""A tiny end-to-end run of the real Snakemake pipeline in a temporary folder."""
+
+import re
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import TINY
+from tests.workflow.conftest import ROOT, rule_counts, run_pipeline, snakemake
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    return run_pipeline(tmp_path_factory, "pipeline", TINY)
+
+
+def test_produces_tables_and_figures(pipeline):
+    runs = pd.read_csv(pipeline / "results/tables/runs.csv")
+    assert len(runs) == 4 and set(runs["loss"]) == {"nonsaturating", "wgan-gp"}
+    assert {
+        "modes_covered",
+        "hq_fraction",
+        "reverse_kl",
+        "fid",
+        "kid",
+        "precision",
+        "recall",
+        "hp.optimizer.lr_d",
+    } <= set(runs.columns)
+    summary = pd.read_csv(pipeline / "results/tables/summary.csv")
+    assert len(summary) == 2 and (summary["seeds"] == 2).all()
+    assert {"modes_covered_mean", "modes_covered_std", "modes_covered_median", "all_modes_rate"} <= set(summary.columns)
+    traj = pd.read_csv(pipeline / "results/tables/trajectories.csv")
+    assert sorted(traj["step"].unique()) == [0, 20, 40]
+    for name in (
+        "points",
+        "heatmap_main",
+        "heatmap_success",
+        "distributions",
+        "trajectories",
+        "d_outputs",
+        "training_curves",
+    ):
+        png = pipeline / f"results/figures/8gaussians/{name}.png"
+        assert png.stat().st_size > 10_000, name
+    for loss in ("nonsaturating", "wgan-gp"):
+        assert (pipeline / f"results/figures/8gaussians/cells/gan/{loss}.png").stat().st_size > 10_000
+    for name in ("runs", "summary", "rankings", "loss_tracking", "baseline_check"):
+        for fmt in ("csv", "md", "tex"):
+            assert (pipeline / f"results/tables/{name}.{fmt}").stat().st_size > 100, (name, fmt)
+    assert {"outcome", "modes_covered_best", "oscillation", "d_loss_rho", "step_to_modes_covered"} <= set(runs.columns)
+    assert {"success_rate", "modes_covered_iqr", "modes_covered_gap_mean"} <= set(summary.columns)
+    assert (pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1/config.resolved.yaml").is_file()
+
+
+def test_plot_or_analysis_option_change_touches_no_training_or_evaluation(pipeline):
+    for section, change, rerun in (
+        ("figures", {"dpi": 60, "seed_band": "iqr"}, {"figures": 1, "cell_figures_8gaussians": 1}),
+        ("analysis", {"steady_tolerance": 0.2}, {"aggregate": 1, "figures": 1, "cell_figures_8gaussians": 1}),
+    ):
+        changed = {**TINY, section: {**TINY.get(section, {}), **change}}
+        (pipeline / "changed.yaml").write_text(yaml.safe_dump(changed))
+        counts = rule_counts(pipeline, configfile="changed.yaml")
+        assert counts == {**rerun, "all": 1, "total": sum(rerun.values()) + 1}, (section, counts)
+
+
+def test_report_builds(pipeline):
+    snakemake(pipeline, "--report", "results/report.html")
+    html = (pipeline / "results/report.html").read_text()
+    assert len(html) > 100_000
+    for name in (
+        "heatmap_main.png",
+        "heatmap_success.png",
+        "d_outputs.png",
+        "wgan-gp.png",
+        "rankings.csv",
+        "baseline_check.csv",
+    ):
+        assert name in html, name
+
+
+def test_nothing_to_do_afterwards_and_one_deleted_run_reruns_alone(pipeline):
+    assert "Nothing to be done" in snakemake(pipeline, "-n").stdout
+    shutil.rmtree(pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1")
+    counts = rule_counts(pipeline)
+    assert counts == {
+        "aggregate": 1,
+        "all": 1,
+        "cell_figures_8gaussians": 1,
+        "evaluate": 1,
+        "figures": 1,
+        "train": 1,
+        "total": 6,
+    }, counts
+
+
+def test_seed_groups_and_two_datasets_end_to_end(tmp_path_factory):
+    """The default config's shape: grid blocks, seeds trained and evaluated a group to a
+    job, and each dataset's cell figures drawn by its own job from its own runs."""
+    config = {
+        **TINY,
+        "train": {**TINY["train"], "seeds_per_job": 2},
+        "grid": [
+            {"datasets": ["8gaussians"], "variants": ["gan"], "losses": ["nonsaturating"], "seeds": [0, 1]},
+            {"datasets": ["25gaussians"], "variants": ["gan"], "losses": ["hinge"], "seeds": [0]},
+        ],
+    }
+    workdir = tmp_path_factory.mktemp("groups")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    assert rule_counts(workdir) == {
+        "train_seeds_0_1": 1,
+        "train_seeds_0": 1,
+        "evaluate_seeds_0_1": 1,
+        "evaluate_seeds_0": 1,
+        "aggregate": 1,
+        "figures": 2,
+        "cell_figures_8gaussians": 1,
+        "cell_figures_25gaussians": 1,
+        "all": 1,
+        "total": 10,
+    }
+    snakemake(workdir)
+    for run in (
+        "8gaussians/gan/nonsaturating/seed0",
+        "8gaussians/gan/nonsaturating/seed1",
+        "25gaussians/gan/hinge/seed0",
+    ):
+        assert (workdir / "results/runs" / run / "metrics.json").is_file(), run
+    assert (workdir / "results/logs/evaluate/8gaussians/gan/nonsaturating/seeds0-1.log").is_file()
+    for cell in ("8gaussians/cells/gan/nonsaturating.png", "25gaussians/cells/gan/hinge.png"):
+        assert (workdir / "results/figures" / cell).stat().st_size > 10_000, cell
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    bad = {**TINY, "grid": {**TINY["grid"], "losses": ["nonsaturating", "wgan_gp"]}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(bad))
+    proc = snakemake(tmp_path, check=False)
+    assert proc.returncode != 0
+    assert re.search(
+        r"unknown loss 'wgan_gp'; choose one of: .*nonsaturating, wgan, wgan-gp", proc.stdout + proc.stderr
+    )
+    assert not (tmp_path / "results").exists()
+
+
+def test_lint_is_clean():
+    proc = snakemake(ROOT, "--lint", configfile=None, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Lints for" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
