@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmarks import throughput
+from benchmarks import throughput, timing
 
 
 def test_throughput_script_writes_a_row_per_setup(tmp_path):
@@ -71,13 +71,13 @@ def test_stacked_seeds_with_buffered_draws_run_no_more_ops_per_seed(tmp_path):
 
 def test_ops_are_counted_without_views():
     x = torch.ones(3, 4)
-    assert throughput.ops_per_step(lambda: (x.t() + 1).sum(), warmup=0) == 2  # add, sum
-    assert throughput.ops_per_step(lambda: (x.t().reshape(-1) + 1).sum(), warmup=0) == 3  # and reshape's copy
+    assert timing.ops_per_step(lambda: (x.t() + 1).sum(), warmup=0) == 2  # add, sum
+    assert timing.ops_per_step(lambda: (x.t().reshape(-1) + 1).sum(), warmup=0) == 3  # and reshape's copy
 
 
 def test_gpu_busy_counts_overlapping_kernels_once():
-    assert throughput.busy_fraction([(0, 10), (5, 15), (20, 30), (22, 25)], 100) == pytest.approx(0.25)
-    assert throughput.busy_fraction([(0, 10)], 5) == 1.0
+    assert timing.busy_fraction([(0, 10), (5, 15), (20, 30), (22, 25)], 100) == pytest.approx(0.25)
+    assert timing.busy_fraction([(0, 10)], 5) == 1.0
 
 
 @pytest.mark.parametrize(

@@ -317,7 +317,7 @@ def test_random_kernels_per_step_grow_with_seeds_only_when_direct(tiny_config, d
 
 
 def test_with_buffered_draws_a_gpu_step_runs_the_same_ops_for_any_number_of_seeds(tiny_config, monkeypatch):
-    from benchmarks.throughput import ops_per_step
+    from benchmarks.timing import ops_per_step
     from gans.variants.gan import GAN
 
     monkeypatch.setattr(GAN, "loop_seeds", lambda self: False)  # the CUDA path: per-seed losses vmapped
