@@ -14,6 +14,7 @@ import torch
 import yaml
 
 from gans.architectures import ARCHITECTURES
+from gans.config.checks import check_buildable, run_problem
 from gans.config.grid import variant_labels
 from gans.config.schema import ConfigError, load_schema
 from gans.config.sweep import apply_setting
@@ -134,6 +135,9 @@ def check_run(run: dict[str, Any]) -> None:
     for err in sorted(_run_validator().iter_errors(run), key=lambda e: list(e.absolute_path)):
         raise ConfigError(f"{where}: '{'.'.join(map(str, err.absolute_path))}': {err.message}")
     try:
+        problem = run_problem(run)  # before the checks below use its values with operators
+        if problem:
+            raise ValueError(problem)
         for registry, section in (
             (DATASETS, "dataset"),
             (VARIANTS, "variant"),
@@ -154,6 +158,7 @@ def check_run(run: dict[str, Any]) -> None:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"optimizer '{run['optimizer']['name']}': {exc}") from None
         VARIANTS.get(run["variant"]["name"]).check(run)
+        check_buildable(run)
     except (ValueError, RegistryError) as exc:  # ParamError is a ValueError
         raise ConfigError(f"{where}: {exc}") from None
 

@@ -66,6 +66,10 @@ def schema_error(err: jsonschema.ValidationError) -> ConfigError:
         return schema_error(max(errs, key=lambda e: len(e.absolute_path)))
     where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
     msg = f"config key '{where}': {err.message}"
+    if err.validator == "type":  # say what was written and what the key takes
+        from gans.config.params import type_problem
+
+        msg = f"config key '{where}': {type_problem(err.instance, err.schema)}"
     if err.validator == "additionalProperties" and isinstance(err.schema.get("properties"), dict):
         msg += f"; valid keys: {', '.join(sorted(err.schema['properties']))}"
     return ConfigError(msg)

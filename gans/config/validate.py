@@ -11,7 +11,9 @@ import yaml
 
 from gans.architectures import ARCHITECTURES
 from gans.components import ParamError
+from gans.config.checks import check_devices
 from gans.config.grid import check_blocks_disjoint, grid, grid_blocks
+from gans.config.params import check_config_params
 from gans.config.run import check_run, resolve_run
 from gans.config.schema import ConfigError, check_schema, load_schema, schema_error
 from gans.datasets import DATASETS
@@ -33,6 +35,8 @@ def validate(config: dict) -> dict:
     check_schema(config)
     try:
         _check_names(config)
+        check_config_params(config)  # typed and bounded before any value reaches an operator
+        check_devices(config, local=False)  # the name; whether it is here is checked where jobs run
         for run in grid(config):
             check_run(resolve_run(config, **run))
     except (RegistryError, ParamError) as exc:
