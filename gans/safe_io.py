@@ -110,9 +110,9 @@ def verify_records(folder: str | Path, records: dict[str, dict[str, Any]]) -> di
             continue
         size = os.path.getsize(path)
         if size != record["bytes"]:
-            problems[name] = f"has {size} bytes, {record['bytes']} were written"
+            problems[name] = f"has {size} bytes, but training wrote {record['bytes']}: it is damaged or was replaced"
         elif file_record(path)["sha256"] != record["sha256"]:
-            problems[name] = "differs from what training wrote (its SHA-256 does not match)"
+            problems[name] = "differs from what training wrote (its SHA-256): it is damaged or was replaced"
     return problems
 
 

@@ -97,6 +97,8 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
         "last_good": {"step": last_step, **last},
         "train": summary,
         "evaluation": eval_cfg,
+        # settings that had to differ from eval_cfg (e.g. KID's subset size cut to the real samples there are)
+        "adjusted": {k: v for m in [inputs, *metrics] for k, v in getattr(m, "adjusted", {}).items()},
     }
     write_json(result, run / layout.METRICS_FINAL)
     return result
@@ -118,6 +120,7 @@ class PointInputs:
     """Points: metrics take the generated points themselves."""
 
     classifier = True  # a point's class is the mode it lands on
+    adjusted: dict[str, dict] = {}  # settings used other than asked
     class_grid = 100  # points kept per class and evaluation point in samples.npz
 
     def __init__(self, dataset, variant, eval_cfg, run):
@@ -171,7 +174,11 @@ class ImageInputs(PointInputs):
             raise FileNotFoundError(
                 f"real-data features {path} are missing: the real_features rule writes them (python -m metrics.images)"
             )
-        return safe_io.load_tensors(path)
+        real = safe_io.load_tensors(path)
+        count, asked = len(real["features"]), self.cfg["images"]["num_real"]
+        if count < asked:  # the test split is smaller: said, and recorded in metrics.json
+            self.adjusted = {"images.num_real": {"requested": asked, "used": count, "why": "the test split's size"}}
+        return real
 
     def generate(self, gen):
         fake, self._finite = images.generate(self.variant, self.n, gen, self.cfg["images"]["batch_size"])

@@ -44,7 +44,7 @@ def _type_nested(config: dict, filled: dict, path: list, value: Any) -> None:
     elif isinstance(value, list):
         for i, v in enumerate(value):
             _type_nested(config, filled, [*path, i], v)
-    elif isinstance(value, str) and not _takes_text(filled, path):
+    elif isinstance(value, str) and not _keeps_text(filled, path, value):
         _set(config, path, typed(value))
 
 
@@ -70,18 +70,29 @@ def _set(config: Any, path: list, value: Any) -> None:
     node[path[-1]] = value
 
 
+def _schemas_of(filled: dict, path: list) -> list[dict]:
+    schema = _component_param_schema(filled, path)
+    return [schema] if schema is not None else _schemas_at(_schema(), path)
+
+
 def _takes_text(filled: dict, path: list) -> bool:
     """Does the key at ``path`` take text (a string type in the schema, or a
     component parameter whose default or declaration is text)?"""
-    schema = _component_param_schema(filled, path)
-    nodes = [schema] if schema is not None else _schemas_at(_schema(), path)
-    return any(_is_text(node) for node in nodes)
+    return any(_takes(node, "string") for node in _schemas_of(filled, path))
 
 
-def _is_text(node: dict) -> bool:
+def _keeps_text(filled: dict, path: list, text: str) -> bool:
+    """Text stays text where the key takes text, unless it reads as null where null is allowed."""
+    nodes = _schemas_of(filled, path)
+    if not any(_takes(node, "string") for node in nodes):
+        return False
+    return not (typed(text) is None and any(_takes(node, "null") for node in nodes))
+
+
+def _takes(node: dict, kind: str) -> bool:
     types = node.get("type", [])
     types = [types] if isinstance(types, str) else types
-    return "string" in types or any(isinstance(v, str) for v in node.get("enum", []))
+    return kind in types or (kind == "string" and any(isinstance(v, str) for v in node.get("enum", [])))
 
 
 def _alternatives(node: dict) -> list[dict]:
