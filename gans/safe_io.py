@@ -149,10 +149,10 @@ def as_python_rng_state(loaded: tuple | list) -> tuple:
     return version, tuple(internal), gauss
 
 
-def check_training_outputs(run: str | Path) -> None:
-    """Raise DamagedFile for a training output of ``run`` that differs from the size and
-    checksum train_summary.json records (runs without a record are not checked here;
-    ``load_tensors`` still refuses what it cannot read)."""
+def check_training_outputs(run: str | Path, names: tuple[str, ...] | None = None) -> None:
+    """Raise DamagedFile for a training output of ``run`` (or of ``names`` among them)
+    that differs from the size and checksum train_summary.json records (runs without
+    a record are not checked here; ``load_tensors`` still refuses what it cannot read)."""
     from gans import layout
 
     run = Path(run)
@@ -163,7 +163,8 @@ def check_training_outputs(run: str | Path) -> None:
         raise DamagedFile(summary_path, f"is not valid JSON ({_first_line(exc)})") from None
     if not isinstance(summary, dict):
         raise DamagedFile(summary_path, "is not a JSON object")
-    for name, problem in verify_records(run, summary.get("files", {})).items():
+    records = {k: v for k, v in summary.get("files", {}).items() if names is None or k in names}
+    for name, problem in verify_records(run, records).items():
         raise DamagedFile(run / name, problem)
 
 
@@ -179,3 +180,25 @@ def retrain_message(exc: DamagedFile) -> str:
     else:
         todo = "remake it"
     return f"{exc}{where}. Run snakemake again to {todo}."
+
+
+def check_evaluation_outputs(run: str | Path) -> None:
+    """Raise DamagedFile for a file of ``run`` the aggregation reads that cannot be
+    read whole: metrics.json and metrics.csv parsed, the training log and resolved
+    config against their records (the large .pt files are not read there)."""
+    import pandas as pd
+
+    from gans import layout
+
+    run = Path(run)
+    check_training_outputs(run, names=(layout.TRAIN_LOG, layout.RESOLVED_CONFIG))
+    try:
+        result = json.loads((run / layout.METRICS_FINAL).read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DamagedFile(run / layout.METRICS_FINAL, f"is not valid JSON ({_first_line(exc)})") from None
+    if not isinstance(result, dict) or "final" not in result:
+        raise DamagedFile(run / layout.METRICS_FINAL, "lacks the final metrics evaluation writes")
+    try:
+        pd.read_csv(run / layout.METRICS_TABLE)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
+        raise DamagedFile(run / layout.METRICS_TABLE, f"is not a readable table ({_first_line(exc)})") from None

@@ -7,10 +7,17 @@ user as one line naming the problem, before any job starts:
   config validated (``metrics.config.validate``), the device checked where jobs run
   on this machine, and what the grid will not do said as notes (cells a variant does
   not train, settings no run uses).
+
+Snakemake reads ``--configfile`` files itself, before the Snakefile, and says only
+"Config file is not valid JSON or YAML"; check such a file, with the line at fault
+and every check of the pipeline, by
+
+    python -m metrics.launch config/full.yaml
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -61,3 +68,27 @@ def launch(config: dict, workflow: Any) -> dict:
         for line in [*notices(config), *analysis_notices(config)]:
             print(f"note: {line}", file=sys.stderr)
     return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m metrics.launch", description="Check config files as the pipeline does."
+    )
+    parser.add_argument("configs", nargs="+", help="config YAML files (each checked alone, as with --configfile)")
+    args = parser.parse_args(argv)
+    for path in args.configs:
+        if not Path(path).is_file():
+            fail(f"config file not found: {path}")
+        check_yaml(path)
+        try:
+            config = validate(yaml.safe_load(Path(path).read_text()) or {})
+        except ConfigError as exc:
+            fail(f"{path}: {exc}")
+        for line in [*notices(config), *analysis_notices(config)]:
+            print(f"note: {line}", file=sys.stderr)
+        print(f"{path}: valid", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -169,3 +169,28 @@ def test_training_on_a_full_disk_exits_with_one_line(tiny_config, tmp_path, monk
     err = capsys.readouterr().err
     assert "error: [Errno 28] No space left on device:" in err and "resume.pt" in err
     assert "training continues from its last resume point" in err
+
+
+def test_inception_weights_holding_code_are_refused_before_torch_fidelity_loads_them(tmp_path):
+    from metrics.extractors import ExtractorError
+    from metrics.extractors.inception import Inception, check_tensors_only
+
+    marker = tmp_path / "marker"
+    plant(tmp_path / "weights.pth", marker)
+    with pytest.raises(ExtractorError, match="holds objects other than tensors"):
+        Inception({"name": "inception", "weights_path": str(tmp_path / "weights.pth")})
+    assert not marker.exists()
+    torch.save({"fc.weight": torch.zeros(2, 2)}, tmp_path / "state.pth")
+    check_tensors_only(str(tmp_path / "state.pth"))  # a state dict passes
+
+
+def test_a_damaged_evaluation_output_is_named_before_aggregating(trained, tmp_path, capsys):
+    from metrics.aggregate import main as aggregate_main
+
+    run, ev = trained
+    evaluate_main(["--eval-config", ev, "--run", str(run)])
+    (run / "metrics.json").write_text('{"final": ')
+    with pytest.raises(SystemExit) as code:
+        aggregate_main([str(run), "--out", str(tmp_path / "tables")])
+    assert code.value.code == 1
+    assert "metrics.json is not valid JSON" in capsys.readouterr().err and (run / "metrics.json.damaged").is_file()
