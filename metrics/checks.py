@@ -110,9 +110,13 @@ def check_analysis(config: dict) -> None:
         raise ConfigError(f"config key 'analysis.baseline': {exc}") from None
 
 
-def analysis_notices(config: dict) -> list[str]:
-    """Analysis settings no table will use with this grid."""
+def notices(config: dict) -> list[str]:
+    """Evaluation and analysis settings no job or table will use with this grid."""
     opts, lines = config["analysis"], []
+    images = [d for d in gcfg.datasets_in_grid(config) if DATASETS.get(d).modality == "images"]
+    unused = [f"evaluation.extractors.{d}" for d in config["evaluation"]["extractors"] if d not in images]
+    if unused:
+        lines.append(f"settings no run of the grid uses (no image dataset of that name in it): {', '.join(unused)}")
     if opts["baseline"] not in gcfg.losses_in_grid(config):
         lines.append(
             f"analysis.baseline '{opts['baseline']}' is not in the grid's losses: the baseline_check table stays empty"

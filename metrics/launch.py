@@ -27,7 +27,7 @@ import yaml
 from gans.config import ConfigError
 from gans.config.checks import check_devices, notices
 from gans.config.overrides import type_command_line
-from metrics.checks import analysis_notices
+from metrics import checks as metrics_checks
 from metrics.config import validate
 
 
@@ -65,7 +65,7 @@ def launch(config: dict, workflow: Any) -> dict:
     except ConfigError as exc:
         fail(str(exc))
     if not (workflow.remote_exec or workflow.subprocess_exec):  # once, not again in every job
-        for line in [*notices(config), *analysis_notices(config)]:
+        for line in [*notices(config), *metrics_checks.notices(config)]:
             print(f"note: {line}", file=sys.stderr)
     return config
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             config = validate(yaml.safe_load(Path(path).read_text()) or {})
         except ConfigError as exc:
             fail(f"{path}: {exc}")
-        for line in [*notices(config), *analysis_notices(config)]:
+        for line in [*notices(config), *metrics_checks.notices(config)]:
             print(f"note: {line}", file=sys.stderr)
         print(f"{path}: valid", file=sys.stderr)
     return 0

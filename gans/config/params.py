@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
-import jsonschema
-
-from gans.config.schema import ConfigError
+from gans.config.schema import ConfigError, StrictValidator
 from gans.optim import OPTIMIZERS
 from gans.registry import RegistryError
 
@@ -94,7 +93,9 @@ def expected(schema: dict[str, Any]) -> str:
     return text
 
 
-def _number_hint(value: Any) -> str:
+def number_hint(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f" (write {int(value)})"
     if not isinstance(value, str) or not re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*", value):
         return ""
     if re.search(r"[eE]", value) and "." not in value:
@@ -104,7 +105,7 @@ def _number_hint(value: Any) -> str:
 
 def type_problem(value: Any, schema: dict[str, Any], owner: str = "the key") -> str:
     """'<value> is <its type>; <owner> takes <the schema's type>', with a hint for numbers written as text."""
-    return f"{value!r} is {kind_of(value)}; {owner} takes {expected(schema)}{_number_hint(value)}"
+    return f"{value!r} is {kind_of(value)}; {owner} takes {expected(schema)}{number_hint(value)}"
 
 
 def possessive(name: str) -> str:
@@ -113,7 +114,19 @@ def possessive(name: str) -> str:
 
 def problem(owner: str, key: str, value: Any, schema: dict[str, Any]) -> tuple[str, str] | None:
     """(path below the key, what is wrong) when ``value`` does not fit ``schema``; None when it does."""
-    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(value), key=lambda e: len(e.absolute_path))
+    try:  # a grid's runs repeat the same values: each is checked once
+        return _problem(owner, key, json.dumps(value), json.dumps(schema, sort_keys=True))
+    except TypeError:  # not JSON: checked as it is
+        return _check(owner, key, value, schema)
+
+
+@functools.lru_cache(maxsize=4096)
+def _problem(owner: str, key: str, value: str, schema: str) -> tuple[str, str] | None:
+    return _check(owner, key, json.loads(value), json.loads(schema))
+
+
+def _check(owner: str, key: str, value: Any, schema: dict[str, Any]) -> tuple[str, str] | None:
+    errors = sorted(StrictValidator(schema).iter_errors(value), key=lambda e: len(e.absolute_path))
     if not errors:
         return None
     err = errors[0]

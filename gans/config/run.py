@@ -16,7 +16,7 @@ import yaml
 from gans.architectures import ARCHITECTURES
 from gans.config.checks import check_buildable, run_problem
 from gans.config.grid import variant_labels
-from gans.config.schema import ConfigError, load_schema
+from gans.config.schema import ConfigError, StrictValidator, load_schema
 from gans.config.sweep import apply_setting
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
@@ -111,7 +111,7 @@ def _run_validator() -> jsonschema.Validator:
     """The config schema's rules for the keys of a resolved run config."""
     props = load_schema()["properties"]
     override = props["losses"]["additionalProperties"]["properties"]
-    return jsonschema.Draft7Validator(
+    return StrictValidator(
         {
             "type": "object",
             "properties": {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from gans.architectures import ARCHITECTURES
@@ -15,7 +14,7 @@ from gans.config.checks import check_devices
 from gans.config.grid import check_blocks_disjoint, grid, grid_blocks
 from gans.config.params import check_config_params
 from gans.config.run import check_run, resolve_run
-from gans.config.schema import ConfigError, check_schema, load_schema, schema_error
+from gans.config.schema import ConfigError, StrictValidator, check_schema, load_schema, schema_error
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.registry import RegistryError
@@ -79,7 +78,7 @@ def _check_names(config: dict) -> None:
             except RegistryError as exc:
                 raise ConfigError(f"config key 'per_dataset.{dataset}.variants.{variant}': {exc}") from None
         merged = {**config["train"], **override.get("train", {})}
-        for err in jsonschema.Draft7Validator(train_schema).iter_errors(merged):
+        for err in StrictValidator(train_schema).iter_errors(merged):
             err.path.appendleft(f"per_dataset.{dataset}.train")  # name the key the user wrote
             raise schema_error(err)
     if not list(grid(config)):

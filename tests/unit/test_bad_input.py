@@ -14,8 +14,8 @@ from gans.config.overrides import type_command_line
 from gans.datasets import build_dataset
 from gans.runtime import visible_gpu_count
 from gans.train import main as train_main
+from metrics import checks as metrics_checks
 from metrics import config as mcfg
-from metrics.checks import analysis_notices
 from metrics.evaluate import main as evaluate_main
 from metrics.launch import check_yaml
 from tests.conftest import TINY
@@ -158,6 +158,12 @@ BAD_CONFIGS = [
     # top-level keys: a number written as text
     (bad(train__steps="500"), "'train.steps': '500' is a string; the key takes an integer (a number in quotes is text"),
     (bad(grid__seeds=[0, "1"]), "'grid.seeds.1': '1' is a string; the key takes an integer"),
+    # a whole number written as a float: JSON Schema would count it an integer, range() and torch do not
+    (bad(train__steps=1.0e6), "'train.steps': 1000000.0 is a number; the key takes an integer (write 1000000)"),
+    (
+        bad(models__points__params__width=128.0),
+        "'models.points.params.width': 128.0 is a number; mlp's width takes an integer (write 128)",
+    ),
     # values that would fail inside a job: device, network sizes, image size, evaluation counts
     (bad(train__device="gpu"), "'train.device': unknown device 'gpu'; choose auto, cpu, cuda, cuda:N or mps"),
     (
@@ -235,15 +241,17 @@ def test_notes_name_what_no_run_uses():
             losses={"hinge": {"n_critic": 2}},
             train={"steps": 40, "eval_every": 100, "log_every": 10},
             analysis={"baseline": "nonsaturating"},
+            evaluation={**TINY["evaluation"], "extractors": {"8gaussians": "lenet"}},
         )
     )
-    said = "\n".join(notices(cfg) + analysis_notices(cfg))
+    said = "\n".join(notices(cfg) + metrics_checks.notices(cfg))
     assert "2 grid cells are not run" in said and "ebgan x wgan on 8gaussians; gan x ebgan on 8gaussians" in said
     assert "per_dataset.digits, losses.hinge" in said
     assert (
         "8gaussians: train.eval_every (100) exceeds train.steps (40): runs are evaluated at the last step only" in said
     )
     assert "analysis.baseline 'nonsaturating' is not in the grid's losses" in said
+    assert "(no image dataset of that name in it): evaluation.extractors.8gaussians" in said
     assert notices(mcfg.validate(copy.deepcopy(TINY))) == []
 
 
