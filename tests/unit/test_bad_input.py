@@ -272,6 +272,12 @@ OVERRIDES = [
         ("losses", "fgan-kl", "params", "generator"),
         "saddle",
     ),
+    (['grid=[{"datasets": ["8gaussians"], "seeds": [0, 1]}]'], ("grid", 0, "seeds"), [0, 1]),
+    (
+        ['per_dataset={"8gaussians": {"train": {"steps": 20, "eval_every": 10}}}'],
+        ("per_dataset", "8gaussians", "train", "steps"),
+        20,
+    ),
     (["data_root=2024"], ("data_root",), "2024"),
     (['datasets={"mnist": {"root": "123"}}'], ("datasets", "mnist", "root"), "123"),
     (
@@ -366,3 +372,19 @@ def test_the_evaluation_command_checks_its_settings(tiny_config, tmp_path, capsy
         evaluate_main(["--eval-config", json.dumps(ev), "--run", str(tmp_path)])
     assert code.value.code == 2 and "'evaluation.kid.subset_size': subsets of 5000 samples" in capsys.readouterr().err
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_kid_cut_to_the_real_samples_there_are_is_said_and_recorded(capsys):
+    import torch
+
+    from metrics import METRICS
+
+    ev = mcfg.resolve_eval(mcfg.validate(copy.deepcopy(TINY)), "8gaussians")
+    ev["kid"] = {"subsets": 3, "subset_size": 150}
+    real = torch.randn(120, 2, generator=torch.Generator().manual_seed(0))
+    kid = METRICS.get("kid")(ev, build_dataset("8gaussians"), real)
+    kid.compute(torch.randn(200, 2, generator=torch.Generator().manual_seed(1)))
+    assert kid.adjusted == {
+        "kid.subset_size": {"requested": 150, "used": 120, "why": "200 generated and 120 real samples"}
+    }
+    assert "note: KID subsets of 120 samples, not 150" in capsys.readouterr().err
