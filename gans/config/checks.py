@@ -43,12 +43,18 @@ def check_buildable(run: dict[str, Any]) -> None:
     """Build the run's generator and discriminator for its data's shape (on the meta
     device: no memory, no data loaded); ValueError naming what cannot be built."""
     dataset = DATASETS.get(run["dataset"]["name"])(**run["dataset"]["params"])
-    _build_networks(
-        run["architecture"]["name"],
-        json.dumps(run["architecture"]["params"], sort_keys=True),
-        tuple(dataset.declared_shape()),
-        run["noise_dim"],
-    )
+    try:
+        _build_networks(
+            run["architecture"]["name"],
+            json.dumps(run["architecture"]["params"], sort_keys=True),
+            tuple(dataset.declared_shape()),
+            run["noise_dim"],
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc} (the shape of dataset '{dataset.name}' comes from config key 'datasets.{dataset.name}', "
+            f"the architecture from 'models.{dataset.modality}')"
+        ) from None
 
 
 @functools.lru_cache(maxsize=256)
