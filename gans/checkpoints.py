@@ -1,6 +1,8 @@
 """A run's files from training, and resume points: the log, the generator snapshots,
-the final checkpoint and the summary of one seed; and everything a killed job
-needs to continue (resume.pt), written atomically."""
+the final checkpoint and the summary of one seed (with each file's size and
+checksum); and everything a killed job needs to continue (resume.pt). Files are
+written atomically and hold tensors and plain data only, read back with
+``weights_only=True`` (gans/safe_io.py)."""
 
 from __future__ import annotations
 
