@@ -1,13 +1,15 @@
 # The GAN benchmark: train every dataset x variant x loss x seed, evaluate each run,
 # aggregate into tables and draw the figures. The logic lives in the gans and
 # metrics packages; the rules only wire their CLIs together.
-from metrics.config import validate
+from metrics.launch import check_yaml, launch
+
+check_yaml("config/config.yaml")  # a YAML error names its file and line
 
 
 configfile: "config/config.yaml"
 
 
-validate(config)  # schema + registries: a bad name or key fails here, before any job
+launch(config, workflow)  # --config values typed, then schema + registries: a bad key or value fails here, in one line
 
 
 include: "workflow/rules/common.smk"

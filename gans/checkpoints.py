@@ -1,12 +1,13 @@
 """A run's files from training, and resume points: the log, the generator snapshots,
-the final checkpoint and the summary of one seed; and everything a killed job
-needs to continue (resume.pt), written atomically."""
+the final checkpoint and the summary of one seed (with each file's size and
+checksum); and everything a killed job needs to continue (resume.pt). Files are
+written atomically and hold tensors and plain data only, read back with
+``weights_only=True`` (gans/safe_io.py)."""
 
 from __future__ import annotations
 
 import copy
 import csv
-import os
 import platform
 import sys
 from pathlib import Path
@@ -14,10 +15,12 @@ from typing import Any
 
 import torch
 
-from gans import layout
+from gans import layout, safe_io
 from gans.job import Job
 from gans.runtime import write_json
 
+# training outputs whose size and checksum train_summary.json records
+VERIFIED_FILES = [layout.RESOLVED_CONFIG, layout.TRAIN_LOG, layout.SNAPSHOTS, layout.CHECKPOINT]
 LOG_COLUMNS = ["step", "d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "wall_time"]
 
 
@@ -43,8 +46,8 @@ def write_run(
 ) -> dict[str, Any]:
     out = run.out
     write_log(run.rows, out / layout.TRAIN_LOG)
-    torch.save({"steps": sorted(run.snapshots), "states": run.snapshots}, out / layout.SNAPSHOTS)
-    torch.save(
+    safe_io.save({"steps": sorted(run.snapshots), "states": run.snapshots}, out / layout.SNAPSHOTS)
+    safe_io.save(
         {"config": run.cfg, "step": run.end_step, "status": run.status, "state": run.state}, out / layout.CHECKPOINT
     )
     summary = {
@@ -62,18 +65,18 @@ def write_run(
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
+    summary["files"] = safe_io.file_records(out, VERIFIED_FILES)  # evaluation checks them before loading
     write_json(summary, out / layout.TRAIN_SUMMARY)
     return summary
 
 
 def save_resume(path: Path, cfgs: list[dict[str, Any]], step: int, job: Job, runs: list[SeedRun]) -> None:
     """Everything needed to continue after ``step``, written atomically (a job
-    killed while writing leaves the previous resume point intact)."""
-    tmp = path.with_name(path.name + ".tmp")
+    killed while writing, or a full disk, leaves the previous resume point intact)."""
     saved_runs = [
         {k: getattr(r, k) for k in ("rows", "snapshots", "status", "reason", "end_step", "state")} for r in runs
     ]
-    torch.save(
+    safe_io.save(
         {
             "configs": cfgs,
             "step": step,
@@ -82,20 +85,20 @@ def save_resume(path: Path, cfgs: list[dict[str, Any]], step: int, job: Job, run
             "state": job.variant.state_dict(),
             "runs": saved_runs,
         },
-        tmp,
+        path,
     )
-    os.replace(tmp, path)
 
 
 def load_resume(path: Path, cfgs: list[dict[str, Any]], job: Job) -> dict[str, Any] | None:
     """Restore the state saved in ``path`` when it belongs to these very configs;
-    a resume point of other configs (or an unreadable one) is ignored."""
+    a resume point of other configs, an unreadable one, or one holding anything but
+    tensors and plain data (never unpickled) is ignored."""
     if not path.is_file():
         return None
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # a truncated file from a killed writer: start over
-        print(f"ignoring unreadable {path}: {exc}", file=sys.stderr)
+        saved = safe_io.load_tensors(path)
+    except safe_io.DamagedFile as exc:
+        print(f"ignoring {exc}; starting over", file=sys.stderr)
         return None
     if saved.get("configs") != cfgs:
         print(f"ignoring {path}: it was written with another config; starting over", file=sys.stderr)

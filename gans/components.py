@@ -15,6 +15,10 @@ class Component:
     name: ClassVar[str] = "?"
     # Parameters and their defaults; the config may override any of them, and only them.
     defaults: ClassVar[dict[str, Any]] = {}
+    # Each parameter takes its default's JSON type; this adds JSON-schema bounds, an enum,
+    # or the type of a None default, e.g. {"width": {"minimum": 1}} (gans.config.params
+    # checks them before any job starts).
+    param_schema: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def __init__(self, **params: Any):
         self.params = self.resolve_params(params)

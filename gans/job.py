@@ -8,10 +8,9 @@ import random
 import sys
 from typing import Any
 
-import numpy as np
 import torch
 
-from gans import stacking
+from gans import safe_io, stacking
 from gans.datasets import DATASETS, build_dataset
 from gans.runtime import seed_everything
 from gans.variants import VARIANTS
@@ -75,7 +74,7 @@ class Job:
         # data: a torch.Generator alone, a SeedRNG when stacked (same interface)
         state = {
             "torch": torch.get_rng_state(),
-            "numpy": np.random.get_state(),
+            "numpy": safe_io.numpy_rng_state(),  # tensors and numbers: loads with weights_only
             "python": random.getstate(),
             "data": self.data.get_state(),
         }
@@ -87,8 +86,8 @@ class Job:
 
     def set_rng_state(self, state: dict[str, Any]) -> None:
         torch.set_rng_state(state["torch"])
-        np.random.set_state(state["numpy"])
-        random.setstate(state["python"])
+        safe_io.set_numpy_rng_state(state["numpy"])
+        random.setstate(safe_io.as_python_rng_state(state["python"]))
         self.data.set_state(state["data"])
         if self.stacked:
             self.variant.seed_rng.set_state(state["seeds"])

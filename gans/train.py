@@ -22,6 +22,7 @@ uninterrupted run on the CPU; resume.pt is removed when the run finishes.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import sys
@@ -36,6 +37,7 @@ from gans import config as gcfg
 from gans import layout
 from gans.checkpoints import SeedRun, cpu_copy, load_resume, save_resume, write_run
 from gans.components import ParamError
+from gans.config.checks import check_device
 from gans.job import Job, build_job, check_one_cell
 from gans.registry import RegistryError
 from gans.runtime import claim_gpu, select_device, set_matmul_precision, set_threads
@@ -163,16 +165,30 @@ def _label(cfgs: list[dict[str, Any]]) -> str:
 def run_configs_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The resolved run configs to train: one per seed."""
     if args.run_config:
-        cfgs = json.loads(args.run_config)
-        return cfgs if isinstance(cfgs, list) else [cfgs]
-    missing = [k for k in gcfg.GRID_KEYS if getattr(args, k) is None]
-    if missing:
-        raise gcfg.ConfigError(f"with --config, also give: {', '.join('--' + k for k in missing)}")
-    config = gcfg.load(args.config)
+        try:
+            cfgs = json.loads(args.run_config)
+        except ValueError as exc:
+            raise gcfg.ConfigError(f"--run-config is not valid JSON: {exc}") from None
+        cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
+    else:
+        missing = [k for k in gcfg.GRID_KEYS if getattr(args, k) is None]
+        if missing:
+            raise gcfg.ConfigError(f"with --config, also give: {', '.join('--' + k for k in missing)}")
+        config = gcfg.load(args.config)
+        try:
+            cfgs = [gcfg.resolve_run(config, args.dataset, args.variant, args.loss, seed) for seed in args.seed]
+        except (RegistryError, ParamError) as exc:
+            raise gcfg.ConfigError(str(exc)) from None
+    for cfg in cfgs:  # the pipeline's checks, for a run picked by hand too
+        if not isinstance(cfg, dict):
+            raise gcfg.ConfigError(f"a run config must be a mapping, got {type(cfg).__name__}")
+        gcfg.check_run(cfg)
     try:
-        return [gcfg.resolve_run(config, args.dataset, args.variant, args.loss, seed) for seed in args.seed]
-    except (RegistryError, ParamError) as exc:
+        check_one_cell(cfgs)
+    except ValueError as exc:
         raise gcfg.ConfigError(str(exc)) from None
+    check_device(cfgs[0]["train"]["device"], local=True)
+    return cfgs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,8 +217,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"error: {exc}\n")
     if cfgs[0]["train"]["device"] != "cpu":
         claim_gpu()  # before CUDA starts: one GPU per job when several share a machine
-    for summary in train_seeds(cfgs, args.out, progress=args.progress):
-        print(json.dumps(summary), file=sys.stderr)
+    try:
+        for summary in train_seeds(cfgs, args.out, progress=args.progress):
+            print(json.dumps(summary), file=sys.stderr)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        parser.exit(
+            1,
+            f"error: {exc}. Free space there and run the same command again: training continues "
+            "from its last resume point (train.checkpoint_every)\n",
+        )
     return 0
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from gans import config as gcfg
-from gans import layout
+from gans import layout, safe_io
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.runtime import read_json
@@ -266,9 +266,13 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         parser.exit(2, f"error: not evaluated yet (no metrics.json): {', '.join(missing[:5])}\n")
     try:
+        for run in args.runs:  # a damaged file is set aside, so the next snakemake call remakes it
+            safe_io.check_evaluation_outputs(run)
         aggregate(args.runs, args.out, json.loads(args.skipped), json.loads(args.analysis))
     except gcfg.ConfigError as exc:
         parser.exit(2, f"error: {exc}\n")
+    except safe_io.DamagedFile as exc:
+        parser.exit(1, f"error: {safe_io.retrain_message(exc)}\n")
     print(pd.read_csv(args.out / "rankings.csv").to_string(index=False), file=sys.stderr)
     print((args.out / "baseline_check.md").read_text().split("\n\n")[0], file=sys.stderr)
     return 0

@@ -15,6 +15,7 @@ from gans.config import ConfigError
 from gans.datasets import DATASETS
 from gans.registry import RegistryError
 from metrics import METRICS
+from metrics.checks import check_analysis, check_evaluation
 
 
 def validate(config: dict) -> dict:
@@ -23,9 +24,10 @@ def validate(config: dict) -> dict:
     gcfg.validate(config)
     try:
         for dataset in gcfg.datasets_in_grid(config):
-            resolve_eval(config, dataset)
+            check_evaluation(resolve_eval(config, dataset), dataset)
     except RegistryError as exc:
         raise ConfigError(str(exc)) from None
+    check_analysis(config)
     return config
 
 

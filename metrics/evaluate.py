@@ -20,6 +20,7 @@ grids/step{N}_classes.png, one row per class).
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
@@ -31,10 +32,11 @@ import torch
 import yaml
 
 from gans import config as gcfg
-from gans import layout
+from gans import layout, safe_io
 from gans.job import build
 from gans.runtime import read_json, seed_everything, write_json
 from metrics import METRICS, images
+from metrics.checks import check_evaluation
 from metrics.config import load as load_config
 from metrics.config import resolve_eval
 
@@ -53,7 +55,7 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
     per_class = per_class_metrics(variant, inputs, eval_cfg, real)
 
-    snapshots = torch.load(run / layout.SNAPSHOTS, weights_only=True)
+    snapshots = safe_io.load_tensors(run / layout.SNAPSHOTS)
     rows, samples = [], {}
     for step in snapshots["steps"]:
         variant.load_state_dict(snapshots["states"][step])
@@ -95,6 +97,8 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
         "last_good": {"step": last_step, **last},
         "train": summary,
         "evaluation": eval_cfg,
+        # settings that had to differ from eval_cfg (e.g. KID's subset size cut to the real samples there are)
+        "adjusted": {k: v for m in [inputs, *metrics] for k, v in getattr(m, "adjusted", {}).items()},
     }
     write_json(result, run / layout.METRICS_FINAL)
     return result
@@ -116,6 +120,7 @@ class PointInputs:
     """Points: metrics take the generated points themselves."""
 
     classifier = True  # a point's class is the mode it lands on
+    adjusted: dict[str, dict] = {}  # settings used other than asked
     class_grid = 100  # points kept per class and evaluation point in samples.npz
 
     def __init__(self, dataset, variant, eval_cfg, run):
@@ -169,7 +174,11 @@ class ImageInputs(PointInputs):
             raise FileNotFoundError(
                 f"real-data features {path} are missing: the real_features rule writes them (python -m metrics.images)"
             )
-        return torch.load(path, weights_only=True)
+        real = safe_io.load_tensors(path)
+        count, asked = len(real["features"]), self.cfg["images"]["num_real"]
+        if count < asked:  # the test split is smaller: said, and recorded in metrics.json
+            self.adjusted = {"images.num_real": {"requested": asked, "used": count, "why": "the test split's size"}}
+        return real
 
     def generate(self, gen):
         fake, self._finite = images.generate(self.variant, self.n, gen, self.cfg["images"]["batch_size"])
@@ -215,7 +224,7 @@ def variant_eval(variant) -> None:
 
 def contour_grid(run: Path, cfg, dataset, variant, resolution: int) -> dict[str, np.ndarray]:
     """The final discriminator's score on a square grid around the data."""
-    ckpt = torch.load(run / layout.CHECKPOINT, weights_only=False)
+    ckpt = safe_io.load_tensors(run / layout.CHECKPOINT)
     variant.load_state_dict(ckpt["state"])
     extent = float(dataset.centers.abs().max()) * 1.5 + 0.1
     axis = torch.linspace(-extent, extent, resolution)
@@ -232,6 +241,28 @@ def _clean(v):
     return None if isinstance(v, float) and not np.isfinite(v) else v
 
 
+def checked_inputs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Each run's evaluation config, once every folder's training outputs are found
+    whole (sizes and checksums as training recorded them) and every setting checked:
+    before any work starts."""
+    for run in args.run:
+        missing = [name for name in TRAINED if not (Path(run) / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"run folder '{run}' lacks {', '.join(missing)}: train it first")
+        safe_io.check_training_outputs(run)
+    if args.eval_config:
+        eval_cfgs = [json.loads(args.eval_config)] * len(args.run)
+    else:
+        config = load_config(args.config)
+        datasets = [
+            yaml.safe_load((Path(run) / layout.RESOLVED_CONFIG).read_text())["dataset"]["name"] for run in args.run
+        ]
+        eval_cfgs = [resolve_eval(config, dataset) for dataset in datasets]
+    for eval_cfg in eval_cfgs:
+        check_evaluation(eval_cfg)
+    return eval_cfgs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metrics.evaluate", description=__doc__.split("\n\n")[0])
     src = parser.add_mutually_exclusive_group(required=True)
@@ -245,23 +276,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        for run in args.run:  # every folder checked before any work starts
-            missing = [name for name in TRAINED if not (Path(run) / name).is_file()]
-            if missing:
-                raise FileNotFoundError(f"run folder '{run}' lacks {', '.join(missing)}: train it first")
-        if args.eval_config:
-            eval_cfgs = [json.loads(args.eval_config)] * len(args.run)
-        else:
-            config = load_config(args.config)
-            datasets = [
-                yaml.safe_load((Path(run) / layout.RESOLVED_CONFIG).read_text())["dataset"]["name"] for run in args.run
-            ]
-            eval_cfgs = [resolve_eval(config, dataset) for dataset in datasets]
+        eval_cfgs = checked_inputs(args)
+        for run, eval_cfg in zip(args.run, eval_cfgs, strict=True):
+            result = evaluate(run, eval_cfg)
+            print(run, json.dumps({"status": result["status"], **result["final"]}), file=sys.stderr)
     except (gcfg.ConfigError, FileNotFoundError) as exc:
         parser.exit(2, f"error: {exc}\n")
-    for run, eval_cfg in zip(args.run, eval_cfgs, strict=True):
-        result = evaluate(run, eval_cfg)
-        print(run, json.dumps({"status": result["status"], **result["final"]}), file=sys.stderr)
+    except safe_io.DamagedFile as exc:  # set aside, so the next snakemake call remakes it
+        parser.exit(1, f"error: {safe_io.retrain_message(exc)}\n")
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        parser.exit(1, f"error: {exc}. Free space there and run the same command again\n")
     return 0
 
 

@@ -15,6 +15,7 @@ STAGES = {28: (7, 2), 32: (4, 3)}
 @ARCHITECTURES.register("dcgan")
 class DCGAN(Architecture):
     modalities = ("images",)
+    param_schema = {"ngf": {"minimum": 1}, "ndf": {"minimum": 1}}
     defaults = {"ngf": 64, "ndf": 64}
 
     def generator(self, data_shape, noise_dim):

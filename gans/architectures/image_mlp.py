@@ -23,6 +23,10 @@ def leaky_stack(in_dim: int, widths: list[int]) -> list[nn.Module]:
 @ARCHITECTURES.register("image-mlp")
 class ImageMLP(Architecture):
     modalities = ("images",)
+    param_schema = {
+        "g_widths": {"minItems": 1, "items": {"type": "integer", "minimum": 1}},
+        "d_widths": {"minItems": 1, "items": {"type": "integer", "minimum": 1}},
+    }
     defaults = {"g_widths": [256, 512, 1024], "d_widths": [512, 256]}
 
     def generator(self, data_shape, noise_dim):

@@ -21,6 +21,7 @@ class MLP(Architecture):
     """``depth`` hidden layers of ``width`` ReLU units in G and D; a linear output."""
 
     modalities = ("points",)
+    param_schema = {"width": {"minimum": 1}, "depth": {"minimum": 1}}
     defaults = {"width": 400, "depth": 3}
 
     def generator(self, data_shape, noise_dim):

@@ -15,6 +15,7 @@ BASE = {28: 7, 32: 8}  # two 2x upsamplings reach the image size
 @ARCHITECTURES.register("upsample-cnn")
 class UpsampleCNN(Architecture):
     modalities = ("images",)
+    param_schema = {"hidden": {"minimum": 1}}
     defaults = {"hidden": 1024}
 
     def generator(self, data_shape, noise_dim):

@@ -14,8 +14,9 @@ import torch
 import yaml
 
 from gans.architectures import ARCHITECTURES
+from gans.config.checks import check_buildable, run_problem
 from gans.config.grid import variant_labels
-from gans.config.schema import ConfigError, load_schema
+from gans.config.schema import ConfigError, StrictValidator, load_schema
 from gans.config.sweep import apply_setting
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
@@ -110,7 +111,7 @@ def _run_validator() -> jsonschema.Validator:
     """The config schema's rules for the keys of a resolved run config."""
     props = load_schema()["properties"]
     override = props["losses"]["additionalProperties"]["properties"]
-    return jsonschema.Draft7Validator(
+    return StrictValidator(
         {
             "type": "object",
             "properties": {
@@ -134,6 +135,9 @@ def check_run(run: dict[str, Any]) -> None:
     for err in sorted(_run_validator().iter_errors(run), key=lambda e: list(e.absolute_path)):
         raise ConfigError(f"{where}: '{'.'.join(map(str, err.absolute_path))}': {err.message}")
     try:
+        problem = run_problem(run)  # before the checks below use its values with operators
+        if problem:
+            raise ValueError(problem)
         for registry, section in (
             (DATASETS, "dataset"),
             (VARIANTS, "variant"),
@@ -154,6 +158,7 @@ def check_run(run: dict[str, Any]) -> None:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"optimizer '{run['optimizer']['name']}': {exc}") from None
         VARIANTS.get(run["variant"]["name"]).check(run)
+        check_buildable(run)
     except (ValueError, RegistryError) as exc:  # ParamError is a ValueError
         raise ConfigError(f"{where}: {exc}") from None
 

@@ -19,9 +19,20 @@ class ConfigError(ValueError):
     """The config is malformed or names something that does not exist."""
 
 
+def _is_integer(checker, instance) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+# JSON Schema counts 1.0 as an integer; Python's range() and torch's sizes do not, so
+# an integer key takes integers only (1.0e+6 is refused, not handed on as 1000000.0)
+StrictValidator = jsonschema.validators.extend(
+    jsonschema.Draft7Validator, type_checker=jsonschema.Draft7Validator.TYPE_CHECKER.redefine("integer", _is_integer)
+)
+
+
 def _defaulting_validator(schema: dict) -> jsonschema.Validator:
-    """A draft-7 validator that also fills in each property's default."""
-    base = jsonschema.Draft7Validator
+    """A draft-7 validator (integers strict) that also fills in each property's default."""
+    base = StrictValidator
 
     def properties(validator, props, instance, schema_):
         if isinstance(instance, dict):
@@ -66,6 +77,10 @@ def schema_error(err: jsonschema.ValidationError) -> ConfigError:
         return schema_error(max(errs, key=lambda e: len(e.absolute_path)))
     where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
     msg = f"config key '{where}': {err.message}"
+    if err.validator == "type":  # say what was written and what the key takes
+        from gans.config.params import type_problem
+
+        msg = f"config key '{where}': {type_problem(err.instance, err.schema)}"
     if err.validator == "additionalProperties" and isinstance(err.schema.get("properties"), dict):
         msg += f"; valid keys: {', '.join(sorted(err.schema['properties']))}"
     return ConfigError(msg)

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from gans.config.params import number_hint
 from gans.config.schema import ConfigError
 from gans.optim import merged_optimizer
 
@@ -114,14 +115,6 @@ def _same_kind(old: Any, new: Any) -> bool:
     return type(old) is type(new)
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _locate(run: dict, path: str, key: str, where: str) -> tuple[dict, str]:
     """The section of ``run`` that holds ``path``'s last key, and that key; refuses
     paths the resolved config does not have, naming the valid keys there."""
@@ -170,7 +163,7 @@ def apply_setting(run: dict, entry: dict[str, Any], where: str) -> None:
         key = entry["sources"][path]
         node, leaf = _locate(run, path, key, where)
         if leaf in node and not _same_kind(node[leaf], value):
-            hint = " (YAML reads 1e-4 as text: write 1.0e-4)" if isinstance(value, str) and _is_number(value) else ""
+            hint = number_hint(value)
             raise ConfigError(
                 f"config key '{key}': {value!r} is {_kind(value)}, but '{path}' holds "
                 f"{_kind(node[leaf])} ({node[leaf]!r}) in the resolved run config of {where}{hint}"

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from gans.architectures import ARCHITECTURES
 from gans.components import ParamError
+from gans.config.checks import check_devices
 from gans.config.grid import check_blocks_disjoint, grid, grid_blocks
+from gans.config.params import check_config_params
 from gans.config.run import check_run, resolve_run
-from gans.config.schema import ConfigError, check_schema, load_schema, schema_error
+from gans.config.schema import ConfigError, StrictValidator, check_schema, load_schema, schema_error
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.registry import RegistryError
@@ -33,6 +34,8 @@ def validate(config: dict) -> dict:
     check_schema(config)
     try:
         _check_names(config)
+        check_config_params(config)  # typed and bounded before any value reaches an operator
+        check_devices(config, local=False)  # the name; whether it is here is checked where jobs run
         for run in grid(config):
             check_run(resolve_run(config, **run))
     except (RegistryError, ParamError) as exc:
@@ -75,7 +78,7 @@ def _check_names(config: dict) -> None:
             except RegistryError as exc:
                 raise ConfigError(f"config key 'per_dataset.{dataset}.variants.{variant}': {exc}") from None
         merged = {**config["train"], **override.get("train", {})}
-        for err in jsonschema.Draft7Validator(train_schema).iter_errors(merged):
+        for err in StrictValidator(train_schema).iter_errors(merged):
             err.path.appendleft(f"per_dataset.{dataset}.train")  # name the key the user wrote
             raise schema_error(err)
     if not list(grid(config)):

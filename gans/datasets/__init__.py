@@ -70,6 +70,11 @@ class Dataset(Component):
         """Shape of one sample."""
         raise NotImplementedError
 
+    def declared_shape(self) -> tuple[int, ...]:
+        """Shape of one sample, known without loading any file (checked against the
+        architecture before any job starts)."""
+        return self.shape
+
     def sample(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
         raise NotImplementedError
 

@@ -75,6 +75,12 @@ class GaussianMixture(Dataset):
 
 @DATASETS.register("8gaussians")
 class EightGaussians(GaussianMixture):
+    param_schema = {
+        "radius": {"exclusiveMinimum": 0},
+        "std": {"exclusiveMinimum": 0},
+        "scale": {"exclusiveMinimum": 0},
+        "modes": {"minimum": 1},
+    }
     defaults = {"radius": 2.0, "std": 0.02, "scale": 1.414, "modes": 8}
 
     def raw_centers(self):
@@ -84,6 +90,12 @@ class EightGaussians(GaussianMixture):
 
 @DATASETS.register("25gaussians")
 class TwentyFiveGaussians(GaussianMixture):
+    param_schema = {
+        "spacing": {"exclusiveMinimum": 0},
+        "grid": {"minimum": 1},
+        "std": {"exclusiveMinimum": 0},
+        "scale": {"exclusiveMinimum": 0},
+    }
     defaults = {"spacing": 2.0, "grid": 5, "std": 0.05, "scale": 2.828}
 
     def raw_centers(self):

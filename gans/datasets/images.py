@@ -48,6 +48,8 @@ class ImageDataset(Dataset):
     classifier_source: ClassVar[str | None] = None
     # the feature extractor used unless evaluation.extractors names another
     default_extractor: ClassVar[str] = "lenet"
+    # (C, H, W) of one image, known without loading the files
+    image_shape: ClassVar[tuple[int, int, int]] = (1, 28, 28)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -102,6 +104,9 @@ class ImageDataset(Dataset):
     def shape(self):
         return tuple(self.split(True)[0].shape[1:])
 
+    def declared_shape(self):
+        return self.image_shape
+
     @property
     def num_classes(self) -> int:
         return self.classes
@@ -144,6 +149,7 @@ class ImageDataset(Dataset):
 
 
 class TorchvisionDataset(ImageDataset):
+    param_schema = {"root": {"minLength": 1}}
     defaults = {"root": DEFAULT_ROOT}
     tv_class: ClassVar[str] = ""
 
@@ -188,6 +194,7 @@ class FashionMNIST(MNISTFamily):
 class CIFAR10(TorchvisionDataset):
     tv_class = "CIFAR10"
     default_extractor = "inception"
+    image_shape = (3, 32, 32)
 
     def files(self):
         from torchvision.datasets import CIFAR10 as tv
@@ -206,10 +213,12 @@ class StackedMNIST(MNIST):
     VEEGAN, PacGAN): 1,000 modes. Test images are a fixed, seeded stacking of the
     MNIST test split."""
 
+    param_schema = {"root": {"minLength": 1}, "test_seed": {"minimum": 0}}
     defaults = {"root": DEFAULT_ROOT, "test_seed": 0}
     classifier_source = "mnist"
     classes = 1000  # the label of a stack is its digit triple d1*100 + d2*10 + d3 (R, G, B)
     label_factors = (10, 10, 10)
+    image_shape = (3, 28, 28)
 
     def load_split(self, train, download=False):
         images, labels = super().load_split(train, download)
@@ -240,8 +249,16 @@ class Digits(ImageDataset):
     bilinearly to ``size`` x ``size`` for the conv nets; a fixed, seeded
     ``test_fraction`` is held out as the test split. Needs no download."""
 
+    param_schema = {
+        "size": {"minimum": 1},
+        "test_fraction": {"exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "split_seed": {"minimum": 0},
+    }
     defaults = {"size": 28, "test_fraction": 0.2, "split_seed": 0}
     classifier_source = "digits"
+
+    def declared_shape(self):
+        return (1, self.size, self.size)
 
     def files(self):
         return "(bundled with scikit-learn)", []

@@ -16,6 +16,7 @@ class EBGANMargin(Loss):
 
     reference = "Zhao et al. 2017"
     variants = ("ebgan",)
+    param_schema = {"margin": {"exclusiveMinimum": 0}}
     defaults = {"margin": 1.0}
     training = {
         "optimizer": {"name": "adam", "lr_d": 1e-3, "lr_g": 1e-3, "betas": [0.5, 0.999]},

@@ -23,6 +23,7 @@ from gans.losses.jensen_shannon import DCGAN_ADAM
 
 
 class FDivergence(Loss):
+    param_schema = {"generator": {"enum": ["trick", "saddle"]}}
     defaults = {"generator": "trick"}
     training = {"optimizer": DCGAN_ADAM, "n_critic": 1, "regularizers": {}}
     reference = "Nowozin et al. 2016"

@@ -12,6 +12,7 @@ from gans.regularizers import REGULARIZERS, Regularizer
 class GradientPenalty(Regularizer):
     """WGAN-GP: weight * E[(||grad D(x_hat)||_2 - 1)^2] on random interpolates x_hat."""
 
+    param_schema = {"weight": {"minimum": 0}, "target": {"minimum": 0}}
     defaults = {"weight": 10.0, "target": 1.0}
     stackable = True
     differentiates_input = True
@@ -30,6 +31,7 @@ class R1(Regularizer):
     """R1 (Mescheder et al. 2018): weight/2 * E_real[||grad D(x)||^2], zero-centred
     on the data only."""
 
+    param_schema = {"weight": {"minimum": 0}}
     defaults = {"weight": 10.0}
     stackable = True
     differentiates_input = True
@@ -44,6 +46,7 @@ class R1(Regularizer):
 class SpectralNorm(Regularizer):
     """Spectral normalisation (Miyato et al. 2018) of every linear and conv layer of D."""
 
+    param_schema = {"power_iterations": {"minimum": 1}}
     defaults = {"power_iterations": 1}
 
     def wrap(self, discriminator):
@@ -57,6 +60,7 @@ class SpectralNorm(Regularizer):
 class WeightClipping(Regularizer):
     """WGAN: clamp every critic parameter to [-clip, clip] after each update."""
 
+    param_schema = {"clip": {"exclusiveMinimum": 0}}
     defaults = {"clip": 0.01}
     stackable = True  # element-wise
 

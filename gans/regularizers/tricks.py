@@ -11,6 +11,7 @@ class InstanceNoise(Regularizer):
     ``std`` to 0 at ``anneal_until`` (a fraction of training) (Sønderby et al. 2017):
     it makes the two distributions overlap, so D's gradients stay informative."""
 
+    param_schema = {"std": {"minimum": 0}, "anneal_until": {"minimum": 0, "maximum": 1}}
     defaults = {"std": 0.1, "anneal_until": 1.0}
     stackable = True
 
@@ -26,6 +27,7 @@ class OneSidedLabelSmoothing(Regularizer):
     BCE(r, 1) + (1 - t) r, so this is a penalty of (1 - t) E[D's logit on real]."""
 
     losses = ("minimax", "nonsaturating")
+    param_schema = {"real_label": {"exclusiveMinimum": 0, "maximum": 1}}
     defaults = {"real_label": 0.9}
     stackable = True
 

@@ -26,6 +26,11 @@ class CatGAN(GAN):
     reference = "Springenberg 2016"
     stackable = False  # its networks or steps are written for one seed
     supported_losses = ("catgan",)
+    param_schema = {
+        "classes": {"type": ["integer", "null"], "minimum": 2},
+        "labeled_per_class": {"minimum": 0},
+        "supervised_weight": {"minimum": 0},
+    }
     defaults = {"classes": None, "labeled_per_class": 0, "supervised_weight": 1.0}
 
     @classmethod

@@ -42,6 +42,7 @@ class EBGAN(GAN):
     reference = "Zhao et al. 2017"
     stackable = False  # its networks or steps are written for one seed
     supported_losses = ("ebgan",)
+    param_schema = {"code_dim": {"minimum": 1}, "pull_away_weight": {"minimum": 0}}
     defaults = {"code_dim": 32, "pull_away_weight": 0.0}
 
     def make_discriminator(self):

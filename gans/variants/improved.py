@@ -159,6 +159,13 @@ class ParameterAverage(nn.Module):
 class ImprovedGAN(GAN):
     reference = "Salimans et al. 2016"
     stackable = False  # its networks or steps are written for one seed
+    param_schema = {
+        "minibatch_features": {"minimum": 0},
+        "minibatch_kernel_dim": {"minimum": 1},
+        "real_label": {"exclusiveMinimum": 0, "maximum": 1},
+        "historical_averaging": {"minimum": 0},
+        "vbn_reference_size": {"minimum": 2},
+    }
     defaults = {
         "feature_matching": True,
         "minibatch_features": 8,

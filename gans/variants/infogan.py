@@ -18,6 +18,12 @@ from gans.variants.gan import GAN
 class InfoGAN(GAN):
     reference = "Chen et al. 2016"
     stackable = False  # its networks or steps are written for one seed
+    param_schema = {
+        "categories": {"minimum": 1},
+        "continuous": {"minimum": 0},
+        "lambda_cat": {"minimum": 0},
+        "lambda_cont": {"minimum": 0},
+    }
     defaults = {"categories": 10, "continuous": 2, "lambda_cat": 1.0, "lambda_cont": 0.1}
 
     def latent_dim(self):

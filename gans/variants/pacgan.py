@@ -17,6 +17,7 @@ def pack(x, m: int):
 class PacGAN(GAN):
     reference = "Lin et al. 2018"
     stackable = False  # its networks or steps are written for one seed
+    param_schema = {"pack": {"minimum": 2}}
     defaults = {"pack": 2}
 
     @classmethod

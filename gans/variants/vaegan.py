@@ -20,6 +20,7 @@ from gans.variants.gan import GAN, grad_norm
 class VAEGAN(GAN):
     reference = "Larsen et al. 2016"
     stackable = False  # its networks or steps are written for one seed
+    param_schema = {"rec_weight": {"minimum": 0}, "kl_weight": {"minimum": 0}}
     defaults = {"rec_weight": 1.0, "kl_weight": 1.0}
 
     def build(self):

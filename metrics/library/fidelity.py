@@ -7,6 +7,8 @@ logits. Real-data statistics are computed once per job.
 
 from __future__ import annotations
 
+import sys
+
 import torch
 from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD, isc_features_to_metric
@@ -52,9 +54,23 @@ class FrechetDistance(FeatureMetric):
 class KernelDistance(FeatureMetric):
     higher_is_better = {"kid": False}
 
+    def __init__(self, eval_cfg, dataset, real):
+        super().__init__(eval_cfg, dataset, real)
+        self.adjusted: dict[str, dict] = {}  # settings used other than asked (metrics.json records them)
+
     def compute(self, fake):
         feats = self.features(fake)
-        size = min(self.cfg["kid"]["subset_size"], len(feats), len(self.real_features))
+        requested = self.cfg["kid"]["subset_size"]
+        size = min(requested, len(feats), len(self.real_features))
+        if size < requested and not self.adjusted:  # fewer real images than asked for: said, and recorded
+            self.adjusted["kid.subset_size"] = {
+                "requested": requested,
+                "used": size,
+                "why": f"{len(feats)} generated and {len(self.real_features)} real samples",
+            }
+            print(
+                f"note: KID subsets of {size} samples, not {requested}: {len(self.real_features)} real", file=sys.stderr
+            )
         out = kid_features_to_metric(
             feats,
             self.real_features,

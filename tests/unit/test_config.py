@@ -31,7 +31,7 @@ def bad(**changes):
         (bad(grid__variants=["dcgan"]), r"unknown variant 'dcgan'; choose one of: .*gan"),
         (bad(train__steps=-5), r"config key 'train.steps': -5 is less than the minimum of 1"),
         (bad(train__stpes=5), r"config key 'train': Additional properties .*'stpes'.*valid keys: .*steps"),
-        (bad(grid__seeds="0"), r"config key 'grid.seeds': '0' is not of type 'array'"),
+        (bad(grid__seeds="0"), r"config key 'grid.seeds': '0' is a string; the key takes a list"),
         (
             bad(datasets={"8gaussians": {"sigma": 1}}),
             r"no parameter 'sigma'; valid parameters: modes, radius, scale, std",

@@ -88,7 +88,7 @@ def test_precision_and_layout_options_train_and_stay_finite(precision, channels_
     log = pd.read_csv(tmp_path / "run" / "train_log.csv")
     assert summary["status"] == "completed" and summary["steps_completed"] == 4
     assert np.isfinite(log[["d_loss", "g_loss", "d_grad_norm", "g_grad_norm"]].to_numpy()).all()
-    final = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)["state"]["generator"]
+    final = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["state"]["generator"]
     assert all(torch.isfinite(t).all() for t in final.values() if t.is_floating_point())
 
 
@@ -96,7 +96,7 @@ def test_bf16_changes_the_arithmetic_and_fp32_channels_last_does_not(tmp_path):
     def final_generator(**train_opts):
         out = tmp_path / "_".join(f"{k}{v}" for k, v in train_opts.items())
         train(image_run_cfg(**train_opts), out, progress=False)
-        return torch.load(out / "checkpoint.pt", weights_only=False)["state"]["generator"]
+        return torch.load(out / "checkpoint.pt", weights_only=True)["state"]["generator"]
 
     fp32 = final_generator(precision="fp32", channels_last=False)
     nhwc = final_generator(precision="fp32", channels_last=True)

@@ -41,7 +41,7 @@ def trained_run(tmp_path, loss="nonsaturating", **override):
     config["train"].update(steps=10, eval_every=10, log_every=5)
     cfg = gcfg.resolve_run(mcfg.validate(config), "8gaussians", "gan", loss, 0)
     train(cfg, tmp_path, progress=False)
-    return cfg, torch.load(tmp_path / "checkpoint.pt", weights_only=False)["state"]
+    return cfg, torch.load(tmp_path / "checkpoint.pt", weights_only=True)["state"]
 
 
 def adam_steps(opt_state):

@@ -32,7 +32,7 @@ def run_cfgs(tiny_config, loss="wgan-gp", variant="gan", seeds=(0, 1, 2), **trai
 
 
 def final_state(folder):
-    return torch.load(folder / "checkpoint.pt", weights_only=False)["state"]
+    return torch.load(folder / "checkpoint.pt", weights_only=True)["state"]
 
 
 def assert_close_runs(a, b, atol):
@@ -160,7 +160,7 @@ def test_a_diverging_seed_stops_alone_and_the_others_finish(tiny_config, tmp_pat
     assert [s["status"] for s in summaries] == ["completed", "diverged", "completed"]
     assert summaries[1]["diverged_at_step"] == 20 and summaries[0]["steps_completed"] == 40
     assert list(pd.read_csv(tmp_path / "s1" / "train_log.csv")["step"]) == [10, 20]
-    assert torch.load(tmp_path / "s1" / "checkpoint.pt", weights_only=False)["step"] == 20
+    assert torch.load(tmp_path / "s1" / "checkpoint.pt", weights_only=True)["step"] == 20
 
 
 @pytest.mark.parametrize("draws", ["direct", "buffered"])
@@ -179,7 +179,7 @@ def test_stacked_job_resumes_where_it_stopped(tiny_config, tmp_path, monkeypatch
     monkeypatch.setattr(gtrain, "divergence", interrupt_at_40)
     with pytest.raises(KeyboardInterrupt):
         train_seeds(cfgs, cut, progress=False)
-    assert torch.load(cut[0] / RESUME, weights_only=False)["step"] == 25
+    assert torch.load(cut[0] / RESUME, weights_only=True)["step"] == 25
     monkeypatch.setattr(gtrain, "divergence", real_divergence)
     torch.manual_seed(999)
     summaries = train_seeds(cfgs, cut, progress=False)

@@ -149,7 +149,10 @@ def test_skipped_cells_are_listed_per_label():
             swept({"architecture.params.width": [16.5]}),
             r"16.5 is a number, but 'architecture.params.width' holds an integer \(32\)",
         ),
-        (swept({"optimizer.momentum": [0.9]}), r"optimizer 'adam': .*unexpected keyword argument 'momentum'"),
+        (
+            swept({"optimizer.momentum": [0.9]}),
+            r"optimizer 'adam' has no argument 'momentum'; valid keys: amsgrad, betas",
+        ),
         (swept({"optimizer.betas": [[1.5, 0.9]]}), r"optimizer 'adam': Invalid beta parameter at index 0: 1.5"),
         (swept({"train.steps": [0]}), r"'train.steps': 0 is less than the minimum of 1"),
         (

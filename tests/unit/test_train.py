@@ -36,13 +36,13 @@ def test_writes_every_output_and_logs(tiny_config, tmp_path):
     assert snaps["steps"] == [0, 20, 40]
     saved = yaml.safe_load((tmp_path / "config.resolved.yaml").read_text())
     assert saved == run_cfg(tiny_config)
-    assert torch.load(tmp_path / "checkpoint.pt", weights_only=False)["config"] == saved
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["config"] == saved
 
 
 def test_same_seed_same_result_other_seed_other_result(tiny_config, tmp_path):
     def final(seed, name):
         train(run_cfg(tiny_config, "wgan-gp", seed), tmp_path / name, progress=False)
-        return torch.load(tmp_path / name / "checkpoint.pt", weights_only=False)["state"]["generator"], pd.read_csv(
+        return torch.load(tmp_path / name / "checkpoint.pt", weights_only=True)["state"]["generator"], pd.read_csv(
             tmp_path / name / "train_log.csv"
         )
 

@@ -31,7 +31,7 @@ def run_cfg(tiny_config, loss="wgan-gp", variant="gan", variant_params=None, los
 
 
 def assert_same_run(a, b):
-    ca, cb = (torch.load(d / "checkpoint.pt", weights_only=False) for d in (a, b))
+    ca, cb = (torch.load(d / "checkpoint.pt", weights_only=True) for d in (a, b))
     assert ca["step"] == cb["step"] and ca["state"].keys() == cb["state"].keys()
     for name in ca["state"]:  # networks and any other module state (e.g. historical averages)
         if name.startswith("opt"):
@@ -83,7 +83,7 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(
     monkeypatch.setattr(gtrain, "divergence", interrupt_at_40)
     with pytest.raises(KeyboardInterrupt):
         train(cfg, tmp_path / "cut", progress=False)
-    assert torch.load(tmp_path / "cut" / RESUME, weights_only=False)["step"] == 25
+    assert torch.load(tmp_path / "cut" / RESUME, weights_only=True)["step"] == 25
     monkeypatch.setattr(gtrain, "divergence", real_divergence)
     torch.manual_seed(12345)  # the global RNG state at restart must not matter
     summary = train(cfg, tmp_path / "cut", progress=False)
@@ -122,14 +122,14 @@ def test_killed_job_started_again_resumes_and_matches_an_uninterrupted_run(tiny_
     resume = tmp_path / "killed" / RESUME
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if resume.is_file() and torch.load(resume, weights_only=False)["step"] >= 100:
+        if resume.is_file() and torch.load(resume, weights_only=True)["step"] >= 100:
             proc.kill()  # SIGKILL: no chance to clean up, as in a preempted job
             break
         time.sleep(0.05)
     proc.wait(timeout=30)
     assert proc.returncode == -9, "the job must be killed mid-run (it finished or failed first)"
     assert not (tmp_path / "killed" / "train_summary.json").exists()
-    killed_at = torch.load(resume, weights_only=False)["step"]
+    killed_at = torch.load(resume, weights_only=True)["step"]
     assert 100 <= killed_at < 800
 
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
@@ -146,7 +146,8 @@ def test_killed_job_started_again_resumes_and_matches_an_uninterrupted_run(tiny_
 @pytest.mark.slow
 def test_snakemake_killed_mid_training_then_rerun_continues_the_run(tmp_path):
     """The workflow's side: resume.pt is no declared output, so Snakemake's cleanup
-    of an incomplete job leaves it, and the rerun job continues from it."""
+    of an incomplete job leaves it, and the rerun job (after --unlock, with
+    --rerun-incomplete) continues from it to an uninterrupted run's result."""
     config = {
         **TINY,
         "grid": {**TINY["grid"], "losses": ["nonsaturating"], "seeds": [0]},
@@ -160,16 +161,19 @@ def test_snakemake_killed_mid_training_then_rerun_continues_the_run(tmp_path):
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and proc.poll() is None:
-        if (run / RESUME).is_file() and torch.load(run / RESUME, weights_only=False)["step"] >= 100:
+        if (run / RESUME).is_file() and torch.load(run / RESUME, weights_only=True)["step"] >= 100:
             os.killpg(proc.pid, signal.SIGKILL)  # the node went away: Snakemake and its job die at once
             break
         time.sleep(0.05)
     proc.wait(timeout=30)
     assert proc.returncode == -9, "snakemake must be killed mid-training (it finished or failed first)"
-    killed_at = torch.load(run / RESUME, weights_only=False)["step"]
+    killed_at = torch.load(run / RESUME, weights_only=True)["step"]
 
     subprocess.run([*cmd, "--unlock"], env=env, capture_output=True, check=True, timeout=120)
     again = subprocess.run([*cmd, "--rerun-incomplete"], env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     summary = json.loads((run / "train_summary.json").read_text())
     assert summary["resumed_from_step"] == killed_at and summary["steps_completed"] == 800
+    # the results of an uninterrupted run of the same resolved config
+    train(yaml.safe_load((run / "config.resolved.yaml").read_text()), tmp_path / "whole", progress=False)
+    assert_same_run(run, tmp_path / "whole")

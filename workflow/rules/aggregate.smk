@@ -38,7 +38,7 @@ rule aggregate:
         out=output_folder,
     shell:
         "python -m metrics.aggregate --out {params.out:q} --analysis {params.analysis:q}"
-        " --skipped {params.skipped:q} {params.runs:q} > {log:q} 2>&1"
+        " --skipped {params.skipped:q} {params.runs:q} 2>&1 | tee {log:q} >&2"
 
 
 # small jobs: on a cluster they run on the submit host instead of waiting in the queue

@@ -11,7 +11,7 @@ rule prepare_data:
     params:
         dataset=dataset_spec,
     shell:
-        "python -m gans.prepare_data --dataset-config {params.dataset:q} --out {output:q} > {log:q} 2>&1"
+        "python -m gans.prepare_data --dataset-config {params.dataset:q} --out {output:q} 2>&1 | tee {log:q} >&2"
 
 
 rule train_lenet:
@@ -34,7 +34,7 @@ rule train_lenet:
         train=lenet_train_params,
     shell:
         "python -m metrics.extractors.lenet --dataset-config {params.dataset:q} --train-config {params.train:q}"
-        " --out {output.weights:q} > {log:q} 2>&1"
+        " --out {output.weights:q} 2>&1 | tee {log:q} >&2"
 
 
 rule real_features:
@@ -55,4 +55,4 @@ rule real_features:
         evaluation=eval_params,
     shell:
         "python -m metrics.images --dataset-config {params.dataset:q} --eval-config {params.evaluation:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        " --out {output:q} 2>&1 | tee {log:q} >&2"

@@ -19,7 +19,7 @@ rule evaluate:
         evaluation=eval_params,
         run=input_folder,
     shell:
-        "python -m metrics.evaluate --eval-config {params.evaluation:q} --run {params.run:q} > {log:q} 2>&1"
+        "python -m metrics.evaluate --eval-config {params.evaluation:q} --run {params.run:q} 2>&1 | tee {log:q} >&2"
 
 
 # A seed group's runs (train.seeds_per_job > 1) evaluated in one process, as they
@@ -52,4 +52,4 @@ for group_name, group in SEED_GROUPS.items():
             evaluation=eval_params,
             runs=group_output_folders,
         shell:
-            "python -m metrics.evaluate --eval-config {params.evaluation:q} --run {params.runs:q} > {log:q} 2>&1"
+            "python -m metrics.evaluate --eval-config {params.evaluation:q} --run {params.runs:q} 2>&1 | tee {log:q} >&2"

@@ -16,7 +16,7 @@ rule figures:
         out=output_folder,
     shell:
         "python -m metrics.figures --dataset {wildcards.dataset} --tables {params.tables:q}"
-        " --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"
+        " --options {params.options:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"
 
 
 # Each dataset's cell figures (one per variant x loss: its seeds side by side, collapse
@@ -56,7 +56,7 @@ for dataset, cells in CELLS_BY_DATASET.items():
             out=cells_folder,
         shell:
             "python -m metrics.figures --dataset {params.dataset:q} {params.cells} --tables {params.tables:q}"
-            " --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"
+            " --options {params.options:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"
 
 
 localrules:

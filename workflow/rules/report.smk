@@ -29,4 +29,4 @@ rule reference:
         config=config_json,
         out=output_folder,
     shell:
-        "python -m metrics.reference --out {params.out:q} --config {params.config:q} {input:q} > {log:q} 2>&1"
+        "python -m metrics.reference --out {params.out:q} --config {params.config:q} {input:q} 2>&1 | tee {log:q} >&2"

@@ -19,7 +19,7 @@ rule train:
         run=train_params,
         out=output_folder,
     shell:
-        "python -m gans.train --run-config {params.run:q} --out {params.out:q} > {log:q} 2>&1"
+        "python -m gans.train --run-config {params.run:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"
 
 
 # Several seeds of a cell in one job (train.seeds_per_job > 1): one rule per group of
@@ -52,4 +52,4 @@ for group_name, group in SEED_GROUPS.items():
             run=group_train_params(group.seeds),
             out=group_output_folders,
         shell:
-            "python -m gans.train --run-config {params.run:q} --out {params.out:q} > {log:q} 2>&1"
+            "python -m gans.train --run-config {params.run:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"

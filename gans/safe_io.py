@@ -1,0 +1,204 @@
+"""Reading and writing a run folder's files safely.
+
+- Nothing loaded from a results folder can run code: every ``.pt`` file is read with
+  ``torch.load(weights_only=True)`` (tensors and plain data only); anything else is
+  refused without being run, as a damaged file.
+- A file is written whole or not at all: written to ``<name>.tmp`` from bytes already
+  in memory, then renamed; the ``.tmp`` is removed if writing fails (a full disk), and
+  the error says "No space left on device" with the path (``torch.save`` straight to a
+  full disk raises an unrelated "unexpected pos" error).
+- Each training output gets a size and SHA-256 record (in train_summary.json), which
+  evaluation verifies before it loads anything.
+- Random-number generator states are stored as tensors and plain numbers, so a resume
+  point loads with ``weights_only=True`` and continues bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+DAMAGED_SUFFIX = ".damaged"
+
+
+class DamagedFile(ValueError):
+    """A run file that cannot be used: truncated, altered, or holding objects that
+    could run code when loaded."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path, self.problem = Path(path), problem
+        super().__init__(f"{path} {problem}")
+
+
+def load_tensors(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
+    """``torch.load`` of tensors and plain data only; DamagedFile otherwise."""
+    path = Path(path)
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" in str(exc) or "Unsupported" in str(exc):
+            raise DamagedFile(
+                path,
+                "holds objects other than tensors and plain data (loading them could run code); it was not loaded",
+            ) from None
+        raise DamagedFile(path, f"cannot be read ({_first_line(exc)})") from None
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # a truncated or overwritten file: zip errors, EOF, bad headers
+        raise DamagedFile(path, f"cannot be read ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def write_atomic(path: str | Path, data: bytes | memoryview) -> None:
+    """Write ``data`` to ``path`` whole or not at all (no ``.tmp`` left behind)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save(obj: Any, path: str | Path) -> None:
+    """``torch.save`` through memory, written atomically (see ``write_atomic``)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_atomic(path, buffer.getbuffer())
+
+
+def file_record(path: str | Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return {"bytes": os.path.getsize(path), "sha256": digest.hexdigest()}
+
+
+def file_records(folder: str | Path, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of each named file of ``folder``."""
+    return {name: file_record(Path(folder) / name) for name in names}
+
+
+def verify_records(folder: str | Path, records: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """name -> what is wrong, for each recorded file of ``folder`` that is missing or
+    differs from its record (empty when all match)."""
+    problems = {}
+    for name, record in records.items():
+        path = Path(folder) / name
+        if not path.is_file():
+            problems[name] = "is missing"
+            continue
+        size = os.path.getsize(path)
+        if size != record["bytes"]:
+            problems[name] = f"has {size} bytes, but training wrote {record['bytes']}: it is damaged or was replaced"
+        elif file_record(path)["sha256"] != record["sha256"]:
+            problems[name] = "differs from what training wrote (its SHA-256): it is damaged or was replaced"
+    return problems
+
+
+def set_aside(path: str | Path) -> Path:
+    """Rename a damaged file to ``<name>.damaged`` (kept for inspection, out of the
+    way of a retraining run); the new path."""
+    path = Path(path)
+    target = path.with_name(path.name + DAMAGED_SUFFIX)
+    os.replace(path, target)
+    return target
+
+
+# numpy's global RNG state is a tuple holding an ndarray, which weights_only refuses:
+# stored as a tensor of its 624 words and plain numbers instead.
+def numpy_rng_state() -> dict[str, Any]:
+    kind, key, pos, has_gauss, cached_gaussian = np.random.get_state()
+    return {
+        "kind": kind,
+        "key": torch.from_numpy(key.astype(np.int64)),
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached_gaussian": float(cached_gaussian),
+    }
+
+
+def set_numpy_rng_state(state: dict[str, Any]) -> None:
+    key = state["key"].numpy().astype(np.uint32)
+    np.random.set_state((state["kind"], key, state["pos"], state["has_gauss"], state["cached_gaussian"]))
+
+
+def as_python_rng_state(loaded: tuple | list) -> tuple:
+    """Python's ``random.getstate()`` as ``random.setstate`` takes it back from a file."""
+    version, internal, gauss = loaded
+    return version, tuple(internal), gauss
+
+
+def check_training_outputs(run: str | Path, names: tuple[str, ...] | None = None) -> None:
+    """Raise DamagedFile for a training output of ``run`` (or of ``names`` among them)
+    that differs from the size and checksum train_summary.json records (runs without
+    a record are not checked here; ``load_tensors`` still refuses what it cannot read)."""
+    from gans import layout
+
+    run = Path(run)
+    summary_path = run / layout.TRAIN_SUMMARY
+    try:
+        summary = json.loads(summary_path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DamagedFile(summary_path, f"is not valid JSON ({_first_line(exc)})") from None
+    if not isinstance(summary, dict):
+        raise DamagedFile(summary_path, "is not a JSON object")
+    records = {k: v for k, v in summary.get("files", {}).items() if names is None or k in names}
+    for name, problem in verify_records(run, records).items():
+        raise DamagedFile(run / name, problem)
+
+
+def retrain_message(exc: DamagedFile) -> str:
+    """Set the damaged file aside, so the next ``snakemake`` call remakes it (a run's
+    training output: the run is retrained), and say so."""
+    from gans import layout
+
+    moved = set_aside(exc.path) if exc.path.is_file() else None
+    where = f"; it was moved to {moved.name}" if moved else ""
+    if exc.path.name in layout.TRAIN_FILES:
+        todo = f"retrain this run (by hand: python -m gans.train ... --out {exc.path.parent})"
+    else:
+        todo = "remake it"
+    return f"{exc}{where}. Run snakemake again to {todo}."
+
+
+def check_evaluation_outputs(run: str | Path) -> None:
+    """Raise DamagedFile for a file of ``run`` the aggregation reads that cannot be
+    read whole: metrics.json and metrics.csv parsed, the training log and resolved
+    config against their records (the large .pt files are not read there)."""
+    import pandas as pd
+
+    from gans import layout
+
+    run = Path(run)
+    check_training_outputs(run, names=(layout.TRAIN_LOG, layout.RESOLVED_CONFIG))
+    try:
+        result = json.loads((run / layout.METRICS_FINAL).read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DamagedFile(run / layout.METRICS_FINAL, f"is not valid JSON ({_first_line(exc)})") from None
+    if not isinstance(result, dict) or "final" not in result:
+        raise DamagedFile(run / layout.METRICS_FINAL, "lacks the final metrics evaluation writes")
+    try:
+        pd.read_csv(run / layout.METRICS_TABLE)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
+        raise DamagedFile(run / layout.METRICS_TABLE, f"is not a readable table ({_first_line(exc)})") from None
