@@ -29,7 +29,6 @@ import argparse
 import copy
 import functools
 import math
-import platform
 import re
 import sys
 import tempfile
@@ -47,6 +46,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from gans import config as gcfg
 from gans.job import Job, draw_block, stacking_plan
+from gans.provenance import cpu_name
 from gans.runtime import select_device, set_matmul_precision
 from gans.train import train, train_seeds
 from metrics import config as mcfg
@@ -473,16 +473,6 @@ def print_table(table: pd.DataFrame) -> None:
         f"{first['warmup']} warm-up steps untimed"
     )
     print(shown.to_string(index=False))
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def int_list(text: str) -> list[int]:

@@ -16,6 +16,7 @@ import torch
 
 from gans import layout
 from gans.job import Job
+from gans.provenance import provenance
 from gans.runtime import write_json
 
 LOG_COLUMNS = ["step", "d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "wall_time"]
@@ -61,6 +62,7 @@ def write_run(
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "torch": torch.__version__,
         "python": platform.python_version(),
+        "provenance": provenance(device),
     }
     write_json(summary, out / layout.TRAIN_SUMMARY)
     return summary

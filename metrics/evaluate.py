@@ -7,7 +7,8 @@ passes a cell's seed group, as it trains them), so imports and the extractor loa
 
 Reads the run's snapshots.pt and checkpoint.pt; writes metrics.csv (one row per
 evaluation point), metrics.json (final metrics, run status, the resolved
-evaluation config) and samples.npz (generated points at every evaluation point,
+evaluation config, the final generator's metrics under every sampling seed, the
+provenance) and samples.npz (generated points at every evaluation point,
 real points, and the discriminator's output on a grid, for the figures). On images,
 the feature extractor is loaded once, the real features come from the
 real_features rule's file, samples.npz holds a grid's worth of uint8 images per
@@ -33,10 +34,12 @@ import yaml
 from gans import config as gcfg
 from gans import layout
 from gans.job import build
+from gans.provenance import provenance
 from gans.runtime import read_json, seed_everything, write_json
 from metrics import METRICS, images
 from metrics.config import load as load_config
 from metrics.config import resolve_eval
+from metrics.sampling import final_sampling
 
 TRAINED = (layout.RESOLVED_CONFIG, layout.TRAIN_SUMMARY, layout.SNAPSHOTS, layout.CHECKPOINT)  # what evaluation reads
 CONTOUR_BATCH = 500
@@ -75,6 +78,8 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
         samples[f"fake_{step}"] = inputs.keep(fake, step)
     table = pd.DataFrame(rows)
     table.to_csv(run / layout.METRICS_TABLE, index=False)
+    # the final generator (the variant holds it now) with the other sampling seeds
+    sampling = final_sampling(inputs, metrics, eval_cfg, rows[-1]) if summary["status"] != "diverged" else None
 
     extras = (
         contour_grid(run, cfg, dataset, variant, eval_cfg["contour_resolution"]) if dataset.modality == "points" else {}
@@ -93,8 +98,10 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
         "final_step": None if diverged else last_step,
         "final": {k: None for k in last} if diverged else last,
         "last_good": {"step": last_step, **last},
+        "sampling": sampling,
         "train": summary,
         "evaluation": eval_cfg,
+        "provenance": provenance(),
     }
     write_json(result, run / layout.METRICS_FINAL)
     return result
