@@ -100,11 +100,17 @@ def config_differences(a: dict[str, Any], b: dict[str, Any], limit: int = 8) -> 
         diff = [k for k in ra.index if not _same(ra.at[k, col], rb.at[k, col])]
         if diff:
             k = diff[0]
-            out.append(f"{col}: A {ra.at[k, col]!r} vs B {rb.at[k, col]!r} (in {len(diff)} runs, e.g. {'/'.join(k)})")
+            va, vb = (_plain(t.at[k, col]) for t in (ra, rb))
+            out.append(f"{col}: A {va!r} vs B {vb!r} (in {len(diff)} runs, e.g. {'/'.join(k)})")
     for section in ("evaluation", "analysis"):
         if a["provenance"][section] != b["provenance"][section]:
             out.append(f"{section}: {_dict_difference(a['provenance'][section], b['provenance'][section])}")
     return out[:limit] + ([f"... and {len(out) - limit} more"] if len(out) > limit else [])
+
+
+def _plain(v):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def _dict_difference(a: Any, b: Any, path: str = "") -> str:

@@ -326,3 +326,36 @@ def test_cgan_on_digits_is_evaluated_class_by_class(digits_lenet, tmp_path):
     # 4 images per class (40 / 10 classes), one row per class in the class grid
     assert np.load(run / "samples.npz")["fake_classes_2"].shape == (10, 4, 1, 28, 28)
     assert (run / "grids" / "step2_classes.png").is_file()
+
+
+def test_image_calibration_outcome_and_figures_speak_of_images(digits_lenet, tmp_path):
+    """Calibration of digits with its LeNet: held-out real digits read far better than
+    noise; a 4-step run's noise is labelled 'did not learn'; the sample figure is
+    titled for images, with the calibration values, not as points over D's contours."""
+    import pandas as pd
+
+    from gans.runtime import write_json
+    from metrics import aggregate, calibration, figures
+    from metrics.figures import samples
+
+    run, ev = evaluated_digits_run(digits_lenet, tmp_path)
+    config = mcfg.validate({"grid": {"datasets": ["digits"], "losses": ["hinge"], "seeds": [0]}})
+    record = calibration.calibrate(gcfg.resolve_run(config, "digits", "gan", "nonsaturating", 0), ev, draws=2)
+    real, noise, untrained = (record[k]["mean"] for k in ("real", "noise", "untrained"))
+    assert real["fid"] * 5 < noise["fid"] and real["fid"] * 5 < untrained["fid"]
+    assert real["modes_covered"] == 10 and noise["modes_covered"] <= 1 and real["hq_fraction"] > 0.3
+    assert len(record["real"]["draws"]) == 2 and record["num_samples"] == 60 and record["extractor"] == "lenet"
+    path = tmp_path / "calibration.json"
+    write_json(record, path)
+    root = tmp_path / "root"
+    (root / "results/runs/digits/gan/hinge").mkdir(parents=True)
+    (root / "results/runs/digits/gan/hinge/seed0").symlink_to(run)
+    tables = aggregate.aggregate([root / "results/runs/digits/gan/hinge/seed0"], root / "tables", [], {}, [path])
+    assert tables["runs"]["outcome"].tolist() == ["did not learn"]
+    runs = pd.read_csv(root / "tables/runs.csv")
+    cal = pd.read_csv(root / "tables/calibration.csv")
+    title = samples._samples_title(runs, root, cal)
+    assert "generated images" in title and "D output" not in title and "points" not in title
+    assert f"fid: held-out real {real['fid']:.3g}, uniform noise {noise['fid']:.3g}" in title
+    figures.draw("digits", root / "tables", root / "figures", gcfg.section_defaults("figures", {"dpi": 50}), root)
+    assert (root / "figures/points.png").stat().st_size > 5_000
