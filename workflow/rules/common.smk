@@ -21,7 +21,8 @@ FIGURES = [f"results/figures/{{dataset}}/{name}.png" for name in FIGURE_SUBCATEG
 CELL_FIGURE = "results/figures/{dataset}/cells/{variant}/{loss}.png"
 # what results/reference/ holds: the summary tables and each dataset's main figures
 REFERENCE_TABLES = ["summary.md", "summary.csv", "rankings.md", "baseline_check.md", "loss_tracking.md", "runs.md"]
-REFERENCE_TABLES += ["calibration.csv", "provenance.json"]  # what placed the outcomes, and what produced them
+# what placed the outcomes, what produced them, and what metrics.compare reads
+REFERENCE_TABLES += ["calibration.csv", "provenance.json", "runs.csv", "rankings.csv"]
 REFERENCE_FIGURES = ["heatmap_main", "heatmap_success", "distributions", "points"]
 IMAGE_DATASETS = [d for d in DATASETS_IN_GRID if DATASETS.get(d).modality == "images"]
 # the datasets whose LeNet classifier some image dataset of the grid uses
