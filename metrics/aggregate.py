@@ -172,7 +172,7 @@ def aggregate(
         "runs": runs,
         "summary": summary,
         "rankings": comparison.rankings(runs, main_names, dirs, ci),
-        "loss_tracking": comparison.loss_tracking(runs, opts["tracking_rho"]),
+        "loss_tracking": comparison.loss_tracking(runs, opts["tracking_rho"], ci),
         "baseline_check": check,
         "trajectories": pd.concat(trajectories, ignore_index=True),
         "train_logs": pd.concat(logs, ignore_index=True),

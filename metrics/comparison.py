@@ -85,14 +85,16 @@ def describe(values: pd.Series, name: str, ci: dict[str, Any] | None = None) -> 
     return out
 
 
-def loss_tracking(runs: pd.DataFrame, min_rho: float) -> pd.DataFrame:
+def loss_tracking(runs: pd.DataFrame, min_rho: float, ci: dict[str, Any] | None = None) -> pd.DataFrame:
     """Per loss (and per dataset, and over all datasets): how well D's loss tracks the
-    main metric: median and IQR of the per-run Spearman rho and the share of runs
-    with rho >= ``min_rho``."""
+    main metric: median (with its bootstrap interval) and IQR of the per-run Spearman
+    rho, and the share of runs with rho >= ``min_rho`` (with its Wilson interval)."""
+    ci = ci or {}
     frames = [runs, runs.assign(dataset="all")] if runs["dataset"].nunique() > 1 else [runs]
     rows = []
     for (loss, dataset), group in pd.concat(frames).groupby(["loss", "dataset"], sort=True):
         rho = group["d_loss_rho"].dropna()
+        lo, hi = intervals.bootstrap(rho.to_numpy(), "median", **ci)
         rows.append(
             {
                 "loss": loss,
@@ -100,9 +102,11 @@ def loss_tracking(runs: pd.DataFrame, min_rho: float) -> pd.DataFrame:
                 "runs": len(group),
                 "runs_with_rho": len(rho),
                 "rho_median": rho.median() if len(rho) else math.nan,
+                "rho_median_lo": lo,
+                "rho_median_hi": hi,
                 "rho_q25": rho.quantile(0.25) if len(rho) else math.nan,
                 "rho_q75": rho.quantile(0.75) if len(rho) else math.nan,
-                "tracking_share": float((rho >= min_rho).mean()) if len(rho) else math.nan,
+                **rate(int((rho >= min_rho).sum()), len(rho), "tracking_share", ci),
             }
         )
     return pd.DataFrame(rows)
@@ -238,6 +242,8 @@ def baseline_check(
                     "baseline_seeds": len(b),
                     "median": float(oriented(o.median(), higher)),
                     "baseline_median": float(oriented(b.median(), higher)),
+                    **_median_interval(o, higher, ""),
+                    **_median_interval(b, higher, "baseline_"),
                     "better_by": diff,
                     "p_better": p,
                     "p_worse": p_worse,
@@ -250,6 +256,16 @@ def baseline_check(
             )
     table = pd.DataFrame(rows)
     return table, verdict(table, baseline, alpha)
+
+
+def _median_interval(values: pd.Series, higher: bool, prefix: str) -> dict[str, float]:
+    """The bootstrap interval of a median over seeds of larger-is-better ``values``
+    (-inf: a failed run), in the metric's own direction; an end that falls on a failed
+    run is infinite, as the median would be."""
+    floor, worst = _floor(values)
+    lo, hi = intervals.bootstrap(values.replace(-np.inf, floor).to_numpy(), "median")
+    ends = sorted(float(oriented(x if x >= worst or np.isnan(x) else -np.inf, higher)) for x in (lo, hi))
+    return {f"{prefix}median_lo": ends[0], f"{prefix}median_hi": ends[1]}
 
 
 def verdict(table: pd.DataFrame, baseline: str, alpha: float) -> str:

@@ -287,6 +287,7 @@ def test_baseline_check_answers_from_the_data():
     )
     x = table[table.loss == "x"]
     assert (x["verdict"] == "better").all() and x["p_better"].tolist() == pytest.approx([0.05, 0.05])  # 1 / C(6, 3)
+    assert x[["median_lo", "median_hi", "baseline_median_lo", "baseline_median_hi"]].iloc[0].tolist() == [5, 7, 1, 3]
     assert (table[table.loss == "y"]["verdict"] == "no clear difference").all()
     assert text.startswith("Yes: x beat nonsaturating in all 2")
     # x better in only one dataset: no longer consistent
@@ -307,3 +308,12 @@ def test_baseline_check_answers_from_the_data():
         mixed, {"d1": "modes_covered", "d2": "modes_covered"}, DIRS, "nonsaturating", 0.01
     )
     assert "no difference can be significant" in text and comparison.min_p_value(3, 3) == pytest.approx(0.05)
+
+
+def test_loss_tracking_with_intervals():
+    runs = cells({"l": [1, 2, 3, 4]}).assign(d_loss_rho=[0.9, 0.6, 0.2, math.nan])
+    t = comparison.loss_tracking(runs, 0.5).iloc[0]
+    assert (t["runs"], t["runs_with_rho"], t["rho_median"]) == (4, 3, 0.6)
+    assert (t["rho_median_lo"], t["rho_median_hi"]) == (0.2, 0.9)  # three runs: their range
+    assert t["tracking_share"] == pytest.approx(2 / 3)
+    assert (t["tracking_share_lo"], t["tracking_share_hi"]) == pytest.approx(intervals.wilson(2, 3))
