@@ -15,7 +15,7 @@ from gans import config as gcfg
 from gans.config import section_defaults
 from gans.runtime import read_json, write_json
 from gans.train import train
-from metrics import aggregate, calibration, figures
+from metrics import aggregate, calibration, figures, reference
 from metrics import config as mcfg
 from metrics.config import resolve_eval
 from metrics.evaluate import evaluate
@@ -97,6 +97,12 @@ def test_tables_carry_intervals_calibration_and_provenance(runs_root):
     assert (
         "rank = 1 + the number of cells significantly better" in (runs_root / "results/tables/rankings.md").read_text()
     )
+    # the curated reference copy says where and with which code it was produced
+    files = [runs_root / "results/tables" / n for n in ("summary.md", "runs.csv", "provenance.json")]
+    reference.build(files, runs_root / "reference", {"grid": [TINY["grid"]]})
+    readme = (runs_root / "reference/README.md").read_text()
+    assert f"on {runs.loc[0, 'processor']} with 1 thread(s)" in readme and "metrics.compare" in readme
+    assert f"Produced by code {runs.loc[0, 'code_version']}" in readme
     with pytest.raises(gcfg.ConfigError, match="no calibration values for dataset"):
         aggregate.aggregate(sorted((runs_root / "results/runs").glob("*/*/*/seed*")), runs_root / "x", [], {}, [])
 
