@@ -143,7 +143,7 @@ def rankings(
         v = _worst_filled(group[m], higher).replace(-np.inf, floor).to_numpy()
         q25, med, q75 = (np.quantile(v, q) for q in (0.25, 0.5, 0.75))
         lo, hi = intervals.bootstrap(v, "median", **ci)
-        shown = [float(oriented(x if x >= worst else -np.inf, higher)) for x in (q25, med, q75, lo, hi)]
+        shown = [float(oriented(_failed_below(x, worst), higher)) for x in (q25, med, q75, lo, hi)]
         success = rate(int(group["converged"].sum()), len(group), "success_rate", ci)
         rows.append(
             {
@@ -153,9 +153,9 @@ def rankings(
                 **dict(zip(("q25", "median", "q75", "median_lo", "median_hi"), shown, strict=True)),
                 "iqr": abs(shown[2] - shown[0]) if np.isfinite(shown[2] - shown[0]) else math.nan,
                 **success,
-                "_key": float(med if med >= worst else -np.inf),
-                "_lo": lo if lo >= worst else -np.inf,
-                "_hi": hi if hi >= worst else -np.inf,
+                "_key": _failed_below(med, worst),
+                "_lo": _failed_below(lo, worst),
+                "_hi": _failed_below(hi, worst),
             }
         )
     table = pd.DataFrame(rows)
@@ -171,6 +171,11 @@ def _floor(values: pd.Series) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     worst = float(finite.min()) if len(finite) else 0.0
     return worst - 1e6 * (1.0 + (float(np.ptp(finite)) if len(finite) else 0.0)), worst
+
+
+def _failed_below(x: float, worst: float) -> float:
+    """-inf (a failed run) for a value below the worst finite one; others, NaN too, as they are."""
+    return -np.inf if x < worst else float(x)
 
 
 def _rank(group: pd.DataFrame) -> pd.DataFrame:
@@ -264,7 +269,7 @@ def _median_interval(values: pd.Series, higher: bool, prefix: str) -> dict[str, 
     run is infinite, as the median would be."""
     floor, worst = _floor(values)
     lo, hi = intervals.bootstrap(values.replace(-np.inf, floor).to_numpy(), "median")
-    ends = sorted(float(oriented(x if x >= worst or np.isnan(x) else -np.inf, higher)) for x in (lo, hi))
+    ends = sorted(float(oriented(_failed_below(x, worst), higher)) for x in (lo, hi))
     return {f"{prefix}median_lo": ends[0], f"{prefix}median_hi": ends[1]}
 
 

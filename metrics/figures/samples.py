@@ -101,15 +101,21 @@ def scatter_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
 def plot_points(
     runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, Any], calibration: pd.DataFrame | None = None
 ) -> None:
-    """One panel per run (cells in rows, seeds in columns): points or an image grid."""
+    """One panel per run (cells in rows, seeds in columns): points or an image grid;
+    images get a first row with real test images to compare with."""
     cells = runs[["label", "loss"]].drop_duplicates().values.tolist()
     seeds = sorted(runs["seed"].unique())
     n_variants = runs["label"].nunique()
-    fig, axes = plt.subplots(len(cells), len(seeds), figsize=(2.6 * len(seeds), 2.7 * len(cells)), squeeze=False)
+    top = int(_is_images(runs_root, runs))  # a row of real images above the runs
+    fig, axes = plt.subplots(
+        len(cells) + top, len(seeds), figsize=(2.6 * len(seeds), 2.7 * (len(cells) + top)), squeeze=False
+    )
     rng = np.random.default_rng(0)
+    if top:
+        real_panel(axes[0], _run_samples(runs_root, runs.iloc[0]), opts)
     for i, (variant, loss) in enumerate(cells):
         for j, seed in enumerate(seeds):
-            ax = axes[i][j]
+            ax = axes[i + top][j]
             match = runs[(runs.label == variant) & (runs.loss == loss) & (runs.seed == seed)]
             if match.empty:
                 ax.set_axis_off()
@@ -120,6 +126,17 @@ def plot_points(
     fig.suptitle(_samples_title(runs, runs_root, calibration), fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     save(fig, out / "points.png", opts["dpi"])
+
+
+def real_panel(axes_row, data, opts: dict[str, Any]) -> None:
+    """Real test images in the first panel of a row (the others left blank)."""
+    side = opts["grid_side"]
+    axes_row[0].imshow(image_grid(data["real"][: side * side], side), cmap="gray", vmin=0, vmax=1)
+    axes_row[0].set_xticks([])
+    axes_row[0].set_yticks([])
+    axes_row[0].set_title("real test images\n(for comparison)", fontsize=9, color="tab:green")
+    for ax in axes_row[1:]:
+        ax.set_axis_off()
 
 
 def _samples_title(runs: pd.DataFrame, runs_root: Path, calibration: pd.DataFrame | None, cell: str = "") -> str:

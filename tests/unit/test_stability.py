@@ -317,3 +317,11 @@ def test_loss_tracking_with_intervals():
     assert (t["rho_median_lo"], t["rho_median_hi"]) == (0.2, 0.9)  # three runs: their range
     assert t["tracking_share"] == pytest.approx(2 / 3)
     assert (t["tracking_share_lo"], t["tracking_share_hi"]) == pytest.approx(intervals.wilson(2, 3))
+
+
+def test_one_seed_has_no_interval_and_ties_with_everyone():
+    r = comparison.rankings(cells({"a": [5], "b": [3]}), {"d": "modes_covered"}, DIRS).set_index("loss")
+    assert np.isnan(r.loc["a", "median_lo"]) and list(r["rank"]) == [1, 1] and r.loc["a", "tied_with"] == "gan / b"
+    from metrics.aggregate import rankings_view
+
+    assert rankings_view(r.reset_index()).set_index("loss").loc["a", "median_lo"] == ""  # not "diverged"
