@@ -18,7 +18,9 @@ The outcome, first rule that applies:
   converged      the bar is met at each of the last ``hold_points`` points
   collapsed      the bar was met, then modes were lost (ends covering at most
                  collapse.max_modes_fraction of them, or lost collapse.max_drop of
-                 its progress on the main metric)
+                 its progress on the main metric); or, never at the bar, the run
+                 covered the bar's modes at some point and ends short of them with
+                 every other criterion met (it dropped modes as its quality rose)
   undertrained   the bar is not held, but the run is still improving at its last point
                  (bar score up by improving.min_gain over improving.window points, and
                  the last point within that of its best)
@@ -86,13 +88,21 @@ def criteria(traj: pd.DataFrame, calibration: dict[str, Any] | None, bar: dict[s
     return out
 
 
-def bar_scores(traj: pd.DataFrame, calibration: dict[str, Any] | None, bar: dict[str, Any]) -> pd.Series:
-    """The smallest criterion ratio at every point (NaN where a metric is missing);
-    >= 1 meets the bar. A trajectory without any criterion's metric has no bar."""
+def bar_ratios(traj: pd.DataFrame, calibration: dict[str, Any] | None, bar: dict[str, Any]) -> pd.DataFrame:
+    """``criteria``, refusing a bar none of whose criteria was measured."""
     ratios = criteria(traj, calibration, bar)
-    if ratios.empty or ratios.shape[1] == 0:
+    if ratios.shape[1] == 0:
         raise CalibrationError(f"no quality-bar criterion applies: the bar {bar} uses none of the evaluated metrics")
-    return ratios.min(axis=1, skipna=False)
+    return ratios
+
+
+def dropped_modes(ratios: pd.DataFrame) -> bool:
+    """Covered the bar's modes at an earlier point, and ends short of them with every
+    other criterion met: it learned the quality and lost modes (a partial collapse)."""
+    if "modes" not in ratios or len(ratios) < 2:
+        return False
+    quality = bool((ratios.drop(columns="modes").iloc[-1] >= 1.0).all())
+    return quality and ratios["modes"].iloc[-1] < 1.0 and bool((ratios["modes"].iloc[:-1] >= 1.0).any())
 
 
 def mode_turnover(traj: pd.DataFrame) -> float:
@@ -128,9 +138,11 @@ def few_modes_throughout(traj: pd.DataFrame, max_fraction: float) -> bool:
 
 
 def classify(
-    traj: pd.DataFrame, scores: pd.Series, diverged: bool, lost_share: float, opts: dict[str, Any]
+    traj: pd.DataFrame, ratios: pd.DataFrame, diverged: bool, lost_share: float, opts: dict[str, Any]
 ) -> dict[str, Any]:
-    """The outcome (first rule of the module's list that applies) and what decided it."""
+    """The outcome (first rule of the module's list that applies) and what decided it;
+    ``ratios``: the bar's criteria at every point (``bar_ratios``)."""
+    scores = ratios.min(axis=1, skipna=False)
     met = (scores >= 1.0).to_numpy()
     hold = opts["hold_points"]
     learned = bool(met.any())
@@ -149,7 +161,7 @@ def classify(
         outcome = "diverged"
     elif held:
         outcome = "converged"
-    elif learned and (lost_modes or lost_progress):
+    elif (lost_modes or lost_progress) if learned else dropped_modes(ratios):
         outcome = "collapsed"
     elif improving:
         outcome = "undertrained"

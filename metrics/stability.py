@@ -117,8 +117,8 @@ def run_measures(
     final = float(series.iloc[-1]) if len(series) else math.nan
     diverged = _diverged(status, log, opts["divergence_threshold"]) or not np.isfinite(final)
     progress, lost, lost_share = progress_lost(series, out.get(f"{main}_best", math.nan), final, higher)
-    scores = outcomes.bar_scores(traj, calibration, opts["quality_bar"][modality])
-    verdict = outcomes.classify(traj, scores, diverged, lost_share, opts)
+    ratios = outcomes.bar_ratios(traj, calibration, opts["quality_bar"][modality])
+    verdict = outcomes.classify(traj, ratios, diverged, lost_share, opts)
     osc_abs, oscillation = oscillation_of(series, progress, opts["oscillation_window"], diverged)
     out.update(
         {

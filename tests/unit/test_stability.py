@@ -85,6 +85,10 @@ def test_a_run_that_learned_and_lost_modes_collapsed():
     assert m["modes_covered_lost"] == 6 and m["modes_covered_lost_share"] == pytest.approx(0.75)
     # the same loss of modes in a run that never reached the bar is not a collapse: it never learned
     assert measures(trajectory([0, 8, 8, 8, 3, 2, 2], hq=[0] + [0.2] * 6))["outcome"] == "did not learn"
+    # all modes at low quality, then high quality on 7 of 8: it dropped a mode (a partial collapse),
+    # though all modes and the quality were never met at one point
+    dropped = measures(trajectory([0, 8, 8, 7, 7], hq=[0, 0.4, 0.41, 0.61, 0.7]))
+    assert dropped["outcome"] == "collapsed" and not dropped["learned"]
     # learned, then lost the bar's quality but kept its modes: oscillating, not collapsed
     kept = measures(trajectory([0, 8, 8, 8, 8, 8], hq=[0, 0.8, 0.8, 0.8, 0.3, 0.3]))
     assert kept["outcome"] == "oscillating" and kept["learned"] and not kept["held_bar"]
