@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from gans.datasets import DATASETS
 from gans.datasets.images import to_uint8
 from gans.job import build
 from gans.runtime import read_json, seed_everything, write_json
@@ -141,10 +140,6 @@ def value(calibration: dict[str, Any] | None, kind: str, metric: str) -> float:
     if not calibration:
         return math.nan
     return float(calibration.get(kind, {}).get("mean", {}).get(metric, math.nan))
-
-
-def modality(dataset: str) -> str:
-    return DATASETS.get(dataset).modality
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,7 +78,7 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
         samples[f"fake_{step}"] = inputs.keep(fake, step)
     table = pd.DataFrame(rows)
     table.to_csv(run / layout.METRICS_TABLE, index=False)
-    # the final generator (the variant holds it now) with the other sampling seeds
+    # the final generator (the variant holds the last snapshot) with the other sampling seeds
     sampling = final_sampling(inputs, metrics, eval_cfg, rows[-1]) if summary["status"] != "diverged" else None
 
     extras = (

@@ -50,8 +50,6 @@ OUTCOMES = [
     "did not learn",
     "diverged",
 ]
-FAILED = OUTCOMES[1:]
-CRITERIA = ("modes", "hq_share", "fid_position")
 
 
 class CalibrationError(ValueError):

@@ -63,7 +63,7 @@ def test_steady_run_that_reaches_the_bar_converges():
 
 def test_a_steady_run_that_never_reached_the_bar_did_not_learn():
     """Steady, all modes, but 10% of its samples near one: far below half the real
-    data's 99%. Without a bar on quality this read 'converged, 8/8'."""
+    data's 99%. A rule without a quality bar calls it 'converged, 8/8'."""
     m = measures(trajectory([0, 8, 8, 8, 8, 8], hq=[0, 0.1, 0.1, 0.1, 0.1, 0.1]))
     assert m["outcome"] == "did not learn" and not m["converged"] and not m["learned"]
     assert m["bar_score"] == pytest.approx(0.1 / 0.99 / 0.5) and np.isnan(m["step_to_bar"])
