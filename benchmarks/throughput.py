@@ -29,7 +29,6 @@ import argparse
 import copy
 import functools
 import math
-import platform
 import re
 import sys
 from collections.abc import Callable
@@ -51,6 +50,7 @@ from benchmarks.timing import (
 )
 from gans import config as gcfg
 from gans.job import draw_block
+from gans.provenance import cpu_name
 from gans.runtime import select_device
 from metrics import config as mcfg
 
@@ -267,16 +267,6 @@ def print_table(table: pd.DataFrame) -> None:
         f"{first['warmup']} warm-up steps untimed"
     )
     print(shown.to_string(index=False))
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def int_list(text: str) -> list[int]:

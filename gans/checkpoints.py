@@ -17,6 +17,7 @@ import torch
 
 from gans import layout, safe_io
 from gans.job import Job
+from gans.provenance import provenance
 from gans.runtime import write_json
 
 # training outputs whose size and checksum train_summary.json records
@@ -64,6 +65,7 @@ def write_run(
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "torch": torch.__version__,
         "python": platform.python_version(),
+        "provenance": provenance(device),
     }
     summary["files"] = safe_io.file_records(out, VERIFIED_FILES)  # evaluation checks them before loading
     write_json(summary, out / layout.TRAIN_SUMMARY)

@@ -1,19 +1,23 @@
 """Collect every run into tidy tables, with the stability analysis.
 
-    python -m metrics.aggregate --out results/tables RUN_DIR [RUN_DIR ...]
+    python -m metrics.aggregate --out results/tables --calibration CALIBRATION_JSON ... -- RUN_DIR [RUN_DIR ...]
 
 Writes, as CSV, Markdown and LaTeX:
   runs       one row per run (failed runs included): hyper-parameters as hp.* columns,
-             final and best metrics, outcome (converged, oscillating, collapsed,
-             diverged), oscillation, steps to targets, D-loss/metric rank correlation
-  summary    per dataset x variant x loss: outcome counts, success rate, and mean,
-             std, median, IQR over seeds of every final metric and best-final gap
-             (not-applicable cells listed with their reason)
-  rankings   per dataset, cells ranked by median final main metric
+             final and best metrics, their spread over sampling seeds, outcome
+             (metrics.outcomes), bar score, oscillation, steps to targets, D-loss/metric
+             rank correlation, and provenance (code version, processor, threads)
+  summary    per dataset x variant x loss: outcome counts, success rate with its
+             Wilson interval, and over seeds of every final metric and best-final gap
+             mean, std, median, IQR and bootstrap intervals of median and mean, and the
+             spread over sampling seeds (not-applicable cells listed with their reason)
+  rankings   per dataset, cells ranked by median final main metric, with which
+             differences are significant and which cells tie
   loss_tracking   per loss, how well D's loss tracks the main metric
   baseline_check  each loss against the baseline (nonsaturating), with a verdict
 and trajectories.csv / train_logs.csv (every run's metrics at every evaluation point
-and its training log).
+and its training log), calibration.csv (the calibration values the outcomes use) and
+provenance.json (code versions, hardware, evaluation configs, analysis options).
 """
 
 from __future__ import annotations
@@ -30,17 +34,19 @@ import yaml
 
 from gans import config as gcfg
 from gans import layout, safe_io
+from gans import provenance as prov
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.runtime import read_json
-from metrics import comparison, higher_is_better, metric_columns, stability
+from metrics import calibration as calib
+from metrics import comparison, higher_is_better, intervals, metric_columns, outcomes, records, sampling, stability
 from metrics.config import analysis_options
 
 KEYS = [*stability.CELL, "seed"]
 CELL = stability.CELL
 TABLE_NAMES = ["runs", "summary", "rankings", "loss_tracking", "baseline_check"]
 FORMATS = ["csv", "md", "tex"]
-RAW_TABLES = ["trajectories.csv", "train_logs.csv"]
+RAW_TABLES = ["trajectories.csv", "train_logs.csv", records.CALIBRATION_TABLE, records.PROVENANCE]
 
 
 def table_files() -> list[str]:
@@ -81,6 +87,8 @@ def run_row(run_dir: Path, cfg: dict[str, Any]) -> dict[str, Any]:
         "d_equilibrium": LOSSES.get(cfg["loss"]["name"])(**cfg["loss"]["params"]).d_equilibrium(),
     }
     row.update({k: (np.nan if v is None else v) for k, v in result["final"].items()})
+    row.update(sampling.spread(result.get("sampling")))
+    row.update(prov.columns(train.get("provenance")))
     hp = {k: v for k, v in cfg.items() if k not in ("dataset", "variant", "loss", "seed")}
     hp["dataset_params"] = cfg["dataset"]["params"]
     hp["loss_params"] = cfg["loss"]["params"]
@@ -111,17 +119,29 @@ def directions(columns, main: dict[str, tuple[str, bool]]) -> dict[str, bool]:
 
 
 def aggregate(
-    run_dirs: list[Path], out: Path, skipped: list[dict[str, str]] | None = None, opts: dict[str, Any] | None = None
+    run_dirs: list[Path],
+    out: Path,
+    skipped: list[dict[str, str]] | None = None,
+    opts: dict[str, Any] | None = None,
+    calibration_files: list[Path] = (),
 ) -> dict[str, pd.DataFrame]:
     opts = analysis_options(opts or {})
-    rows, trajectories, logs = [], [], []
+    calibration = calib.load(calibration_files)
+    rows, trajectories, logs, results = [], [], [], []
     for run_dir in run_dirs:
         cfg = yaml.safe_load((run_dir / layout.RESOLVED_CONFIG).read_text())
         row = run_row(run_dir, cfg)
         trajectories.append(tagged(pd.read_csv(run_dir / layout.METRICS_TABLE), row))
         logs.append(tagged(pd.read_csv(run_dir / layout.TRAIN_LOG), row))
         rows.append(row)
+        results.append({"dataset": row["dataset"], **read_json(run_dir / layout.METRICS_FINAL)})
     main = {d: main_metric(d, opts) for d in sorted({r["dataset"] for r in rows})}
+    missing = [d for d in main if d not in calibration]
+    if missing:
+        raise gcfg.ConfigError(
+            f"no calibration values for dataset(s) {', '.join(missing)}: the outcome rules need them "
+            "(give --calibration with the calibrate rule's file, results/calibration/<dataset>/...)"
+        )
     dirs = directions(pd.concat(trajectories).columns, main)
     for row, traj, log in zip(rows, trajectories, logs, strict=True):
         name = main[row["dataset"]][0]
@@ -131,29 +151,47 @@ def aggregate(
                 f"evaluated: {', '.join(c for c in traj.columns if c in dirs)}"
             )
         row["main_metric"] = name
-        row.update(stability.run_measures(traj, log, row["status"], dirs, name, opts))
+        measures = stability.run_measures(
+            traj,
+            log,
+            row["status"],
+            dirs,
+            name,
+            opts,
+            calibration[row["dataset"]],
+            DATASETS.get(row["dataset"]).modality,
+        )
+        row.update(measures)
 
     runs = pd.DataFrame(rows).sort_values(KEYS, kind="stable").reset_index(drop=True)
-    summary = summarize(runs, dirs, skipped)
+    ci = intervals.options(opts)
+    summary = summarize(runs, dirs, skipped, ci)
     main_names = {d: m for d, (m, _) in main.items()}
     check, verdict = comparison.baseline_check(runs, main_names, dirs, opts["baseline"], opts["alpha"])
     tables = {
         "runs": runs,
         "summary": summary,
-        "rankings": comparison.rankings(runs, main_names, dirs),
-        "loss_tracking": comparison.loss_tracking(runs, opts["tracking_rho"]),
+        "rankings": comparison.rankings(runs, main_names, dirs, ci),
+        "loss_tracking": comparison.loss_tracking(runs, opts["tracking_rho"], ci),
         "baseline_check": check,
         "trajectories": pd.concat(trajectories, ignore_index=True),
         "train_logs": pd.concat(logs, ignore_index=True),
+        "calibration": records.calibration_table(calibration),
     }
-    write(tables, out, verdict, main_names)
+    provenance = records.provenance_record(results, opts)
+    write(tables, out, verdict, main_names, provenance, opts)
     return tables
 
 
-def summarize(runs: pd.DataFrame, dirs: dict[str, bool], skipped: list[dict[str, str]] | None = None) -> pd.DataFrame:
+def summarize(
+    runs: pd.DataFrame,
+    dirs: dict[str, bool],
+    skipped: list[dict[str, str]] | None = None,
+    ci: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """Per cell statistics over seeds; not-applicable cells as rows with their reason."""
-    extra = [c for c in ("oscillation", "d_loss_rho") + tuple(c for c in runs if c.startswith("step_to_")) if c in runs]
-    summary = comparison.seed_summary(runs, dirs, extra)
+    extra = ("bar_score", "oscillation", "d_loss_rho") + tuple(c for c in runs if c.startswith("step_to_"))
+    summary = comparison.seed_summary(runs, dirs, [c for c in extra if c in runs], ci)
     na = [
         {**_cell_of(cell), "status": "not applicable", "reason": cell["reason"], "seeds": 0} for cell in skipped or []
     ]
@@ -176,8 +214,9 @@ def _fmt(x: float, spec: str = ".3g") -> str:
 
 
 def summary_view(summary: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
-    """Per cell, for reading: outcomes, success rate, the main metric as median
-    [q25, q75] and its best-final gap, other metrics as mean ± std."""
+    """Per cell, for reading: outcomes, success rate with its interval, the main
+    metric's median with its interval, its spread over training seeds and over
+    sampling seeds, its best-final gap, other metrics as mean [interval]."""
     rows = []
     for _, s in summary.iterrows():
         m = main.get(s["dataset"])
@@ -187,34 +226,43 @@ def summary_view(summary: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
             rows.append({**row, "outcomes": "not applicable: " + str(s["reason"])})
             continue
         row["outcomes"] = ", ".join(f"{int(s[o])} {o}" for o in stability.OUTCOMES if s[o])
-        row["success"] = f"{s['success_rate']:.0%}"
-        row["main metric: median [q25, q75]"] = (
-            f"{m} {_fmt(s[f'{m}_median'])} [{_fmt(s[f'{m}_q25'])}, {_fmt(s[f'{m}_q75'])}]"
+        row["success [CI]"] = f"{int(s['converged'])}/{int(s['seeds'])} " + _percent_interval(s, "success_rate")
+        if "all_modes_rate" in s and pd.notna(s["all_modes_rate"]):
+            row["all modes [CI]"] = _percent_interval(s, "all_modes_rate")
+        row["main metric: median [CI]"] = f"{m} " + intervals.interval_text(
+            s[f"{m}_median"], s[f"{m}_median_lo"], s[f"{m}_median_hi"]
         )
+        row["sd: seeds / sampling"] = f"{_fmt(s[f'{m}_std'], '.2g')} / {_fmt(s.get(f'{m}_sampling_sd', np.nan), '.2g')}"
         row["best−final gap (median)"] = _fmt(s.get(f"{m}_gap_median", np.nan))
         for col in summary.columns:
             name = col.removesuffix("_mean")
             if col.endswith("_mean") and name != m and higher_is_better(name) is not None:  # the metrics
-                row[name] = (
-                    ""
-                    if pd.isna(s[col])
-                    else f"{s[col]:.3g} ± {0 if pd.isna(s[name + '_std']) else s[name + '_std']:.2g}"
-                )
+                row[name] = intervals.interval_text(s[col], s[f"{name}_mean_lo"], s[f"{name}_mean_hi"])
         rows.append(row)
     return pd.DataFrame(rows).fillna("")
 
 
+def _percent_interval(s: pd.Series, name: str) -> str:
+    return f"{s[name]:.0%} [{s[name + '_lo']:.0%}, {s[name + '_hi']:.0%}]"
+
+
 def runs_view(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per run for reading: outcome, main metric final and best, stability."""
+    """One row per run for reading: outcome, bar score, main metric final and best, stability."""
     out = runs[KEYS + ["status", "outcome", "main_metric"]].copy()
     out["final"] = [r[r["main_metric"]] for _, r in runs.iterrows()]
     out["best"] = [r[r["main_metric"] + "_best"] for _, r in runs.iterrows()]
     out["best_step"] = [r[r["main_metric"] + "_best_step"] for _, r in runs.iterrows()]
     for col in [
+        "bar_score",
+        "step_to_bar",
+        "mode_turnover",
         "oscillation",
         "d_loss_rho",
-        *[c for c in runs if c.startswith("step_to_")],
+        *[c for c in runs if c.startswith("step_to_") and c != "step_to_bar"],
         *metric_columns(),
+        "code_version",
+        "processor",
+        "threads",
         "reason",
     ]:
         if col in runs:
@@ -223,12 +271,24 @@ def runs_view(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def rankings_view(rankings: pd.DataFrame) -> pd.DataFrame:
-    """Rankings for reading: a quantile that falls on a run without a final value (a
+    """Rankings for reading: a value that falls on a run without a final value (a
     diverged run, ranked as the worst; ±inf in the CSV) reads "diverged"."""
     out = rankings.copy()
-    for col in ("median", "q25", "q75"):
+    for col in ("median", "median_lo", "median_hi", "q25", "q75"):
         out[col] = [("diverged" if np.isinf(v) else _fmt(v)) for v in rankings[col]]
+    for col in ("success_rate", "success_rate_lo", "success_rate_hi"):
+        out[col] = [_fmt(v, ".0%") for v in rankings[col]]
     return out
+
+
+RANKINGS_NOTE = (
+    "rank = 1 + the number of cells significantly better: their {level:.0%} bootstrap interval of the median "
+    "(over seeds) lies entirely on the better side of this cell's (non-overlapping intervals, a conservative "
+    "test). tied_with: cells whose intervals overlap this one's, which these seeds cannot tell apart. order: "
+    "the position by the median alone. A diverged run has no final value and counts as the worst; a value "
+    "that falls on one reads 'diverged'. With n seeds a median's interval cannot be narrower than the spread "
+    "of its middle seeds: with 3 seeds it is the seed range."
+)
 
 
 def write_table(table: pd.DataFrame, out: Path, name: str, note: str = "") -> None:
@@ -239,18 +299,32 @@ def write_table(table: pd.DataFrame, out: Path, name: str, note: str = "") -> No
     (out / f"{name}.tex").write_text(("% " + note.replace("\n", "\n% ") + "\n" if note else "") + latex)
 
 
-def write(tables: dict[str, pd.DataFrame], out: Path, verdict: str, main: dict[str, str]) -> None:
+def write(
+    tables: dict[str, pd.DataFrame],
+    out: Path,
+    verdict: str,
+    main: dict[str, str],
+    provenance: dict[str, Any],
+    opts: dict[str, Any],
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         table.to_csv(out / f"{name}.csv", index=False)
-    write_table(runs_view(tables["runs"]), out, "runs")
-    write_table(summary_view(tables["summary"], main), out, "summary")
-    write_table(
-        rankings_view(tables["rankings"]),
-        out,
-        "rankings",
-        note="A diverged run has no final value and counts as the worst; a quantile that falls on one reads 'diverged'.",
+    (out / records.PROVENANCE).write_text(json.dumps(provenance, indent=2, sort_keys=True, default=str) + "\n")
+    level = opts["confidence"]
+    summary_note = "\n\n".join(
+        [
+            f"Intervals: {level:.0%} Wilson intervals of success rates; {level:.0%} percentile bootstrap intervals "
+            f"of medians and means over seeds ({opts['bootstrap']['resamples']} resamples). 'sd: seeds / sampling': "
+            "the final main metric's standard deviation over training seeds, and the median over runs of its "
+            "standard deviation over sampling seeds (the final generator evaluated with other noise).",
+            records.calibration_note(tables["calibration"]),
+            records.provenance_note(provenance),
+        ]
     )
+    write_table(runs_view(tables["runs"]), out, "runs", note=records.provenance_note(provenance))
+    write_table(summary_view(tables["summary"], main), out, "summary", note=summary_note)
+    write_table(rankings_view(tables["rankings"]), out, "rankings", note=RANKINGS_NOTE.format(level=level))
     write_table(tables["loss_tracking"], out, "loss_tracking")
     write_table(tables["baseline_check"], out, "baseline_check", note=verdict)
 
@@ -261,15 +335,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--skipped", default="[]", help="JSON list of not-applicable cells with reasons")
     parser.add_argument("--analysis", default="{}", help="JSON analysis options (the config's analysis section)")
+    parser.add_argument(
+        "--calibration", nargs="+", type=Path, default=[], help="every dataset's calibration file (metrics.calibration)"
+    )
     args = parser.parse_args(argv)
     missing = [str(r) for r in args.runs if not (r / layout.METRICS_FINAL).is_file()]
+    missing += [str(f) for f in args.calibration if not f.is_file()]
     if missing:
-        parser.exit(2, f"error: not evaluated yet (no metrics.json): {', '.join(missing[:5])}\n")
+        parser.exit(2, f"error: not evaluated or calibrated yet: {', '.join(missing[:5])}\n")
     try:
         for run in args.runs:  # a damaged file is set aside, so the next snakemake call remakes it
             safe_io.check_evaluation_outputs(run)
-        aggregate(args.runs, args.out, json.loads(args.skipped), json.loads(args.analysis))
-    except gcfg.ConfigError as exc:
+        aggregate(args.runs, args.out, json.loads(args.skipped), json.loads(args.analysis), args.calibration)
+    except (gcfg.ConfigError, outcomes.CalibrationError) as exc:
         parser.exit(2, f"error: {exc}\n")
     except safe_io.DamagedFile as exc:
         parser.exit(1, f"error: {safe_io.retrain_message(exc)}\n")

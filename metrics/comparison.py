@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gans.config.sweep import join_label
+from metrics import intervals
 from metrics.stability import CELL, OUTCOMES, SETTING, oriented
 
 
@@ -25,11 +27,17 @@ def best_final_gap(runs: pd.DataFrame, metric: str, higher: bool) -> pd.Series:
     return oriented(runs[f"{metric}_best"] - runs[metric], higher)
 
 
-def seed_summary(runs: pd.DataFrame, directions: dict[str, bool], extra: list[str] = ()) -> pd.DataFrame:
+def seed_summary(
+    runs: pd.DataFrame, directions: dict[str, bool], extra: list[str] = (), ci: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """Per cell: seeds, counts of each outcome, success rate (converged share of all
-    seeds), and mean/std/median/q25/q75/IQR over seeds of every final metric in
-    ``directions`` and ``extra`` and of its best-vs-final gap. Runs without a final
-    value (diverged) are left out of that metric's statistics but count as seeds."""
+    seeds) with its Wilson interval, and over seeds of every final metric in
+    ``directions`` and ``extra`` and of its best-vs-final gap: mean, std, median,
+    q25/q75/IQR, bootstrap intervals of the median and the mean, and the median over
+    runs of its spread over sampling seeds. Runs without a final value (diverged) are
+    left out of that metric's statistics but count as seeds. ``ci``: the keyword
+    arguments of ``metrics.intervals.bootstrap`` (confidence, resamples, seed)."""
+    ci = ci or {}
     rows = []
     for cell, group in runs.groupby(CELL, sort=True):
         row: dict[str, Any] = dict(zip(CELL, cell, strict=True))
@@ -37,23 +45,33 @@ def seed_summary(runs: pd.DataFrame, directions: dict[str, bool], extra: list[st
         row["seeds"] = len(group)
         for outcome in OUTCOMES:
             row[outcome] = int((group["outcome"] == outcome).sum()) if "outcome" in group else 0
-        row["success_rate"] = row["converged"] / len(group)
+        row.update(rate(row["converged"], len(group), "success_rate", ci))
         if "modes_covered" in group and "modes_total" in group:
-            row["all_modes_rate"] = float((group["modes_covered"] >= group["modes_total"]).mean())
+            row.update(
+                rate(int((group["modes_covered"] >= group["modes_total"]).sum()), len(group), "all_modes_rate", ci)
+            )
         columns = {m: group[m] for m in [*directions, *extra] if m in group}
         for m, hb in directions.items():
             if m in group and f"{m}_best" in group:
                 columns[f"{m}_gap"] = best_final_gap(group, m, hb)
         for name, values in columns.items():
-            row.update(describe(values.astype(float), name))
+            row.update(describe(values.astype(float), name, ci))
+            if f"{name}_sampling_sd" in group:
+                row[f"{name}_sampling_sd"] = group[f"{name}_sampling_sd"].astype(float).median()
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def describe(values: pd.Series, name: str) -> dict[str, float]:
+def rate(successes: int, trials: int, name: str, ci: dict[str, Any]) -> dict[str, float]:
+    """A share of seeds with its Wilson interval (``name``, ``name_lo``, ``name_hi``)."""
+    lo, hi = intervals.wilson(successes, trials, ci.get("confidence", 0.95))
+    return {name: successes / trials if trials else math.nan, f"{name}_lo": lo, f"{name}_hi": hi}
+
+
+def describe(values: pd.Series, name: str, ci: dict[str, Any] | None = None) -> dict[str, float]:
     v = values.replace([np.inf, -np.inf], np.nan).dropna()
     q25, q75 = (v.quantile(0.25), v.quantile(0.75)) if len(v) else (math.nan, math.nan)
-    return {
+    out = {
         f"{name}_mean": v.mean() if len(v) else math.nan,
         f"{name}_std": v.std(ddof=1) if len(v) > 1 else math.nan,
         f"{name}_median": v.median() if len(v) else math.nan,
@@ -61,16 +79,22 @@ def describe(values: pd.Series, name: str) -> dict[str, float]:
         f"{name}_q75": q75,
         f"{name}_iqr": q75 - q25,
     }
+    for statistic in ("median", "mean"):
+        lo, hi = intervals.bootstrap(v.to_numpy(), statistic, **(ci or {}))
+        out[f"{name}_{statistic}_lo"], out[f"{name}_{statistic}_hi"] = lo, hi
+    return out
 
 
-def loss_tracking(runs: pd.DataFrame, min_rho: float) -> pd.DataFrame:
+def loss_tracking(runs: pd.DataFrame, min_rho: float, ci: dict[str, Any] | None = None) -> pd.DataFrame:
     """Per loss (and per dataset, and over all datasets): how well D's loss tracks the
-    main metric: median and IQR of the per-run Spearman rho and the share of runs
-    with rho >= ``min_rho``."""
+    main metric: median (with its bootstrap interval) and IQR of the per-run Spearman
+    rho, and the share of runs with rho >= ``min_rho`` (with its Wilson interval)."""
+    ci = ci or {}
     frames = [runs, runs.assign(dataset="all")] if runs["dataset"].nunique() > 1 else [runs]
     rows = []
     for (loss, dataset), group in pd.concat(frames).groupby(["loss", "dataset"], sort=True):
         rho = group["d_loss_rho"].dropna()
+        lo, hi = intervals.bootstrap(rho.to_numpy(), "median", **ci)
         rows.append(
             {
                 "loss": loss,
@@ -78,9 +102,11 @@ def loss_tracking(runs: pd.DataFrame, min_rho: float) -> pd.DataFrame:
                 "runs": len(group),
                 "runs_with_rho": len(rho),
                 "rho_median": rho.median() if len(rho) else math.nan,
+                "rho_median_lo": lo,
+                "rho_median_hi": hi,
                 "rho_q25": rho.quantile(0.25) if len(rho) else math.nan,
                 "rho_q75": rho.quantile(0.75) if len(rho) else math.nan,
-                "tracking_share": float((rho >= min_rho).mean()) if len(rho) else math.nan,
+                **rate(int((rho >= min_rho).sum()), len(rho), "tracking_share", ci),
             }
         )
     return pd.DataFrame(rows)
@@ -98,54 +124,85 @@ def _quantile(values: pd.Series, q: float) -> float:
     return -np.inf if math.isnan(x) else x
 
 
-def rankings(runs: pd.DataFrame, main: dict[str, str], directions: dict[str, bool]) -> pd.DataFrame:
-    """Per dataset, its cells ranked by median final main metric (a run without a final
-    value counts as the worst), ties broken by success rate, then by smaller IQR."""
+def rankings(
+    runs: pd.DataFrame, main: dict[str, str], directions: dict[str, bool], ci: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """Per dataset, its cells ranked by their median final main metric, with a
+    bootstrap interval of the median (a run without a final value counts as the
+    worst). ``rank``: 1 + the number of cells whose interval lies entirely on the
+    better side (significantly better, by non-overlapping intervals); ``tied_with``:
+    the cells whose intervals overlap this one's (not distinguishable); ``order``:
+    the position by the median alone (ties broken by success rate, then IQR)."""
+    ci = ci or {}
     rows = []
     for (dataset, variant, setting, loss), group in runs.groupby(CELL, sort=True):
         m = main[dataset]
         higher = directions[m]
-        v = _worst_filled(group[m], higher)
-        q25, med, q75 = (float(oriented(_quantile(v, q), higher)) for q in (0.25, 0.5, 0.75))
+        part = runs[runs["dataset"] == dataset]
+        floor, worst = _floor(oriented(part[m].astype(float), higher))
+        v = _worst_filled(group[m], higher).replace(-np.inf, floor).to_numpy()
+        q25, med, q75 = (np.quantile(v, q) for q in (0.25, 0.5, 0.75))
+        lo, hi = intervals.bootstrap(v, "median", **ci)
+        shown = [float(oriented(_failed_below(x, worst), higher)) for x in (q25, med, q75, lo, hi)]
+        success = rate(int(group["converged"].sum()), len(group), "success_rate", ci)
         rows.append(
             {
-                "dataset": dataset,
-                "variant": variant,
-                "setting": setting,
-                "loss": loss,
+                **dict(zip(CELL, (dataset, variant, setting, loss), strict=True)),
                 "metric": m,
                 "seeds": len(group),
-                "median": med,
-                "q25": q25,
-                "q75": q75,
-                "iqr": abs(q75 - q25) if np.isfinite(q75 - q25) else math.nan,
-                "success_rate": float(group["converged"].mean()),
-                "_key": float(v.median()),
+                **dict(zip(("q25", "median", "q75", "median_lo", "median_hi"), shown, strict=True)),
+                "iqr": abs(shown[2] - shown[0]) if np.isfinite(shown[2] - shown[0]) else math.nan,
+                **success,
+                "_key": _failed_below(med, worst),
+                "_lo": _failed_below(lo, worst),
+                "_hi": _failed_below(hi, worst),
             }
         )
     table = pd.DataFrame(rows)
-    ranked = []
-    for _, group in table.groupby("dataset", sort=True):
-        group = group.assign(_iqr=group["iqr"].fillna(np.inf))
-        group = group.sort_values(["_key", "success_rate", "_iqr"], ascending=[False, False, True], kind="stable")
-        key = list(zip(group["_key"], group["success_rate"], group["_iqr"], strict=True))
-        group["rank"] = [1 + key.index(k) for k in key]  # equal keys share the better rank
-        ranked.append(group.drop(columns=["_key", "_iqr"]))
-    cols = [
-        "dataset",
-        "rank",
-        "variant",
-        "setting",
-        "loss",
-        "metric",
-        "seeds",
-        "median",
-        "q25",
-        "q75",
-        "iqr",
-        "success_rate",
-    ]
+    ranked = [_rank(group) for _, group in table.groupby("dataset", sort=True)]
+    cols = ["dataset", "rank", "order", *CELL[1:], "metric", "seeds", "median", "median_lo", "median_hi"]
+    cols += ["q25", "q75", "iqr", "success_rate", "success_rate_lo", "success_rate_hi", "better_than", "tied_with"]
     return pd.concat(ranked, ignore_index=True)[cols]
+
+
+def _floor(values: pd.Series) -> tuple[float, float]:
+    """A stand-in far below every finite value for runs without one, so intervals can
+    be computed, and the worst finite value: anything below it means 'a failed run'."""
+    finite = values[np.isfinite(values)]
+    worst = float(finite.min()) if len(finite) else 0.0
+    return worst - 1e6 * (1.0 + (float(np.ptp(finite)) if len(finite) else 0.0)), worst
+
+
+def _failed_below(x: float, worst: float) -> float:
+    """-inf (a failed run) for a value below the worst finite one; others, NaN too, as they are."""
+    return -np.inf if x < worst else float(x)
+
+
+def _rank(group: pd.DataFrame) -> pd.DataFrame:
+    """Order, significance rank and ties of one dataset's cells (larger-is-better keys)."""
+    group = group.assign(_iqr=group["iqr"].fillna(np.inf))
+    group = group.sort_values(["_key", "success_rate", "_iqr"], ascending=[False, False, True], kind="stable")
+    key = list(zip(group["_key"], group["success_rate"], group["_iqr"], strict=True))
+    group["order"] = [1 + key.index(k) for k in key]  # equal keys share the better place
+    names = [join_cell(r) for _, r in group.iterrows()]
+    lo, hi, ok = group["_lo"].to_numpy(), group["_hi"].to_numpy(), group["_lo"].notna().to_numpy()
+    better = [[j for j in range(len(group)) if ok[i] and ok[j] and lo[j] > hi[i]] for i in range(len(group))]
+    group["rank"] = [1 + len(b) for b in better]
+    group["better_than"] = [
+        sum(ok[i] and ok[j] and lo[i] > hi[j] for j in range(len(group))) for i in range(len(group))
+    ]
+    group["tied_with"] = [
+        "; ".join(
+            names[j] for j in range(len(group)) if j != i and not (ok[i] and ok[j] and (lo[j] > hi[i] or lo[i] > hi[j]))
+        )
+        for i in range(len(group))
+    ]
+    return group.drop(columns=["_key", "_iqr", "_lo", "_hi"])
+
+
+def join_cell(row) -> str:
+    """A cell's short name in a dataset: its grid label / loss."""
+    return f"{join_label(row['variant'], row['setting'])} / {row['loss']}"
 
 
 def baseline_check(
@@ -190,6 +247,8 @@ def baseline_check(
                     "baseline_seeds": len(b),
                     "median": float(oriented(o.median(), higher)),
                     "baseline_median": float(oriented(b.median(), higher)),
+                    **_median_interval(o, higher, ""),
+                    **_median_interval(b, higher, "baseline_"),
                     "better_by": diff,
                     "p_better": p,
                     "p_worse": p_worse,
@@ -202,6 +261,16 @@ def baseline_check(
             )
     table = pd.DataFrame(rows)
     return table, verdict(table, baseline, alpha)
+
+
+def _median_interval(values: pd.Series, higher: bool, prefix: str) -> dict[str, float]:
+    """The bootstrap interval of a median over seeds of larger-is-better ``values``
+    (-inf: a failed run), in the metric's own direction; an end that falls on a failed
+    run is infinite, as the median would be."""
+    floor, worst = _floor(values)
+    lo, hi = intervals.bootstrap(values.replace(-np.inf, floor).to_numpy(), "median")
+    ends = sorted(float(oriented(_failed_below(x, worst), higher)) for x in (lo, hi))
+    return {f"{prefix}median_lo": ends[0], f"{prefix}median_hi": ends[1]}
 
 
 def verdict(table: pd.DataFrame, baseline: str, alpha: float) -> str:

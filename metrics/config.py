@@ -74,6 +74,7 @@ def resolve_eval(config: dict, dataset: str) -> dict[str, Any]:
             raise ConfigError(str(exc)) from None
     for key in ("extractors", "lenet", "inception"):  # already folded into the extractor spec
         ev.pop(key)
+    ev.pop("calibration")  # the calibrate rule's own setting: changing it re-evaluates no run
     return {"metrics": names, **ev}
 
 

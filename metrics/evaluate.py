@@ -7,7 +7,8 @@ passes a cell's seed group, as it trains them), so imports and the extractor loa
 
 Reads the run's snapshots.pt and checkpoint.pt; writes metrics.csv (one row per
 evaluation point), metrics.json (final metrics, run status, the resolved
-evaluation config) and samples.npz (generated points at every evaluation point,
+evaluation config, the final generator's metrics under every sampling seed, the
+provenance) and samples.npz (generated points at every evaluation point,
 real points, and the discriminator's output on a grid, for the figures). On images,
 the feature extractor is loaded once, the real features come from the
 real_features rule's file, samples.npz holds a grid's worth of uint8 images per
@@ -34,11 +35,13 @@ import yaml
 from gans import config as gcfg
 from gans import layout, safe_io
 from gans.job import build
+from gans.provenance import provenance
 from gans.runtime import read_json, seed_everything, write_json
 from metrics import METRICS, images
 from metrics.checks import check_evaluation
 from metrics.config import load as load_config
 from metrics.config import resolve_eval
+from metrics.sampling import final_sampling
 
 TRAINED = (layout.RESOLVED_CONFIG, layout.TRAIN_SUMMARY, layout.SNAPSHOTS, layout.CHECKPOINT)  # what evaluation reads
 CONTOUR_BATCH = 500
@@ -77,6 +80,8 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
         samples[f"fake_{step}"] = inputs.keep(fake, step)
     table = pd.DataFrame(rows)
     table.to_csv(run / layout.METRICS_TABLE, index=False)
+    # the final generator (the variant holds the last snapshot) with the other sampling seeds
+    sampling = final_sampling(inputs, metrics, eval_cfg, rows[-1]) if summary["status"] != "diverged" else None
 
     extras = (
         contour_grid(run, cfg, dataset, variant, eval_cfg["contour_resolution"]) if dataset.modality == "points" else {}
@@ -95,10 +100,12 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
         "final_step": None if diverged else last_step,
         "final": {k: None for k in last} if diverged else last,
         "last_good": {"step": last_step, **last},
+        "sampling": sampling,
         "train": summary,
         "evaluation": eval_cfg,
         # settings that had to differ from eval_cfg (e.g. KID's subset size cut to the real samples there are)
         "adjusted": {k: v for m in [inputs, *metrics] for k, v in getattr(m, "adjusted", {}).items()},
+        "provenance": provenance(),
     }
     write_json(result, run / layout.METRICS_FINAL)
     return result

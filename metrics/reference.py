@@ -4,8 +4,9 @@
 
 Each FILE (tables from results/tables, figures from results/figures/{dataset}) is
 copied under --out keeping its path below results/; the config that produced the
-run is saved beside them as config.yaml, and a README.md lists what is there and
-the command that regenerates it.
+run is saved beside them as config.yaml, and a README.md lists what is there, where
+and with which code it was produced (from the tables' provenance.json) and the
+command that regenerates it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import sys
 from pathlib import Path
 
 import yaml
+
+from gans.provenance import code_label
+from metrics.records import PROVENANCE
 
 COMMAND = "snakemake --cores all reference --forcerun aggregate"
 
@@ -53,12 +57,34 @@ def build(files: list[Path], out: Path, config: dict) -> None:
         "",
         f"Grid: {blocks}. The full, validated config is in `config.yaml`.",
         "",
+        *produced_by(files),
+        "",
         "Tables: " + ", ".join(f"`{t}`" for t in tables),
         "",
         "Figures: " + ", ".join(f"`{f}`" for f in figures),
         "",
     ]
     (out / "README.md").write_text("\n".join(lines))
+
+
+def produced_by(files: list[Path]) -> list[str]:
+    """Where and with which code the runs were produced, from the tables' provenance.json."""
+    record = next((f for f in files if f.name == PROVENANCE), None)
+    if record is None:
+        return ["Provenance: not recorded (no provenance.json among the files)."]
+    prov = json.loads(record.read_text())
+
+    def listed(counts: dict[str, int]) -> str:
+        return ", ".join(f"{k} ({v} runs)" if len(counts) > 1 else k for k, v in counts.items())
+
+    return [
+        f"Produced by code {listed(prov['code_versions'])} on {listed(prov['processors'])} with "
+        f"{listed(prov['threads'])} thread(s) per job and {listed(prov['torch'])}; "
+        f"aggregated by code {code_label(prov['aggregated_with']['code'])}. Per-seed numbers differ on other "
+        "processors and thread counts; compare a run of yours with this one by its intervals:",
+        "",
+        "    python -m metrics.compare results/reference/tables results/tables",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,10 @@
 """Stability of one training run, from its trajectory: its final and best value of
-every metric (and the step of the best), whether it diverged, collapsed or converged,
-how much the main metric oscillates over the last evaluation points, the step at
-which it first reached each target, and the rank correlation between the
-discriminator's loss and the main metric along the trajectory.
+every metric (and the step of the best), its outcome against the quality bar
+(metrics.outcomes: converged, undertrained, oscillating, collapsed, mode hopping,
+did not learn, diverged), how much the main metric oscillates over the last
+evaluation points, the step at which it first reached each target, and the rank
+correlation between the discriminator's loss and the main metric along the
+trajectory.
 
 Everything here works on plain tables (pandas), so it is tested on constructed
 trajectories; ``metrics.comparison`` compares runs across seeds and cells. Options
@@ -18,9 +20,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from metrics import outcomes
+
 CELL = ["dataset", "variant", "setting", "loss"]  # a cell: its runs differ in their seed only
 SETTING = ["dataset", "variant", "setting"]  # the losses compared against the baseline share these
-OUTCOMES = ["converged", "oscillating", "collapsed", "diverged"]
+OUTCOMES = outcomes.OUTCOMES
 LOSS_COLUMNS = ["d_loss", "g_loss"]
 
 
@@ -90,14 +94,18 @@ def run_measures(
     directions: dict[str, bool],
     main: str,
     opts: dict[str, Any],
+    calibration: dict[str, Any] | None = None,
+    modality: str = "points",
 ) -> dict[str, Any]:
-    """Stability measures of one run.
+    """Stability measures of one run, and its outcome (metrics.outcomes).
 
     ``traj``: the run's metrics at each evaluation point (a ``step`` column, one column
     per metric, NaN where the generator produced non-finite samples); ``log``: its
     training log (``step``, ``d_loss``, ...); ``status``: what training reported
     (``completed`` or ``diverged``); ``directions``: metric -> higher is better;
-    ``main``: the main metric; ``opts``: the config's ``analysis`` section.
+    ``main``: the main metric; ``opts``: the config's ``analysis`` section;
+    ``calibration``: the dataset's calibration record, which places the quality bar
+    of ``modality``.
     """
     traj = traj.sort_values("step").reset_index(drop=True)
     higher = directions[main]
@@ -105,47 +113,19 @@ def run_measures(
     for m, hb in directions.items():
         if m in traj:
             out[f"{m}_best"], out[f"{m}_best_step"] = best_and_step(traj, m, hb)
-
     series = traj[main].astype(float)
-    finite = series[np.isfinite(series)]
-    first = float(finite.iloc[0]) if len(finite) else math.nan
-    best = out.get(f"{main}_best", math.nan)
     final = float(series.iloc[-1]) if len(series) else math.nan
-    # the scale of the run's progress: how far its best got from its first point
-    progress = abs(best - first) if np.isfinite(best) and np.isfinite(first) else math.nan
-
     diverged = _diverged(status, log, opts["divergence_threshold"]) or not np.isfinite(final)
-    lost = oriented(best - final, higher) if np.isfinite(final) else math.nan
-    lost_share = lost / progress if progress and np.isfinite(progress) else 0.0 if lost == 0 else math.nan
-    collapse = opts["collapse"]
-    few_modes = False
-    if "modes_covered" in traj and "modes_total" in traj and not diverged:
-        covered, total = traj["modes_covered"].iloc[-1], traj["modes_total"].iloc[-1]
-        few_modes = bool(np.isfinite(covered) and covered <= collapse["max_modes_fraction"] * total)
-    collapsed = not diverged and (few_modes or (np.isfinite(lost_share) and lost_share >= collapse["max_drop"]))
-
-    window = finite.iloc[-opts["oscillation_window"] :] if not diverged else finite.iloc[0:0]
-    # the movement that reverses itself: (total variation - net change) / 2, which is 0
-    # for any monotone path (a run still climbing is not oscillating) and grows with
-    # every back-and-forth
-    steps = np.diff(window.to_numpy())
-    osc_abs = float((np.abs(steps).sum() - abs(steps.sum())) / 2) if len(window) > 1 else math.nan
-    oscillation = osc_abs / progress if progress and np.isfinite(progress) else (0.0 if osc_abs == 0 else math.nan)
-    steady = np.isfinite(oscillation) and oscillation <= opts["steady_tolerance"]
-    converged = bool(not diverged and not collapsed and steady)
-
+    progress, lost, lost_share = progress_lost(series, out.get(f"{main}_best", math.nan), final, higher)
+    ratios = outcomes.bar_ratios(traj, calibration, opts["quality_bar"][modality])
+    verdict = outcomes.classify(traj, ratios, diverged, lost_share, opts)
+    osc_abs, oscillation = oscillation_of(series, progress, opts["oscillation_window"], diverged)
     out.update(
         {
-            "diverged": bool(diverged),
-            "collapsed": bool(collapsed),
-            "converged": converged,
-            "outcome": "diverged"
-            if diverged
-            else "collapsed"
-            if collapsed
-            else "converged"
-            if converged
-            else "oscillating",
+            **verdict,
+            "diverged": verdict["outcome"] == "diverged",
+            "collapsed": verdict["outcome"] == "collapsed",
+            "converged": verdict["outcome"] == "converged",
             f"{main}_lost": lost,
             f"{main}_lost_share": lost_share,
             "oscillation": oscillation,
@@ -153,7 +133,37 @@ def run_measures(
             "d_loss_rho": tracking_rho(traj, log, main, higher),
         }
     )
-    for metric, bound in opts["targets"].items():
+    out.update(steps_to_targets(traj, opts["targets"], directions))
+    return out
+
+
+def progress_lost(series: pd.Series, best: float, final: float, higher: bool) -> tuple[float, float, float]:
+    """The run's progress on the main metric (how far its best got from its first
+    finite point), what it lost from its best by the end, and that loss as a share of
+    the progress."""
+    finite = series[np.isfinite(series)]
+    first = float(finite.iloc[0]) if len(finite) else math.nan
+    progress = abs(best - first) if np.isfinite(best) and np.isfinite(first) else math.nan
+    lost = oriented(best - final, higher) if np.isfinite(final) else math.nan
+    lost_share = lost / progress if progress and np.isfinite(progress) else 0.0 if lost == 0 else math.nan
+    return progress, lost, lost_share
+
+
+def oscillation_of(series: pd.Series, progress: float, window: int, diverged: bool) -> tuple[float, float]:
+    """The movement over the last ``window`` points that reverses itself, (total
+    variation - net change) / 2: 0 for any monotone path (a run still climbing is not
+    oscillating), growing with every back-and-forth; and that over the progress."""
+    finite = series[np.isfinite(series)]
+    last = finite.iloc[-window:] if not diverged else finite.iloc[0:0]
+    steps = np.diff(last.to_numpy())
+    osc_abs = float((np.abs(steps).sum() - abs(steps.sum())) / 2) if len(last) > 1 else math.nan
+    oscillation = osc_abs / progress if progress and np.isfinite(progress) else (0.0 if osc_abs == 0 else math.nan)
+    return osc_abs, oscillation
+
+
+def steps_to_targets(traj: pd.DataFrame, targets: dict[str, Any], directions: dict[str, bool]) -> dict[str, float]:
+    out = {}
+    for metric, bound in targets.items():
         if metric not in traj:
             continue
         if bound == "all":  # every mode

@@ -4,13 +4,15 @@
     python -m metrics.figures --dataset 8gaussians --cell gan wgan --cell gan hinge --tables results/tables --out results/figures/8gaussians/cells
 
 Per dataset: heatmap_main.png and heatmap_success.png (variant x loss: median final
-main metric, success rate over seeds), distributions.png (final metrics across
-seeds, each seed a dot coloured by its outcome), trajectories.png (metrics over
-training, median and seed band), d_outputs.png (mean D(x) and D(G(z)) per loss
-against the equilibrium value), training_curves.png (losses, gradient norms) and
-points.png (generated over real points with D's contours, one panel per run).
-Per cell (--cell, as many as given; drawn in one process): the seeds side by side, final samples over D's contours above
-the main metric's trajectory, with collapse and divergence marked.
+main metric and success rate over seeds, each with its interval), distributions.png
+(final metrics across seeds, each seed a dot coloured by its outcome, the median's
+interval, the calibration values as lines), trajectories.png (metrics over
+training, median and seed band, calibration lines), d_outputs.png (mean D(x) and
+D(G(z)) per loss against the equilibrium value), training_curves.png (losses,
+gradient norms) and points.png (one panel per run: generated over real points with
+D's contours, or a grid of generated images).
+Per cell (--cell, as many as given; drawn in one process): the seeds side by side,
+final samples above the main metric's trajectory, with the outcome marked.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import seaborn as sns
 
 from gans.config import section_defaults
 from gans.config.sweep import join_label
+from metrics.figures.common import load_calibration
 from metrics.figures.overview import plot_distributions, plot_heatmaps
 from metrics.figures.samples import plot_cell, plot_points
 from metrics.figures.training import plot_d_outputs, plot_training_curves, plot_trajectories
@@ -58,12 +61,14 @@ def draw(dataset: str, tables: Path, out: Path, opts: dict[str, Any], runs_root:
     sns.set_theme(context=opts["context"], style="whitegrid")
     runs, load = _load(tables, dataset)
     logs = load("train_logs")
-    plot_heatmaps(load("summary"), runs, out, opts)
-    plot_distributions(runs, out, opts)
-    plot_trajectories(load("trajectories"), out, opts)
+    summary = load("summary")
+    calibration = load_calibration(tables, dataset)
+    plot_heatmaps(summary, runs, out, opts)
+    plot_distributions(runs, summary, calibration, out, opts)
+    plot_trajectories(load("trajectories"), calibration, out, opts)
     plot_training_curves(logs, out, opts)
     plot_d_outputs(logs, runs, out, opts)
-    plot_points(runs, runs_root, out, opts)
+    plot_points(runs, runs_root, out, opts, calibration)
 
 
 def draw_cells(
@@ -81,12 +86,13 @@ def draw_cells(
     if missing:  # before drawing any
         raise SystemExit(f"error: no runs of {dataset} / {', '.join(missing)} in {tables}/runs.csv")
     traj = load("trajectories")
+    calibration = load_calibration(tables, dataset)
     paths = []
     for variant, loss in cells:
         path = folder / variant / f"{loss}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         pick = (runs.label == variant) & (runs.loss == loss)
-        plot_cell(runs[pick], traj[(traj.label == variant) & (traj.loss == loss)], runs_root, path, opts)
+        plot_cell(runs[pick], traj[(traj.label == variant) & (traj.loss == loss)], runs_root, path, opts, calibration)
         paths.append(path)
     return paths
 

@@ -1,4 +1,5 @@
-"""What every figure shares: the metrics drawn, the outcome colours, saving."""
+"""What every figure shares: the metrics drawn, the outcome colours, the calibration
+values as reference lines, saving."""
 
 from __future__ import annotations
 
@@ -17,8 +18,46 @@ from metrics import metric_columns  # noqa: E402
 # column a registered metric declares (its spread, such as kid_std, left out)
 PANEL_METRICS = metric_columns()
 LOG_COLUMNS = ["d_loss", "g_loss", "d_grad_norm", "g_grad_norm"]
-OUTCOME_COLORS = {"converged": "tab:blue", "oscillating": "tab:olive", "collapsed": "tab:purple", "diverged": "tab:red"}
-OUTCOME_FACE = {"collapsed": "#ece2f0", "diverged": "#fde0dd"}
+OUTCOME_COLORS = {
+    "converged": "tab:blue",
+    "undertrained": "tab:cyan",
+    "oscillating": "tab:olive",
+    "collapsed": "tab:purple",
+    "mode hopping": "tab:pink",
+    "did not learn": "tab:gray",
+    "diverged": "tab:red",
+}
+OUTCOME_FACE = {"collapsed": "#ece2f0", "diverged": "#fde0dd", "did not learn": "#e8e8e8", "mode hopping": "#fbe3f0"}
+# the calibration values drawn as reference lines (metrics.calibration's kinds)
+CALIBRATION_STYLE = {
+    "real": {"color": "tab:green", "ls": "--", "label": "held-out real"},
+    "noise": {"color": "tab:red", "ls": ":", "label": "uniform noise"},
+    "untrained": {"color": "0.35", "ls": "-.", "label": "untrained G"},
+}
+
+
+def load_calibration(tables: Path, dataset: str) -> pd.DataFrame:
+    """The dataset's calibration values (calibration.csv: kind, metric, mean, ...)."""
+    path = tables / "calibration.csv"
+    if not path.is_file():
+        return pd.DataFrame(columns=["dataset", "kind", "metric", "mean"])
+    table = pd.read_csv(path)
+    return table[table["dataset"] == dataset]
+
+
+def calibration_value(calibration: pd.DataFrame, kind: str, metric: str) -> float:
+    hit = calibration[(calibration["kind"] == kind) & (calibration["metric"] == metric)]["mean"]
+    return float(hit.iloc[0]) if len(hit) else float("nan")
+
+
+def reference_lines(ax, calibration: pd.DataFrame, metric: str, vertical: bool, log: bool = False) -> None:
+    """The calibration values of ``metric`` as lines across the panel (labelled, for a legend)."""
+    for kind, style in CALIBRATION_STYLE.items():
+        v = calibration_value(calibration, kind, metric)
+        if not np.isfinite(v) or (log and v <= 0):
+            continue
+        line = ax.axvline if vertical else ax.axhline
+        line(v, lw=1.2, zorder=0.5, color=style["color"], ls=style["ls"])  # unlabelled: legends name them once
 
 
 def cell_label(variant: str, loss: str, n_variants: int) -> str:

@@ -1,5 +1,6 @@
 """Overview figures of a dataset: heatmaps of the main metric and of the success
-rate over the variant x loss cells, and the final metrics' distributions over seeds."""
+rate over the variant x loss cells, each with its interval, and the final metrics'
+distributions over seeds with the median's interval and the calibration values."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ import pandas as pd
 import seaborn as sns
 
 from metrics import higher_is_better
-from metrics.figures.common import OUTCOME_COLORS, PANEL_METRICS, cell_label, save, spans_decades
+from metrics.figures.common import (
+    CALIBRATION_STYLE,
+    OUTCOME_COLORS,
+    PANEL_METRICS,
+    cell_label,
+    reference_lines,
+    save,
+    spans_decades,
+)
 from metrics.stability import OUTCOMES
 
 
@@ -71,13 +80,15 @@ def plot_heatmaps(summary: pd.DataFrame, runs: pd.DataFrame, out: Path, opts: di
     def main_annot(s):
         if pd.isna(s[f"{main}_median"]):
             return "—"
-        return f"{s[f'{main}_median']:.3g}\n[{s[f'{main}_q25']:.3g}, {s[f'{main}_q75']:.3g}]"
+        if pd.isna(s[f"{main}_median_lo"]):
+            return f"{s[f'{main}_median']:.3g}"
+        return f"{s[f'{main}_median']:.3g}\n[{s[f'{main}_median_lo']:.3g}, {s[f'{main}_median_hi']:.3g}]"
 
     _heatmap(
         summary,
         f"{main}_median",
         main_annot,
-        f"{dataset}: final {main}, median [q25, q75] over seeds",
+        f"{dataset}: final {main}, median over seeds [bootstrap interval]",
         f"{main} (median)",
         "viridis" if good is not False else "viridis_r",
         out / "heatmap_main.png",
@@ -87,13 +98,14 @@ def plot_heatmaps(summary: pd.DataFrame, runs: pd.DataFrame, out: Path, opts: di
 
     def success_annot(s):
         failed = "\n".join(f"{int(s[o])} {o}" for o in OUTCOMES[1:] if s[o])
-        return f"{int(s['converged'])}/{int(s['seeds'])}" + (f"\n{failed}" if failed else "")
+        interval = f" [{s['success_rate_lo']:.0%}, {s['success_rate_hi']:.0%}]"
+        return f"{int(s['converged'])}/{int(s['seeds'])}{interval}" + (f"\n{failed}" if failed else "")
 
     _heatmap(
         summary,
         "success_rate",
         success_annot,
-        f"{dataset}: share of seeds that converged (no collapse, divergence or oscillation)",
+        f"{dataset}: share of seeds that converged (held the quality bar to the end) [Wilson interval]",
         "success rate",
         "RdYlGn",
         out / "heatmap_success.png",
@@ -103,8 +115,12 @@ def plot_heatmaps(summary: pd.DataFrame, runs: pd.DataFrame, out: Path, opts: di
     )
 
 
-def plot_distributions(runs: pd.DataFrame, out: Path, opts: dict[str, Any]) -> None:
-    """Final metrics across seeds: a box per cell with every seed as a dot, coloured by outcome."""
+def plot_distributions(
+    runs: pd.DataFrame, summary: pd.DataFrame, calibration: pd.DataFrame, out: Path, opts: dict[str, Any]
+) -> None:
+    """Final metrics across seeds: a box per cell with every seed as a dot, coloured by
+    outcome, the median's bootstrap interval as a black bar, and the calibration
+    values (held-out real, uniform noise, untrained G) as lines."""
     metrics = [m for m in PANEL_METRICS if m in runs and runs[m].notna().any()]
     runs = runs.assign(
         cell=[cell_label(v, loss, runs["label"].nunique()) for v, loss in zip(runs.label, runs.loss, strict=True)]
@@ -128,18 +144,46 @@ def plot_distributions(runs: pd.DataFrame, out: Path, opts: dict[str, Any]) -> N
             jitter=0.15,
             legend=ax is axes.flat[0],
         )
-        if spans_decades(runs[m]):
+        log = spans_decades(runs[m])
+        if log:
             ax.set_xscale("log")
+        median_intervals(ax, runs, summary, m)
+        reference_lines(ax, calibration, m, vertical=True, log=log)
         ax.set_ylabel("")
         ax.set_title(
             m + {True: " (higher is better)", False: " (lower is better)"}.get(higher_is_better(m), ""), fontsize=10
         )
     if metrics:
-        sns.move_legend(
-            axes.flat[0], "lower left", bbox_to_anchor=(0, 1.08), ncol=4, title=None, fontsize=8, frameon=False
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        handles += [
+            plt.Line2D([], [], lw=1.2, **{k: v for k, v in s.items() if k != "label"})
+            for s in CALIBRATION_STYLE.values()
+        ]
+        labels += [s["label"] for s in CALIBRATION_STYLE.values()]
+        handles.append(plt.Line2D([], [], color="k", lw=2.5))
+        labels.append("median's interval")
+        axes.flat[0].legend(
+            handles, labels, loc="lower left", bbox_to_anchor=(0, 1.08), ncol=4, title=None, fontsize=8, frameon=False
         )
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_axis_off()
-    fig.suptitle(f"{runs['dataset'].iloc[0]}: final metrics across seeds (diverged runs have none)", fontsize=11)
+    fig.suptitle(
+        f"{runs['dataset'].iloc[0]}: final metrics across seeds (diverged runs have none); lines: calibration values",
+        fontsize=11,
+    )
     fig.tight_layout()
     save(fig, out / "distributions.png", opts["dpi"])
+
+
+def median_intervals(ax, runs: pd.DataFrame, summary: pd.DataFrame, metric: str) -> None:
+    """Each cell's median and its bootstrap interval, as a bar over the cell's row."""
+    lo, hi = f"{metric}_median_lo", f"{metric}_median_hi"
+    if lo not in summary:
+        return
+    rows = list(dict.fromkeys(runs["cell"]))  # the boxes' order, top to bottom
+    for _, s in summary[summary["status"] != "not applicable"].iterrows():
+        cell = cell_label(s["label"], s["loss"], runs["label"].nunique())
+        if cell in rows and pd.notna(s[lo]):
+            y = rows.index(cell)
+            ax.plot([s[lo], s[hi]], [y, y], color="k", lw=2.5, solid_capstyle="butt", zorder=4)
+            ax.plot([s[f"{metric}_median"]], [y], marker="|", ms=12, color="k", zorder=4)

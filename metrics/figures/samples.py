@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from gans.layout import SAMPLES
-from metrics.figures.common import OUTCOME_COLORS, OUTCOME_FACE, cell_label, save
+from metrics.figures.common import OUTCOME_COLORS, OUTCOME_FACE, calibration_value, cell_label, reference_lines, save
 
 
 def _run_samples(runs_root: Path, row: pd.Series) -> Any:
@@ -23,9 +23,21 @@ def _outcome_note(row: pd.Series) -> str:
     if row["outcome"] == "diverged":
         return f"DIVERGED at step {int(row['steps_completed'])}"
     modes = f"{int(row['modes_covered'])}/{int(row['modes_total'])} modes" if pd.notna(row.get("modes_covered")) else ""
-    return f"{row['outcome'].upper() if row['outcome'] == 'collapsed' else row['outcome']}" + (
-        f", {modes}" if modes else ""
-    )
+    shown = row["outcome"].upper() if row["outcome"] in OUTCOME_FACE else row["outcome"]
+    return shown + (f", {modes}" if modes else "")
+
+
+def _is_images(runs_root: Path, runs: pd.DataFrame) -> bool:
+    data = _run_samples(runs_root, runs.iloc[0])
+    return data[f"fake_{int(data['steps'][-1])}"].ndim == 4
+
+
+def _calibration_caption(calibration: pd.DataFrame, metric: str) -> str:
+    """'fid: held-out real 18.8, uniform noise 857' (empty when not calibrated)."""
+    real, noise = (calibration_value(calibration, k, metric) for k in ("real", "noise"))
+    if not (np.isfinite(real) and np.isfinite(noise)):
+        return ""
+    return f"{metric}: held-out real {real:.3g}, uniform noise {noise:.3g}"
 
 
 def _mark_outcome(ax, outcome: str) -> None:
@@ -86,16 +98,24 @@ def scatter_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
     _mark_outcome(ax, row["outcome"])
 
 
-def plot_points(runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, Any]) -> None:
-    """One panel per run (cells in rows, seeds in columns)."""
+def plot_points(
+    runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, Any], calibration: pd.DataFrame | None = None
+) -> None:
+    """One panel per run (cells in rows, seeds in columns): points or an image grid;
+    images get a first row with real test images to compare with."""
     cells = runs[["label", "loss"]].drop_duplicates().values.tolist()
     seeds = sorted(runs["seed"].unique())
     n_variants = runs["label"].nunique()
-    fig, axes = plt.subplots(len(cells), len(seeds), figsize=(2.6 * len(seeds), 2.7 * len(cells)), squeeze=False)
+    top = int(_is_images(runs_root, runs))  # a row of real images above the runs
+    fig, axes = plt.subplots(
+        len(cells) + top, len(seeds), figsize=(2.6 * len(seeds), 2.7 * (len(cells) + top)), squeeze=False
+    )
     rng = np.random.default_rng(0)
+    if top:
+        real_panel(axes[0], _run_samples(runs_root, runs.iloc[0]), opts)
     for i, (variant, loss) in enumerate(cells):
         for j, seed in enumerate(seeds):
-            ax = axes[i][j]
+            ax = axes[i + top][j]
             match = runs[(runs.label == variant) & (runs.loss == loss) & (runs.seed == seed)]
             if match.empty:
                 ax.set_axis_off()
@@ -103,24 +123,56 @@ def plot_points(runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, 
             row = match.iloc[0]
             samples_panel(ax, _run_samples(runs_root, row), row, opts, rng)
             ax.set_title(f"{cell_label(variant, loss, n_variants)} · seed {seed}\n{_outcome_note(row)}", fontsize=9)
-    fig.suptitle(
-        f"{runs['dataset'].iloc[0]}: final generated points (orange) over real (grey)\n"
-        "background = D output (red = real); tinted = collapsed (purple) / diverged (red)",
-        fontsize=11,
-    )
+    fig.suptitle(_samples_title(runs, runs_root, calibration), fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     save(fig, out / "points.png", opts["dpi"])
 
 
-def plot_cell(runs: pd.DataFrame, traj: pd.DataFrame, runs_root: Path, path: Path, opts: dict[str, Any]) -> None:
-    """One cell's seeds side by side: final samples over D's contours, and the main
-    metric along training with its best point and what happened marked."""
+def real_panel(axes_row, data, opts: dict[str, Any]) -> None:
+    """Real test images in the first panel of a row (the others left blank)."""
+    side = opts["grid_side"]
+    axes_row[0].imshow(image_grid(data["real"][: side * side], side), cmap="gray", vmin=0, vmax=1)
+    axes_row[0].set_xticks([])
+    axes_row[0].set_yticks([])
+    axes_row[0].set_title("real test images\n(for comparison)", fontsize=9, color="tab:green")
+    for ax in axes_row[1:]:
+        ax.set_axis_off()
+
+
+def _samples_title(runs: pd.DataFrame, runs_root: Path, calibration: pd.DataFrame | None, cell: str = "") -> str:
+    """What the sample panels show, said for points or for images."""
+    dataset = runs["dataset"].iloc[0] + (f" · {cell}" if cell else "")
+    tinted = "tinted = collapsed (purple) / did not learn (grey) / mode hopping (pink) / diverged (red)"
+    if not _is_images(runs_root, runs):
+        return (
+            f"{dataset}: final generated points (orange) over real (grey)\nbackground = D output (red = real); {tinted}"
+        )
+    caption = _calibration_caption(calibration, runs["main_metric"].iloc[0]) if calibration is not None else ""
+    return f"{dataset}: final generated images, one grid per run (outcome above each)\n{tinted}" + (
+        f"\n{caption}" if caption else ""
+    )
+
+
+def plot_cell(
+    runs: pd.DataFrame,
+    traj: pd.DataFrame,
+    runs_root: Path,
+    path: Path,
+    opts: dict[str, Any],
+    calibration: pd.DataFrame | None = None,
+) -> None:
+    """One cell's seeds side by side: final samples (points over D's contours, or an
+    image grid), and the main metric along training with its best point, the
+    calibration values and what happened marked."""
     runs = runs.sort_values("seed")
     n = len(runs)
     fig, axes = plt.subplots(2, n, figsize=(3.0 * n, 6.0), squeeze=False, gridspec_kw={"height_ratios": [1.15, 1]})
     rng = np.random.default_rng(0)
     main = runs["main_metric"].iloc[0]
     lo, hi = traj[main].min(), traj[main].max()
+    if calibration is not None:  # room for the calibration lines
+        marks = [calibration_value(calibration, k, main) for k in ("real", "noise")]
+        lo, hi = np.nanmin([lo, *marks]), np.nanmax([hi, *marks])
     for j, (_, row) in enumerate(runs.iterrows()):
         samples_panel(axes[0][j], _run_samples(runs_root, row), row, opts, rng)
         axes[0][j].set_title(
@@ -144,14 +196,16 @@ def plot_cell(runs: pd.DataFrame, traj: pd.DataFrame, runs_root: Path, path: Pat
         if pd.notna(lo) and pd.notna(hi) and hi > lo:
             pad = 0.05 * (hi - lo)
             ax.set_ylim(lo - pad, hi + pad)
+        if calibration is not None:
+            reference_lines(ax, calibration, main, vertical=False)
         ax.set_xlabel("step")
         ax.set_ylabel(main if j == 0 else "")
         if row["outcome"] == "diverged":
             ax.legend(fontsize=7, loc="best")
     r = runs.iloc[0]
     fig.suptitle(
-        f"{r['dataset']} · {r['label']} · {r['loss']}: final samples (orange) over real (grey), "
-        f"D output behind (red = real)\nbelow: {main} over training, star = best checkpoint",
+        _samples_title(runs, runs_root, calibration, f"{r['label']} · {r['loss']}")
+        + f"\nbelow: {main} over training, star = best checkpoint, lines = calibration values",
         fontsize=10,
     )
     fig.tight_layout()

@@ -11,14 +11,22 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from metrics.figures.common import LOG_COLUMNS, PANEL_METRICS, cell_label, save, spans_decades
+from metrics.figures.common import LOG_COLUMNS, PANEL_METRICS, cell_label, reference_lines, save, spans_decades
 
 
 def _band(opts: dict[str, Any]):
     return ("pi", 100) if opts["seed_band"] == "range" else ("pi", 50)
 
 
-def _lines(table: pd.DataFrame, columns: list[str], out: Path, name: str, title: str, opts: dict[str, Any]) -> None:
+def _lines(
+    table: pd.DataFrame,
+    columns: list[str],
+    out: Path,
+    name: str,
+    title: str,
+    opts: dict[str, Any],
+    calibration: pd.DataFrame | None = None,
+) -> None:
     table = table.assign(
         cell=[cell_label(v, loss, table["label"].nunique()) for v, loss in zip(table.label, table.loss, strict=True)]
     )
@@ -38,8 +46,11 @@ def _lines(table: pd.DataFrame, columns: list[str], out: Path, name: str, title:
             ax=ax,
             legend=ax is axes.flat[0],
         )
-        if spans_decades(table[c]):
+        log = spans_decades(table[c])
+        if log:
             ax.set_yscale("log")
+        if calibration is not None:
+            reference_lines(ax, calibration, c, vertical=False, log=log)
         ax.set_title(c, fontsize=10)
     for ax in list(axes.flat)[len(columns) :]:
         ax.set_axis_off()
@@ -64,14 +75,16 @@ def _band_name(opts: dict[str, Any]) -> str:
     return "seed range" if opts["seed_band"] == "range" else "interquartile range over seeds"
 
 
-def plot_trajectories(traj: pd.DataFrame, out: Path, opts: dict[str, Any]) -> None:
+def plot_trajectories(traj: pd.DataFrame, calibration: pd.DataFrame, out: Path, opts: dict[str, Any]) -> None:
     _lines(
         traj,
         PANEL_METRICS,
         out,
         "trajectories.png",
-        f"{traj['dataset'].iloc[0]}: metrics over training (median over seeds, band = {_band_name(opts)})",
+        f"{traj['dataset'].iloc[0]}: metrics over training (median over seeds, band = {_band_name(opts)}); "
+        "green dashed: held-out real, red dotted: uniform noise, grey: untrained G",
         opts,
+        calibration,
     )
 
 

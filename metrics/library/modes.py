@@ -2,7 +2,9 @@
 to its nearest centre; it is high-quality when within ``hq_std`` standard
 deviations of it; a mode is covered when it holds at least ``min_count``
 high-quality samples; the reverse KL compares the mode histogram of the
-high-quality samples with the uniform one. No library computes these."""
+high-quality samples with the uniform one; the covered modes themselves are kept
+(``modes_set``, e.g. "0 3 5"), so a trajectory shows whether a run keeps its modes or
+hops between them. No library computes these."""
 
 from __future__ import annotations
 
@@ -37,7 +39,20 @@ def mode_statistics(
         "modes_total": k,
         "hq_fraction": n_hq / max(len(points), 1),
         "reverse_kl": reverse_kl,
+        "modes_set": mode_set_text(counts >= min_count),
     }
+
+
+def mode_set_text(covered: torch.Tensor) -> str:
+    """The indices of the covered modes, space-separated ("" for none)."""
+    return " ".join(str(i) for i in torch.nonzero(covered).flatten().tolist())
+
+
+def parse_mode_set(text) -> frozenset[int]:
+    """``mode_set_text`` read back (an empty or missing cell is the empty set)."""
+    if not isinstance(text, str):
+        return frozenset()
+    return frozenset(int(i) for i in text.split())
 
 
 @METRICS.register("modes")

@@ -1,16 +1,21 @@
 """Tables and figures from real (tiny) runs, one of which diverges: the failed run is
-a row of every table and a marked panel of the figures, not a crash or a gap."""
+a row of every table and a marked panel of the figures, not a crash or a gap. Every
+run records its provenance and its final metrics under several sampling seeds; the
+tables carry both, the calibration values and intervals."""
 
 import copy
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from gans import config as gcfg
 from gans.config import section_defaults
+from gans.runtime import read_json, write_json
 from gans.train import train
-from metrics import aggregate, figures
+from metrics import aggregate, calibration, figures, reference
 from metrics import config as mcfg
 from metrics.config import resolve_eval
 from metrics.evaluate import evaluate
@@ -28,12 +33,37 @@ def runs_root(tmp_path_factory):
         out = root / f"results/runs/8gaussians/gan/nonsaturating/seed{seed}"
         train(run, out, progress=False)
         evaluate(out, resolve_eval(cfg, "8gaussians"))
+    ev = resolve_eval(cfg, "8gaussians")
+    record = calibration.calibrate(gcfg.resolve_run(cfg, "8gaussians", "gan", "nonsaturating", 0), ev, draws=2)
+    path = root / calibration.calibration_path("8gaussians", ev)
+    path.parent.mkdir(parents=True)
+    write_json(record, path)
     return root
 
 
-def test_failed_run_is_a_row_of_every_table(runs_root):
+def aggregated(runs_root):
     folders = sorted((runs_root / "results/runs").glob("*/*/*/seed*"))
-    tables = aggregate.aggregate(folders, runs_root / "results/tables", [], {})
+    calibration_files = sorted((runs_root / "results/calibration").glob("*/*.json"))
+    return aggregate.aggregate(folders, runs_root / "results/tables", [], {}, calibration_files)
+
+
+def test_runs_record_provenance_and_sampling_seeds(runs_root):
+    run = runs_root / "results/runs/8gaussians/gan/nonsaturating/seed0"
+    summary, result = read_json(run / "train_summary.json"), read_json(run / "metrics.json")
+    code = summary["provenance"]["code"]
+    assert code["commit"] is None or len(code["commit"]) == 40
+    assert summary["provenance"]["threads"] == torch.get_num_threads() and summary["provenance"]["cpu"]
+    assert result["provenance"]["torch"] == torch.__version__
+    # the final generator under 3 sampling seeds: the first is the trajectory's last point
+    values = result["sampling"]["values"]
+    assert len(result["sampling"]["seeds"]) == 3 and len(values["fid"]) == 3
+    assert values["fid"][0] == pytest.approx(result["final"]["fid"])
+    assert len(set(values["fid"])) == 3  # other noise, other samples
+    assert read_json(runs_root / "results/runs/8gaussians/gan/nonsaturating/seed1/metrics.json")["sampling"] is None
+
+
+def test_failed_run_is_a_row_of_every_table(runs_root):
+    tables = aggregated(runs_root)
     runs = tables["runs"].set_index("seed")
     assert runs.loc[1, "status"] == "diverged" and runs.loc[1, "outcome"] == "diverged"
     assert pd.isna(runs.loc[1, "modes_covered"])  # no final value, but its best before diverging is kept
@@ -51,10 +81,36 @@ def test_failed_run_is_a_row_of_every_table(runs_root):
     assert "\\begin{tabular}" in (runs_root / "results/tables/summary.tex").read_text()
 
 
+def test_tables_carry_intervals_calibration_and_provenance(runs_root):
+    tables = aggregated(runs_root)
+    runs, s = tables["runs"].set_index("seed"), tables["summary"].iloc[0]
+    assert runs.loc[0, "fid_sampling_sd"] > 0 and np.isnan(runs.loc[1, "fid_sampling_sd"])
+    assert runs.loc[0, "threads"] == torch.get_num_threads() and runs.loc[0, "code_version"]
+    assert 0 <= s["success_rate_lo"] <= s["success_rate"] <= s["success_rate_hi"] <= 1
+    assert s["fid_sampling_sd"] == pytest.approx(runs.loc[0, "fid_sampling_sd"])  # one finished run
+    cal = tables["calibration"].set_index(["kind", "metric"])["mean"]
+    assert cal[("real", "hq_fraction")] > 0.9 and cal[("noise", "fid")] > cal[("real", "fid")]
+    note = (runs_root / "results/tables/summary.md").read_text()
+    assert "Calibration of 8gaussians (points, n = 200, mean of 2 draws)" in note and "Produced by code" in note
+    prov = json.loads((runs_root / "results/tables/provenance.json").read_text())
+    assert prov["runs"] == 2 and prov["evaluation"]["8gaussians"]["num_samples"] == 200
+    assert (
+        "rank = 1 + the number of cells significantly better" in (runs_root / "results/tables/rankings.md").read_text()
+    )
+    # the curated reference copy says where and with which code it was produced
+    files = [runs_root / "results/tables" / n for n in ("summary.md", "runs.csv", "provenance.json")]
+    reference.build(files, runs_root / "reference", {"grid": [TINY["grid"]]})
+    readme = (runs_root / "reference/README.md").read_text()
+    assert f"on {runs.loc[0, 'processor']} with 1 thread(s)" in readme and "metrics.compare" in readme
+    assert f"Produced by code {runs.loc[0, 'code_version']}" in readme
+    with pytest.raises(gcfg.ConfigError, match="no calibration values for dataset"):
+        aggregate.aggregate(sorted((runs_root / "results/runs").glob("*/*/*/seed*")), runs_root / "x", [], {}, [])
+
+
 def test_figures_mark_the_diverged_run(runs_root):
     opts = section_defaults("figures", {"dpi": 50, "max_points": 100})
     if not (runs_root / "results/tables/runs.csv").is_file():
-        test_failed_run_is_a_row_of_every_table(runs_root)
+        aggregated(runs_root)
     out = runs_root / "results/figures/8gaussians"
     figures.draw("8gaussians", runs_root / "results/tables", out, opts, runs_root)
     figures.draw_cells(

@@ -14,14 +14,14 @@ from metrics import METRICS
 from metrics import config as mcfg
 from metrics.config import resolve_eval
 from metrics.extractors import build_extractor, joint_log_probs
-from metrics.library.classes import class_mode_statistics
+from metrics.library.classes import class_mode_statistics, confident_classes
 
 EVAL = {
     "seed": 0,
     "images": {"num_samples": 10**6, "mode_samples": 10**6, "isc_splits": 2},
     "kid": {"subsets": 3, "subset_size": 50},
     "prc": {"neighborhood": 3},
-    "modes": {"min_count": 1},
+    "modes": {"min_count": 1, "min_confidence": 0.0},  # every sample counts: the argmax histogram
 }
 
 
@@ -73,10 +73,32 @@ def test_stacked_mnist_mode_count_is_exact():
 
 def test_class_histogram_on_mnist_classes():
     uniform = class_mode_statistics(torch.arange(10).repeat(50), 10)
-    assert uniform == {"modes_covered": 10, "modes_total": 10, "reverse_kl": pytest.approx(0.0, abs=1e-12)}
+    assert uniform == {
+        "modes_covered": 10,
+        "modes_total": 10,
+        "hq_fraction": 1.0,
+        "reverse_kl": pytest.approx(0.0, abs=1e-12),
+        "modes_set": "0 1 2 3 4 5 6 7 8 9",
+    }
     collapsed = class_mode_statistics(torch.full((100,), 3), 10)
     assert collapsed["modes_covered"] == 1 and collapsed["reverse_kl"] == pytest.approx(np.log(10))
+    assert collapsed["modes_set"] == "3"
     assert class_mode_statistics(torch.tensor([0, 0, 1]), 10, min_count=2)["modes_covered"] == 1
+
+
+def test_only_confident_samples_cover_a_class():
+    labels = torch.tensor([0, 0, 1, 2, 2, 2])
+    confident = torch.tensor([True, False, False, True, True, False])
+    got = class_mode_statistics(labels, 10, confident=confident)
+    assert got["modes_covered"] == 2 and got["modes_set"] == "0 2" and got["hq_fraction"] == pytest.approx(0.5)
+    # the histogram of the confident samples only: classes 0 and 2 in 1:2
+    p = torch.tensor([1 / 3, 2 / 3], dtype=torch.float64)
+    assert got["reverse_kl"] == pytest.approx(float((p * torch.log(p * 10)).sum()))
+    nothing = class_mode_statistics(labels, 10, confident=torch.zeros(6, dtype=torch.bool))
+    assert nothing["modes_covered"] == 0 and nothing["hq_fraction"] == 0 and np.isnan(nothing["reverse_kl"])
+    logits = torch.tensor([[4.0, 0.0], [0.2, 0.0]])  # softmax tops: 0.982, 0.550
+    labels, confident = confident_classes(logits, 0.9)
+    assert labels.tolist() == [0, 0] and confident.tolist() == [True, False]
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +145,25 @@ def test_lenet_fid_tells_real_from_noise(digits_lenet):
     assert noise_vs_real > 20 * real_vs_real
     isc = METRICS.get("isc")(EVAL, None, test)
     assert isc.compute(train)["isc"] > 3 * isc.compute(noise)["isc"]
+
+
+def test_uniform_noise_covers_no_digit_class_and_real_digits_cover_all(digits_lenet):
+    """The class-mode count with the default confidence bar: a classifier's argmax
+    gives noise every class; only confident samples count, and noise has about none."""
+    path, _ = digits_lenet
+    ds = build_dataset("digits")
+    ext = build_extractor({"name": "lenet", "weights_path": str(path)})
+    cfg = {**EVAL, "modes": gcfg.section_defaults("evaluation")["modes"]}
+    modes = METRICS.get("class-modes")(cfg, ds, None)
+    gen = torch.Generator().manual_seed(0)
+    noise = modes.compute(ext.extract(to_uint8(torch.rand(1000, 1, 28, 28, generator=gen) * 2 - 1)))
+    real = modes.compute(ext.extract(to_uint8(ds.split(False)[0])))
+    argmax_only = METRICS.get("class-modes")(EVAL, ds, None).compute(
+        ext.extract(to_uint8(torch.rand(1000, 1, 28, 28, generator=gen) * 2 - 1))
+    )
+    assert argmax_only["modes_covered"] >= 5  # what counting every sample gave noise
+    assert noise["modes_covered"] <= 1 and noise["hq_fraction"] < 0.005
+    assert real["modes_covered"] == 10 and real["hq_fraction"] > 0.3
 
 
 def inception_state_dict(monkeypatch) -> dict:
@@ -285,3 +326,36 @@ def test_cgan_on_digits_is_evaluated_class_by_class(digits_lenet, tmp_path):
     # 4 images per class (40 / 10 classes), one row per class in the class grid
     assert np.load(run / "samples.npz")["fake_classes_2"].shape == (10, 4, 1, 28, 28)
     assert (run / "grids" / "step2_classes.png").is_file()
+
+
+def test_image_calibration_outcome_and_figures_speak_of_images(digits_lenet, tmp_path):
+    """Calibration of digits with its LeNet: held-out real digits read far better than
+    noise; a 4-step run's noise is labelled 'did not learn'; the sample figure is
+    titled for images, with the calibration values, not as points over D's contours."""
+    import pandas as pd
+
+    from gans.runtime import write_json
+    from metrics import aggregate, calibration, figures
+    from metrics.figures import samples
+
+    run, ev = evaluated_digits_run(digits_lenet, tmp_path)
+    config = mcfg.validate({"grid": {"datasets": ["digits"], "losses": ["hinge"], "seeds": [0]}})
+    record = calibration.calibrate(gcfg.resolve_run(config, "digits", "gan", "nonsaturating", 0), ev, draws=2)
+    real, noise, untrained = (record[k]["mean"] for k in ("real", "noise", "untrained"))
+    assert real["fid"] * 5 < noise["fid"] and real["fid"] * 5 < untrained["fid"]
+    assert real["modes_covered"] == 10 and noise["modes_covered"] <= 1 and real["hq_fraction"] > 0.3
+    assert len(record["real"]["draws"]) == 2 and record["num_samples"] == 60 and record["extractor"] == "lenet"
+    path = tmp_path / "calibration.json"
+    write_json(record, path)
+    root = tmp_path / "root"
+    (root / "results/runs/digits/gan/hinge").mkdir(parents=True)
+    (root / "results/runs/digits/gan/hinge/seed0").symlink_to(run)
+    tables = aggregate.aggregate([root / "results/runs/digits/gan/hinge/seed0"], root / "tables", [], {}, [path])
+    assert tables["runs"]["outcome"].tolist() == ["did not learn"]
+    runs = pd.read_csv(root / "tables/runs.csv")
+    cal = pd.read_csv(root / "tables/calibration.csv")
+    title = samples._samples_title(runs, root, cal)
+    assert "generated images" in title and "D output" not in title and "points" not in title
+    assert f"fid: held-out real {real['fid']:.3g}, uniform noise {noise['fid']:.3g}" in title
+    figures.draw("digits", root / "tables", root / "figures", gcfg.section_defaults("figures", {"dpi": 50}), root)
+    assert (root / "figures/points.png").stat().st_size > 5_000

@@ -7,11 +7,11 @@ import torch
 
 from gans.datasets import build_dataset
 from metrics import METRICS
-from metrics.library.modes import mode_statistics
+from metrics.library.modes import mode_statistics, parse_mode_set
 
 EVAL = {
     "seed": 0,
-    "modes": {"hq_std": 3.0, "min_count": 1},
+    "modes": {"hq_std": 3.0, "min_count": 1, "min_confidence": 0.99},
     "kid": {"subsets": 10, "subset_size": 200},
     "prc": {"neighborhood": 3},
 }
@@ -26,7 +26,7 @@ def points_on_modes(ds, modes, n_per_mode, seed=0, spread=1.0):
 def test_points_from_five_of_eight_modes():
     ds = build_dataset("8gaussians")
     stats = mode_statistics(points_on_modes(ds, [0, 1, 2, 5, 7], 100, spread=0.5), ds.centers, ds.mode_std)
-    assert stats["modes_covered"] == 5
+    assert stats["modes_covered"] == 5 and stats["modes_set"] == "0 1 2 5 7"
     assert stats["modes_total"] == 8
     assert stats["hq_fraction"] == 1.0
     # uniform over 5 of 8 modes: KL = log(8/5)
@@ -50,6 +50,8 @@ def test_min_count_and_no_high_quality_samples():
     nowhere = torch.zeros(50, 2)  # the origin is far from every mode on the circle
     stats = mode_statistics(nowhere, ds.centers, ds.mode_std)
     assert stats["modes_covered"] == 0 and stats["hq_fraction"] == 0 and math.isnan(stats["reverse_kl"])
+    assert stats["modes_set"] == "" and parse_mode_set(stats["modes_set"]) == frozenset()
+    assert parse_mode_set("0 3 5") == {0, 3, 5} and parse_mode_set(math.nan) == frozenset()  # an empty CSV cell
 
 
 def metric(name, real):

@@ -8,15 +8,26 @@ import pandas as pd
 import pytest
 
 from gans.config import section_defaults
-from metrics import comparison, stability
+from metrics import comparison, intervals, stability
 
-DIRS = {"modes_covered": True, "fid": False}
-OPTS = section_defaults("analysis")  # the schema's defaults
+DIRS = {"modes_covered": True, "hq_fraction": True, "fid": False}
+OPTS = section_defaults("analysis")  # the schema's defaults: all modes, half the real data's high-quality share
+# a constructed calibration record: real data has 99% of its samples within 3 stds of a mode
+CALIBRATION = {
+    "dataset": "8gaussians",
+    "real": {"mean": {"hq_fraction": 0.99, "fid": 0.01, "modes_covered": 8}},
+    "noise": {"mean": {"hq_fraction": 0.004, "fid": 10.0, "modes_covered": 1}},
+}
+ALL = "0 1 2 3 4 5 6 7"
 
 
-def trajectory(modes, total=8, fid=None):
+def trajectory(modes, hq=None, total=8, fid=None, sets=None):
+    """Evaluation points every 250 steps; high-quality share 0.8 (past the bar) unless given."""
     steps = [250 * i for i in range(len(modes))]
     traj = pd.DataFrame({"step": steps, "modes_covered": modes, "modes_total": total})
+    traj["hq_fraction"] = hq if hq is not None else [0.0] + [0.8] * (len(modes) - 1)
+    first = [" ".join(map(str, range(int(m)))) if m == m else "" for m in modes]  # modes 0..m-1 (NaN: none)
+    traj["modes_set"] = sets if sets is not None else first
     if fid is not None:
         traj["fid"] = fid
     return traj
@@ -28,19 +39,112 @@ def log_for(traj, d_loss=None):
     return pd.DataFrame({"step": steps, "d_loss": d_loss if d_loss is not None else np.ones(len(steps)), "g_loss": 0.5})
 
 
-def measures(traj, log=None, status="completed", main="modes_covered", **opts):
-    return stability.run_measures(traj, log_for(traj) if log is None else log, status, DIRS, main, {**OPTS, **opts})
+def measures(
+    traj, log=None, status="completed", main="modes_covered", modality="points", calibration=CALIBRATION, **opts
+):
+    return stability.run_measures(
+        traj, log_for(traj) if log is None else log, status, DIRS, main, {**OPTS, **opts}, calibration, modality
+    )
 
 
-def test_steady_run_converges():
+def test_steady_run_that_reaches_the_bar_converges():
     traj = trajectory([0, 6, 8, 8, 8, 8, 8], fid=[2.0, 0.5, 0.2, 0.1, 0.08, 0.04, 0.05])
     m = measures(traj)
     assert (m["diverged"], m["collapsed"], m["converged"], m["outcome"]) == (False, False, True, "converged")
+    assert m["learned"] and m["held_bar"] and m["step_to_bar"] == 500
+    # the bar score: the smaller of 8/8 modes and (0.8 / 0.99) / 0.5 of the high-quality share
+    assert m["bar_score"] == pytest.approx(1.0)
     assert m["modes_covered_best"] == 8 and m["modes_covered_best_step"] == 500  # first step at the best
     assert m["fid_best"] == 0.04 and m["fid_best_step"] == 1250
     assert m["oscillation"] == 0.0 and m["modes_covered_lost"] == 0
     assert m["step_to_modes_covered"] == 500  # 'all' = every one of the 8 modes
     assert m["step_to_fid"] == 1250  # first at or under the default bound 0.05
+
+
+def test_a_steady_run_that_never_reached_the_bar_did_not_learn():
+    """Steady, all modes, but 10% of its samples near one: far below half the real
+    data's 99%. A rule without a quality bar calls it 'converged, 8/8'."""
+    m = measures(trajectory([0, 8, 8, 8, 8, 8], hq=[0, 0.1, 0.1, 0.1, 0.1, 0.1]))
+    assert m["outcome"] == "did not learn" and not m["converged"] and not m["learned"]
+    assert m["bar_score"] == pytest.approx(0.1 / 0.99 / 0.5) and np.isnan(m["step_to_bar"])
+    # high quality, but one mode short at every point: also not learned
+    assert measures(trajectory([0, 7, 7, 7, 7, 7]))["outcome"] == "did not learn"
+    # noise: the odd sample on a mode, never the bar
+    noise = trajectory([1, 2, 1, 2, 1], hq=[0.004] * 5, sets=["3", "0 5", "1", "2 6", "4"])
+    assert measures(noise)["outcome"] != "converged"
+    # a laxer bar, by the config: 10% of the real share is enough
+    lax = {"points": {"modes": 1.0, "hq_share": 0.1, "fid_position": None}, "images": OPTS["quality_bar"]["images"]}
+    assert measures(trajectory([0, 8, 8, 8, 8, 8], hq=[0, 0.1, 0.1, 0.1, 0.1, 0.1]), quality_bar=lax)["outcome"] == (
+        "converged"
+    )
+
+
+def test_a_run_that_learned_and_lost_modes_collapsed():
+    m = measures(trajectory([0, 8, 8, 8, 3, 2, 2]))
+    assert m["collapsed"] and m["learned"] and not m["diverged"] and m["outcome"] == "collapsed"
+    assert m["modes_covered_lost"] == 6 and m["modes_covered_lost_share"] == pytest.approx(0.75)
+    # the same loss of modes in a run that never reached the bar is not a collapse: it never learned
+    assert measures(trajectory([0, 8, 8, 8, 3, 2, 2], hq=[0] + [0.2] * 6))["outcome"] == "did not learn"
+    # all modes at low quality, then high quality on 7 of 8: it dropped a mode (a partial collapse),
+    # though all modes and the quality were never met at one point
+    dropped = measures(trajectory([0, 8, 8, 7, 7], hq=[0, 0.4, 0.41, 0.61, 0.7]))
+    assert dropped["outcome"] == "collapsed" and not dropped["learned"]
+    # learned, then lost the bar's quality but kept its modes: oscillating, not collapsed
+    kept = measures(trajectory([0, 8, 8, 8, 8, 8], hq=[0, 0.8, 0.8, 0.8, 0.3, 0.3]))
+    assert kept["outcome"] == "oscillating" and kept["learned"] and not kept["held_bar"]
+
+
+def test_mode_hopping_needs_few_modes_that_move():
+    sets = ["", "0 1", "4 5", "2 7", "3 6", "0 4"]
+    hopping = measures(trajectory([0, 2, 2, 2, 2, 2], sets=sets))
+    assert hopping["outcome"] == "mode hopping" and hopping["mode_turnover"] == pytest.approx(1.0)
+    stuck = measures(trajectory([0, 2, 2, 2, 2, 2], sets=["", "0 1", "0 1", "0 1", "0 1", "0 1"]))
+    assert stuck["outcome"] == "did not learn" and stuck["mode_turnover"] == 0.0
+    # half the modes change between points: Jaccard distance of {0,1,2,3} and {2,3,4,5} is 4/6
+    half = stability.outcomes.mode_turnover(trajectory([0, 4, 4], sets=["", "0 1 2 3", "2 3 4 5"]))
+    assert half == pytest.approx(4 / 6)
+
+
+def test_a_run_still_improving_at_its_last_point_is_undertrained():
+    rising = measures(trajectory([0, 8, 8, 8, 8, 8], hq=[0, 0.1, 0.2, 0.3, 0.4, 0.45]))
+    assert rising["outcome"] == "undertrained" and rising["improving"] and not rising["learned"]
+    # it reached the bar only at its last point: not held over hold_points = 2
+    assert measures(trajectory([0, 8, 8, 8, 8], hq=[0, 0.1, 0.2, 0.35, 0.6]))["outcome"] == "undertrained"
+    assert measures(trajectory([0, 8, 8, 8, 8], hq=[0, 0.1, 0.2, 0.35, 0.6]), hold_points=1)["outcome"] == "converged"
+    # flat, or rising but below its own earlier best: not improving
+    assert measures(trajectory([0, 8, 8, 8, 8, 8], hq=[0, 0.3, 0.3, 0.3, 0.3, 0.3]))["outcome"] == "did not learn"
+    fell = measures(trajectory([0, 8, 8, 8, 8, 8], hq=[0, 0.45, 0.1, 0.2, 0.3, 0.31]))
+    assert not fell["improving"] and fell["outcome"] == "did not learn"
+
+
+def test_fid_position_between_noise_and_real_places_image_runs():
+    """Images: FID's place on a log scale between noise (857) and held-out real (18.8),
+    the digits LeNet's values; a run at 628 (noise-like samples) did not learn."""
+    noise, real = 857.0, 18.8
+    assert stability.outcomes.fid_position(noise, noise, real) == pytest.approx(0.0)
+    assert stability.outcomes.fid_position(real, noise, real) == pytest.approx(1.0)
+    assert stability.outcomes.fid_position(math.sqrt(noise * real), noise, real) == pytest.approx(0.5)
+    calibration = {
+        "dataset": "digits",
+        "real": {"mean": {"fid": real, "hq_fraction": 0.5}},
+        "noise": {"mean": {"fid": noise, "hq_fraction": 0.0}},
+    }
+
+    def images(fid, modes, hq):
+        traj = pd.DataFrame({"step": [0, 100, 200, 300], "fid": fid, "modes_covered": modes, "modes_total": 10})
+        return measures(traj.assign(hq_fraction=hq), main="fid", modality="images", calibration=calibration)
+
+    noisy = images([1300.0, 700.0, 640.0, 628.0], [0, 10, 10, 10], [0, 0.4, 0.4, 0.4])
+    assert noisy["outcome"] == "did not learn" and noisy["bar_score"] == pytest.approx(
+        stability.outcomes.fid_position(628.0, noise, real) / 0.5
+    )
+    good = images([1300.0, 300.0, 90.0, 80.0], [0, 9, 10, 10], [0, 0.2, 0.3, 0.3])
+    assert good["outcome"] == "converged" and good["step_to_bar"] == 200
+
+
+def test_a_bar_without_its_calibration_value_is_an_error():
+    with pytest.raises(stability.outcomes.CalibrationError, match="'real' hq_fraction of 8gaussians"):
+        measures(trajectory([0, 8, 8]), calibration={"dataset": "8gaussians", "real": {"mean": {}}})
 
 
 def test_diverged_run_by_status_or_by_its_log():
@@ -60,39 +164,27 @@ def test_diverged_run_by_status_or_by_its_log():
     assert measures(finite, log_for(finite, np.full(n, 1e7)), divergence_threshold=1e8)["outcome"] == "converged"
 
 
-def test_collapsed_run_by_few_modes_and_by_lost_progress():
-    m = measures(trajectory([0, 8, 8, 8, 3, 2, 2]))
-    assert m["collapsed"] and not m["diverged"] and m["outcome"] == "collapsed"
-    assert m["modes_covered_lost"] == 6 and m["modes_covered_lost_share"] == pytest.approx(0.75)
-    # no mode counts here: FID, lower is better, went 2.0 -> 0.1 and back to 1.2, losing 1.1 of 1.9
-    traj = pd.DataFrame({"step": [0, 250, 500, 750], "fid": [2.0, 0.1, 0.1, 1.2]})
-    m = stability.run_measures(traj, log_for(traj), "completed", DIRS, "fid", OPTS)
-    assert m["fid_lost_share"] == pytest.approx(1.1 / 1.9) and m["outcome"] == "collapsed"
-    m = stability.run_measures(
-        traj,
-        log_for(traj),
-        "completed",
-        DIRS,
-        "fid",
-        {**OPTS, "collapse": {"max_modes_fraction": 0.75, "max_drop": 0.6}},
-    )
-    assert m["outcome"] == "oscillating"  # not collapsed under a laxer drop, but far from steady
+def test_collapse_by_lost_progress_on_the_main_metric():
+    # FID the main metric: 2.0 -> 0.1 and back to 1.2, losing 1.1 of its 1.9 of progress
+    traj = trajectory([0, 8, 8, 8], fid=[2.0, 0.1, 0.1, 1.2])
+    m = measures(traj, main="fid")
+    assert m["fid_lost_share"] == pytest.approx(1.1 / 1.9) and m["outcome"] == "converged"  # the bar still holds
+    m = measures(traj.assign(hq_fraction=[0, 0.8, 0.8, 0.1]), main="fid")
+    assert m["outcome"] == "collapsed"
+    laxer = {"max_modes_fraction": 0.75, "max_drop": 0.6}
+    assert measures(traj.assign(hq_fraction=[0, 0.8, 0.8, 0.1]), main="fid", collapse=laxer)["outcome"] == "oscillating"
 
 
-def test_oscillating_run():
+def test_oscillation_measure():
     m = measures(trajectory([0, 25, 15, 25, 15, 25, 20], total=25))
     # last 4 points 25, 15, 25, 20: moves -10, +10, -5; (25 - |-5|) / 2 = 10 of it
     # reverses itself, over a progress of 25 modes
     assert m["oscillation_abs"] == pytest.approx(10.0)
     assert m["oscillation"] == pytest.approx(10.0 / 25)
-    assert (m["diverged"], m["collapsed"], m["converged"], m["outcome"]) == (False, False, False, "oscillating")
-    assert m["step_to_modes_covered"] == 250
-    assert measures(trajectory([0, 25, 15, 25, 15, 25, 20], total=25), steady_tolerance=0.5)["outcome"] == "converged"
-
-
-def test_a_run_still_climbing_is_not_oscillating():
-    m = measures(trajectory([0, 3, 6, 8, 8], total=8))  # coarse evaluation points, monotone
-    assert m["oscillation"] == 0.0 and m["outcome"] == "converged"
+    # learned (25 of 25 at step 250), then lost the bar, but ends on 20 of 25 modes (more than
+    # collapse.max_modes_fraction) having lost 5 of its 25 of progress: oscillating, not collapsed
+    assert m["outcome"] == "oscillating"
+    assert measures(trajectory([0, 3, 6, 8, 8], total=8))["oscillation"] == 0.0  # monotone: no oscillation
 
 
 def test_d_loss_rank_correlation_with_the_main_metric():
@@ -101,9 +193,7 @@ def test_d_loss_rank_correlation_with_the_main_metric():
     assert measures(traj, log_for(traj, rising))["d_loss_rho"] == pytest.approx(1.0)
     assert measures(traj, log_for(traj, -rising))["d_loss_rho"] == pytest.approx(-1.0)
     # the same with FID as the main metric: lower FID is better, so the sign is kept
-    assert stability.run_measures(traj, log_for(traj, rising), "completed", DIRS, "fid", OPTS)[
-        "d_loss_rho"
-    ] == pytest.approx(1.0)
+    assert measures(traj, log_for(traj, rising), main="fid")["d_loss_rho"] == pytest.approx(1.0)
     assert math.isnan(measures(trajectory([8, 8, 8, 8]))["d_loss_rho"])  # constant metric: undefined
 
 
@@ -147,6 +237,9 @@ def test_seed_summary_matches_hand_computation():
     # best - final: 2, 2, 0 (higher is better); final - best for FID: 0.1, 0, 0.15
     assert s["modes_covered_gap_mean"] == pytest.approx(4 / 3) and s["modes_covered_gap_median"] == 2.0
     assert s["fid_gap_mean"] == pytest.approx(0.25 / 3) and s["fid_gap_median"] == pytest.approx(0.1)
+    # intervals: Wilson for 2 of 4 seeds, the seed range for the median of 3 values
+    assert (s["success_rate_lo"], s["success_rate_hi"]) == pytest.approx(intervals.wilson(2, 4))
+    assert (s["modes_covered_median_lo"], s["modes_covered_median_hi"]) == (2.0, 9.0)
 
 
 def cells(values, dataset="d"):
@@ -169,10 +262,26 @@ def cells(values, dataset="d"):
 
 def test_rankings_by_median_with_failures_as_worst():
     runs = cells({"a": [5, 6, 7], "b": [8, 2, math.nan], "c": [6, 6, 6], "d": [7, 5, 6]})
-    r = comparison.rankings(runs, {"d": "modes_covered"}, DIRS)
+    r = comparison.rankings(runs, {"d": "modes_covered"}, DIRS).set_index("loss")
     # medians: a 6, b 2 (the diverged seed counts as worst), c 6, d 6; ties broken by success, then IQR
-    assert list(r["loss"]) == ["c", "a", "d", "b"] and list(r["rank"]) == [1, 2, 2, 4]
-    assert r.set_index("loss").loc["b", "median"] == 2.0 and r.set_index("loss").loc["a", "iqr"] == 1.0
+    assert list(r.index) == ["c", "a", "d", "b"] and list(r["order"]) == [1, 2, 2, 4]
+    assert r.loc["b", "median"] == 2.0 and r.loc["a", "iqr"] == 1.0
+    # with 3 seeds the median's interval is the seed range: every pair overlaps, all tie
+    assert (r.loc["a", "median_lo"], r.loc["a", "median_hi"]) == (5.0, 7.0) and r.loc["c", "median_lo"] == 6.0
+    assert r.loc["b", "median_lo"] == -np.inf and r.loc["b", "median_hi"] == 8.0  # reaches the diverged run
+    assert list(r["rank"]) == [1, 1, 1, 1] and (r["better_than"] == 0).all()
+    assert r.loc["c", "tied_with"] == "gan / a; gan / d; gan / b"
+
+
+def test_rankings_say_which_differences_are_significant():
+    runs = cells({"e": [8, 8, 8, 8], "f": [1, 2, 1, 2], "g": [1, 2, 2, 1], "h": [8, 1, 8, 8]})
+    r = comparison.rankings(runs, {"d": "modes_covered"}, DIRS).set_index("loss")
+    # e's interval [8, 8] lies above f's and g's [1, 2]; h's [1, 8] overlaps everyone's
+    assert r.loc["e", "rank"] == 1 and r.loc["e", "better_than"] == 2
+    assert r.loc["f", "rank"] == 2 and r.loc["g", "rank"] == 2 and r.loc["h", "rank"] == 1
+    assert r.loc["f", "tied_with"] == "gan / h; gan / g" and r.loc["e", "tied_with"] == "gan / h"
+    # success rates carry Wilson intervals: 4 of 4
+    assert r.loc["e", "success_rate_lo"] == pytest.approx(intervals.wilson(4, 4)[0])
 
 
 def test_baseline_check_answers_from_the_data():
@@ -182,6 +291,7 @@ def test_baseline_check_answers_from_the_data():
     )
     x = table[table.loss == "x"]
     assert (x["verdict"] == "better").all() and x["p_better"].tolist() == pytest.approx([0.05, 0.05])  # 1 / C(6, 3)
+    assert x[["median_lo", "median_hi", "baseline_median_lo", "baseline_median_hi"]].iloc[0].tolist() == [5, 7, 1, 3]
     assert (table[table.loss == "y"]["verdict"] == "no clear difference").all()
     assert text.startswith("Yes: x beat nonsaturating in all 2")
     # x better in only one dataset: no longer consistent
@@ -202,3 +312,20 @@ def test_baseline_check_answers_from_the_data():
         mixed, {"d1": "modes_covered", "d2": "modes_covered"}, DIRS, "nonsaturating", 0.01
     )
     assert "no difference can be significant" in text and comparison.min_p_value(3, 3) == pytest.approx(0.05)
+
+
+def test_loss_tracking_with_intervals():
+    runs = cells({"l": [1, 2, 3, 4]}).assign(d_loss_rho=[0.9, 0.6, 0.2, math.nan])
+    t = comparison.loss_tracking(runs, 0.5).iloc[0]
+    assert (t["runs"], t["runs_with_rho"], t["rho_median"]) == (4, 3, 0.6)
+    assert (t["rho_median_lo"], t["rho_median_hi"]) == (0.2, 0.9)  # three runs: their range
+    assert t["tracking_share"] == pytest.approx(2 / 3)
+    assert (t["tracking_share_lo"], t["tracking_share_hi"]) == pytest.approx(intervals.wilson(2, 3))
+
+
+def test_one_seed_has_no_interval_and_ties_with_everyone():
+    r = comparison.rankings(cells({"a": [5], "b": [3]}), {"d": "modes_covered"}, DIRS).set_index("loss")
+    assert np.isnan(r.loc["a", "median_lo"]) and list(r["rank"]) == [1, 1] and r.loc["a", "tied_with"] == "gan / b"
+    from metrics.aggregate import rankings_view
+
+    assert rankings_view(r.reset_index()).set_index("loss").loc["a", "median_lo"] == ""  # not "diverged"

@@ -1,14 +1,18 @@
 """A tiny end-to-end run of the real Snakemake pipeline in a temporary folder."""
 
+import json
 import re
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 import yaml
 
+from metrics.outcomes import OUTCOMES
 from tests.conftest import TINY
-from tests.workflow.conftest import ROOT, rule_counts, run_pipeline, snakemake
+from tests.workflow.conftest import ROOT, rule_counts, run_pipeline, snakemake, snakemake_env
 
 pytestmark = pytest.mark.slow
 
@@ -55,12 +59,59 @@ def test_produces_tables_and_figures(pipeline):
     assert {"outcome", "modes_covered_best", "oscillation", "d_loss_rho", "step_to_modes_covered"} <= set(runs.columns)
     assert {"success_rate", "modes_covered_iqr", "modes_covered_gap_mean"} <= set(summary.columns)
     assert (pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1/config.resolved.yaml").is_file()
+    # outcomes placed by the calibration values, intervals on every number, provenance
+    calibration = json.loads((pipeline / "results/calibration/8gaussians/points_200.json").read_text())
+    assert calibration["real"]["mean"]["hq_fraction"] > 0.9 and len(calibration["noise"]["draws"]) == 3
+    assert {"success_rate_lo", "success_rate_hi", "modes_covered_median_lo", "fid_mean_hi", "fid_sampling_sd"} <= set(
+        summary.columns
+    )
+    assert {"bar_score", "code_version", "processor", "threads"} <= set(runs.columns)
+    assert set(runs["outcome"]) <= set(OUTCOMES) and {"rank", "tied_with"} <= set(
+        pd.read_csv(pipeline / "results/tables/rankings.csv").columns
+    )
+    assert json.loads((pipeline / "results/tables/provenance.json").read_text())["runs"] == 4
+
+
+def test_a_folder_agrees_with_itself_and_with_a_rerun_at_two_threads(pipeline, tmp_path):
+    """metrics.compare on the pipeline's tables: against a copy (agree), and against the
+    same config run again with 2 threads per training job (same config, other execution)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "metrics.compare", str(pipeline / "results/tables"), str(pipeline / "results/tables")],
+        capture_output=True,
+        text=True,
+        env=snakemake_env(),
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0 and "**Verdict: agree.**" in proc.stdout, proc.stdout + proc.stderr
+    other = tmp_path / "threads2"
+    other.mkdir()
+    (other / "config.yaml").write_text(yaml.safe_dump({**TINY, "train": {**TINY["train"], "threads": 2}}))
+    snakemake(other)
+    proc = subprocess.run(
+        [sys.executable, "-m", "metrics.compare", str(pipeline / "results/tables"), str(other / "results/tables")],
+        capture_output=True,
+        text=True,
+        env=snakemake_env(),
+        cwd=ROOT,
+    )
+    assert proc.returncode in (0, 1) and "train.threads: A 1 vs B 2" in proc.stdout, proc.stdout + proc.stderr
+    changed = {**TINY, "train": {**TINY["train"], "steps": 60}}
+    (other / "config.yaml").write_text(yaml.safe_dump(changed))
+    snakemake(other)
+    proc = subprocess.run(
+        [sys.executable, "-m", "metrics.compare", str(pipeline / "results/tables"), str(other / "results/tables")],
+        capture_output=True,
+        text=True,
+        env=snakemake_env(),
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2 and "hp.train.steps: A 40 vs B 60" in proc.stderr, proc.stderr
 
 
 def test_plot_or_analysis_option_change_touches_no_training_or_evaluation(pipeline):
     for section, change, rerun in (
         ("figures", {"dpi": 60, "seed_band": "iqr"}, {"figures": 1, "cell_figures_8gaussians": 1}),
-        ("analysis", {"steady_tolerance": 0.2}, {"aggregate": 1, "figures": 1, "cell_figures_8gaussians": 1}),
+        ("analysis", {"hold_points": 1}, {"aggregate": 1, "figures": 1, "cell_figures_8gaussians": 1}),
     ):
         changed = {**TINY, section: {**TINY.get(section, {}), **change}}
         (pipeline / "changed.yaml").write_text(yaml.safe_dump(changed))
@@ -116,12 +167,13 @@ def test_seed_groups_and_two_datasets_end_to_end(tmp_path_factory):
         "train_seeds_0": 1,
         "evaluate_seeds_0_1": 1,
         "evaluate_seeds_0": 1,
+        "calibrate": 2,
         "aggregate": 1,
         "figures": 2,
         "cell_figures_8gaussians": 1,
         "cell_figures_25gaussians": 1,
         "all": 1,
-        "total": 10,
+        "total": 12,
     }
     snakemake(workdir)
     for run in (

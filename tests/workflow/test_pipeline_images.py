@@ -45,6 +45,10 @@ def test_image_run_is_measured_with_its_classifier(pipeline):
     assert (pipeline / "results/figures/digits/points.png").stat().st_size > 5000
     runs = pd.read_csv(pipeline / "results/tables/runs.csv")
     assert runs.loc[0, "status"] == "completed" and "isc" in runs
+    # 10 steps make noise: the outcome says so, against the digits' calibration values
+    calibration = json.loads((pipeline / "results/calibration/digits/lenet_100.json").read_text())
+    assert calibration["real"]["mean"]["fid"] * 5 < calibration["noise"]["mean"]["fid"]
+    assert runs.loc[0, "outcome"] == "did not learn"
 
 
 def test_a_new_classifier_setting_reevaluates_without_retraining(pipeline):

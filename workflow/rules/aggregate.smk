@@ -5,6 +5,7 @@ REPORTED_TABLES = {
     "results/tables/baseline_check.csv": "baseline_check.rst",
     "results/tables/loss_tracking.csv": "loss_tracking.rst",
     "results/tables/runs.csv": "runs.rst",
+    "results/tables/calibration.csv": "calibration.rst",
 }
 
 
@@ -12,7 +13,8 @@ rule aggregate:
     """One tidy row per run (failed runs included), the stability analysis and the
     summary per cell; analysis options are params, so changing them re-aggregates only."""
     input:
-        run_files(TRAIN_FILES + EVAL_FILES),
+        runs=run_files(TRAIN_FILES + EVAL_FILES),
+        calibration=calibration_files(),
     output:
         [
             (
@@ -38,7 +40,7 @@ rule aggregate:
         out=output_folder,
     shell:
         "python -m metrics.aggregate --out {params.out:q} --analysis {params.analysis:q}"
-        " --skipped {params.skipped:q} {params.runs:q} 2>&1 | tee {log:q} >&2"
+        " --skipped {params.skipped:q} --calibration {input.calibration:q} -- {params.runs:q} 2>&1 | tee {log:q} >&2"
 
 
 # small jobs: on a cluster they run on the submit host instead of waiting in the queue

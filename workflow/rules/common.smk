@@ -10,6 +10,7 @@ from gans.datasets import DATASETS
 from gans.layout import EVAL_FILES, METRICS_FINAL, RUN, SAMPLES, TRAIN_FILES
 from gans.stacking import reason_not_stackable
 from metrics.aggregate import table_files
+from metrics.calibration import CALIBRATION, POINTS, calibration_path
 from metrics.config import resolve_eval
 from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
 from metrics.figures import FIGURES as FIGURE_SUBCATEGORIES
@@ -21,6 +22,8 @@ FIGURES = [f"results/figures/{{dataset}}/{name}.png" for name in FIGURE_SUBCATEG
 CELL_FIGURE = "results/figures/{dataset}/cells/{variant}/{loss}.png"
 # what results/reference/ holds: the summary tables and each dataset's main figures
 REFERENCE_TABLES = ["summary.md", "summary.csv", "rankings.md", "baseline_check.md", "loss_tracking.md", "runs.md"]
+# what placed the outcomes, what produced them, and what metrics.compare reads
+REFERENCE_TABLES += ["calibration.csv", "provenance.json", "runs.csv", "rankings.csv"]
 REFERENCE_FIGURES = ["heatmap_main", "heatmap_success", "distributions", "points"]
 IMAGE_DATASETS = [d for d in DATASETS_IN_GRID if DATASETS.get(d).modality == "images"]
 # the datasets whose LeNet classifier some image dataset of the grid uses
@@ -250,3 +253,13 @@ def evaluation_inputs(wildcards):
         return []
     ev = resolve_eval(config, wildcards.dataset)
     return [ev["real_features"]] + _extractor_weights(ev["extractor"])
+
+
+def calibration_files():
+    """Every dataset's calibration file (the calibrate rule's outputs the aggregation reads)."""
+    return sorted({calibration_path(d, resolve_eval(config, d)) for d in DATASETS_IN_GRID})
+
+
+def calibration_run(wildcards):
+    """The plain GAN's run on this dataset: its generator, untrained, is one calibration kind."""
+    return json.dumps(gcfg.resolve_run(config, wildcards.dataset, "gan", "nonsaturating", 0), sort_keys=True)

@@ -1,0 +1,162 @@
+"""Calibration values: what each metric reads for data that is as good as real, and
+for output that learned nothing, per dataset x extractor x sample size, measured
+once with the evaluation's own protocol (same real side, same metrics, same counts).
+
+    python -m metrics.calibration --run-config RUN_JSON --eval-config EVAL_JSON \
+        --out results/calibration/8gaussians/points_2000.json
+
+Kinds, each against the real side of every evaluation:
+  real       held-out real data: a fresh sample of the mixture, or the train split's
+             images (the real side is the test split); the best a generator can read
+  noise      uniform noise: points uniform over the square the figures draw (1.5 x
+             the data's extent), images with uniform random pixels
+  untrained  the plain GAN's generator of the config's architecture at initialisation
+
+Each kind is measured ``evaluation.calibration.draws`` times (other samples, other
+initialisations); the file keeps every draw, their mean (what the outcome rules
+use) and their range. The outcome rules (metrics.outcomes) place runs between these
+values; the tables and figures show them. Points use the points themselves as
+features, so their 'extractor' is ``points``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gans.datasets.images import to_uint8
+from gans.job import build
+from gans.runtime import read_json, seed_everything, write_json
+from metrics import METRICS
+
+CALIBRATION = "results/calibration/{dataset}/{extractor}_{n}.json"
+KINDS = ("real", "noise", "untrained")
+POINTS = "points"  # the extractor of 2-D data: the points themselves
+DRAW_SEED = 7919  # the draws' seeds: evaluation seed + DRAW_SEED * (draw + 1), apart from evaluation's
+
+
+def extractor_of(eval_cfg: dict[str, Any]) -> str:
+    return eval_cfg["extractor"]["name"] if "extractor" in eval_cfg else POINTS
+
+
+def sample_size(eval_cfg: dict[str, Any]) -> int:
+    return eval_cfg["images"]["num_samples"] if "extractor" in eval_cfg else eval_cfg["num_samples"]
+
+
+def calibration_path(dataset: str, eval_cfg: dict[str, Any]) -> str:
+    """Where a dataset's calibration values live, for its resolved evaluation config."""
+    return CALIBRATION.format(dataset=dataset, extractor=extractor_of(eval_cfg), n=sample_size(eval_cfg))
+
+
+def calibrate(run_cfg: dict[str, Any], eval_cfg: dict[str, Any], draws: int = 3) -> dict[str, Any]:
+    """Every metric of ``eval_cfg`` for each kind and draw; see the module's docstring."""
+    from metrics.evaluate import ImageInputs, PointInputs, variant_eval
+
+    seed_everything(eval_cfg["seed"])
+    dataset, variant = build(run_cfg, "cpu")
+    images = dataset.modality == "images"
+    inputs = (ImageInputs if images else PointInputs)(dataset, variant, eval_cfg, None)
+    real = inputs.real()
+    metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
+    n = sample_size(eval_cfg)
+    values: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    for draw in range(draws):
+        seed = eval_cfg["seed"] + DRAW_SEED * (draw + 1)
+        gen = torch.Generator().manual_seed(seed)
+        seed_everything(seed)
+        _, fresh = build(run_cfg, "cpu")  # an untrained generator of this draw's initialisation
+        variant_eval(fresh)
+        inputs.variant = fresh
+        samples = {
+            "real": held_out_real(dataset, n, gen, images),
+            "noise": uniform_noise(dataset, n, gen, images),
+            "untrained": inputs.generate(gen),
+        }
+        for kind, fake in samples.items():
+            row: dict[str, Any] = {}
+            measured = inputs.measure(fake)
+            for metric in metrics:
+                row.update(metric.compute(measured))
+            values[kind].append(row)
+    return {
+        "dataset": dataset.name,
+        "extractor": extractor_of(eval_cfg),
+        "num_samples": n,
+        "draws": draws,
+        "evaluation": eval_cfg,
+        "untrained_generator": {k: run_cfg[k] for k in ("architecture", "noise_dim")},
+        **{kind: summarize(rows) for kind, rows in values.items()},
+    }
+
+
+def held_out_real(dataset, n: int, gen: torch.Generator, images: bool) -> torch.Tensor:
+    """Real data the real side has not seen: a fresh mixture sample, or train images (uint8)."""
+    if not images:
+        return dataset.sample(n, gen)
+    train = dataset.split(True)[0]
+    idx = torch.randperm(len(train), generator=gen)[: min(n, len(train))]
+    return to_uint8(train[idx])
+
+
+def uniform_noise(dataset, n: int, gen: torch.Generator, images: bool) -> torch.Tensor:
+    if images:
+        return torch.randint(0, 256, (n, *dataset.shape), generator=gen, dtype=torch.uint8)
+    extent = float(dataset.centers.abs().max()) * 1.5 + 0.1  # the square of the figures' contours
+    return (torch.rand(n, 2, generator=gen, dtype=torch.float64) * 2 - 1).float() * extent
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean, min and max over the draws of every numeric value, and the draws themselves."""
+    out: dict[str, Any] = {"mean": {}, "min": {}, "max": {}, "draws": rows}
+    for key in rows[0]:
+        v = np.array([r[key] for r in rows if isinstance(r[key], (int, float))], dtype=float)
+        if len(v) == 0:
+            continue
+        finite = v[np.isfinite(v)]
+        out["mean"][key] = float(finite.mean()) if len(finite) else math.nan
+        out["min"][key] = float(finite.min()) if len(finite) else math.nan
+        out["max"][key] = float(finite.max()) if len(finite) else math.nan
+    return out
+
+
+def load(paths: list[str | Path]) -> dict[str, dict[str, Any]]:
+    """Calibration files by dataset name."""
+    out = {}
+    for path in paths:
+        record = read_json(path)
+        out[record["dataset"]] = record
+    return out
+
+
+def value(calibration: dict[str, Any] | None, kind: str, metric: str) -> float:
+    """The mean over draws of ``metric`` for ``kind`` (nan when not measured)."""
+    if not calibration:
+        return math.nan
+    return float(calibration.get(kind, {}).get("mean", {}).get(metric, math.nan))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m metrics.calibration", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run-config", required=True, help="a resolved run config as JSON: its untrained generator")
+    parser.add_argument("--eval-config", required=True, help="the dataset's resolved evaluation config as JSON")
+    parser.add_argument("--draws", type=int, default=3, help="draws of each kind (evaluation.calibration.draws)")
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    if args.draws < 1:
+        parser.error("--draws must be at least 1")
+    record = calibrate(json.loads(args.run_config), json.loads(args.eval_config), args.draws)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(record, args.out)
+    print(json.dumps({kind: record[kind]["mean"] for kind in KINDS}, default=float), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

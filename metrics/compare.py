@@ -1,0 +1,327 @@
+"""Do two result folders of the same config agree within their intervals?
+
+    python -m metrics.compare results/tables other/results/tables [--out comparison.md]
+
+A and B are tables folders (what ``metrics.aggregate`` writes: runs.csv, summary.csv,
+rankings.csv, provenance.json). The command first checks that they come from the same
+config: the same runs (dataset x variant x setting x loss x seed), the same resolved
+run configs (every hp.* column) apart from how a run was executed (threads, device,
+seeds per job, precision, ...: listed as execution differences), the same evaluation
+configs and analysis options. Folders of different configs are refused, naming the
+difference (exit status 2).
+
+Then, per cell: do the success rates' Wilson intervals overlap, do the main metric's
+bootstrap intervals of the median overlap, do the other metrics' intervals of the
+mean overlap, and did the outcome counts change; per dataset, which significant
+orderings of the rankings changed (a pair of cells significantly ordered in one
+folder and tied or reversed in the other), and how many single runs changed outcome
+(expected across machines: per-seed results do not replicate). The verdict:
+
+  agree               every headline interval (success rate, main metric) overlaps,
+                      and no significant ordering is reversed
+  agree on headlines  as above, but some other metric's intervals do not overlap
+  disagree            a headline interval does not overlap, or an ordering is reversed
+
+Exit status 0 when the folders agree (on headlines or fully), 1 when they disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metrics import higher_is_better, intervals
+from metrics.comparison import join_cell
+from metrics.records import PROVENANCE
+from metrics.stability import CELL
+
+RUN = [*CELL, "seed"]
+# hp.* columns that say how a run was executed, not what it computes: they may differ
+EXECUTION_KEYS = [
+    f"hp.train.{k}"
+    for k in ("threads", "device", "seeds_per_job", "checkpoint_every", "channels_last", "precision", "random_draws")
+]
+
+
+class Refused(ValueError):
+    """The two folders do not hold the same config's results."""
+
+
+def load(folder: Path) -> dict[str, Any]:
+    missing = [n for n in ("runs.csv", "summary.csv", "rankings.csv", PROVENANCE) if not (folder / n).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder} is not a tables folder of metrics.aggregate: it lacks {', '.join(missing)}")
+
+    def read(name: str) -> pd.DataFrame:
+        return pd.read_csv(folder / name, keep_default_na=False, na_values=[""])
+
+    summary = read("summary.csv")
+    return {
+        "runs": read("runs.csv"),
+        "summary": summary[summary["status"] != "not applicable"].reset_index(drop=True),
+        "rankings": read("rankings.csv"),
+        "provenance": json.loads((folder / PROVENANCE).read_text()),
+    }
+
+
+def _same(x, y) -> bool:
+    if isinstance(x, float) and isinstance(y, float) and np.isnan(x) and np.isnan(y):
+        return True
+    return x == y
+
+
+def config_differences(a: dict[str, Any], b: dict[str, Any], limit: int = 8) -> list[str]:
+    """What makes the two folders results of different configs (empty: the same)."""
+    keys_a = set(map(tuple, a["runs"][RUN].astype(str).values))
+    keys_b = set(map(tuple, b["runs"][RUN].astype(str).values))
+    out = (
+        [f"runs only in A: {', '.join('/'.join(k) for k in sorted(keys_a - keys_b)[:limit])}"]
+        if keys_a - keys_b
+        else []
+    )
+    if keys_b - keys_a:
+        out.append(f"runs only in B: {', '.join('/'.join(k) for k in sorted(keys_b - keys_a)[:limit])}")
+    if out:
+        return out
+    ra, rb = (t["runs"].astype({"seed": str}).set_index(RUN).sort_index() for t in (a, b))
+    hp = sorted((c for c in set(ra.columns) | set(rb.columns) if c.startswith("hp.")), key=str)
+    for col in hp:
+        if col in EXECUTION_KEYS:
+            continue
+        if col not in ra or col not in rb:
+            out.append(f"{col} is set only in {'A' if col in ra else 'B'}")
+            continue
+        diff = [k for k in ra.index if not _same(ra.at[k, col], rb.at[k, col])]
+        if diff:
+            k = diff[0]
+            va, vb = (_plain(t.at[k, col]) for t in (ra, rb))
+            out.append(f"{col}: A {va!r} vs B {vb!r} (in {len(diff)} runs, e.g. {'/'.join(k)})")
+    for section in ("evaluation", "analysis"):
+        if a["provenance"][section] != b["provenance"][section]:
+            out.append(f"{section}: {_dict_difference(a['provenance'][section], b['provenance'][section])}")
+    return out[:limit] + ([f"... and {len(out) - limit} more"] if len(out) > limit else [])
+
+
+def _plain(v):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _dict_difference(a: Any, b: Any, path: str = "") -> str:
+    """The first key at which two nested dicts differ, with both values."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if a.get(key) != b.get(key):
+                return _dict_difference(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))
+    return f"{path or 'value'}: A {a!r} vs B {b!r}"
+
+
+def execution_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """How the two were produced differently (allowed: that is what a comparison tests)."""
+    out = []
+    for col in EXECUTION_KEYS:
+        va = sorted(set(map(str, a["runs"].get(col, pd.Series(dtype=str)))))
+        vb = sorted(set(map(str, b["runs"].get(col, pd.Series(dtype=str)))))
+        if va != vb:
+            out.append(f"{col.removeprefix('hp.')}: A {', '.join(va)} vs B {', '.join(vb)}")
+    for key in ("code_versions", "processors", "threads", "torch"):
+        pa, pb = a["provenance"].get(key), b["provenance"].get(key)
+        if pa != pb:
+            out.append(f"{key}: A {', '.join(pa or [])} vs B {', '.join(pb or [])}")
+    return out
+
+
+def cell_table(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
+    """Per cell: success rates, main metric medians and other metrics' means of A and
+    B with their intervals, whether each pair overlaps, and the outcome counts."""
+    from metrics.stability import OUTCOMES
+
+    sa, sb = (t["summary"].set_index(CELL) for t in (a, b))
+    main = {r["dataset"]: r["metric"] for _, r in a["rankings"].iterrows()}
+    rows = []
+    for cell in sa.index:
+        x, y, m = sa.loc[cell], sb.loc[cell], main[cell[0]]
+        row: dict[str, Any] = dict(zip(CELL, cell, strict=True))
+        row["seeds"] = f"{int(x['seeds'])} / {int(y['seeds'])}"
+        for name, col in (("success", "success_rate"), ("main", f"{m}_median")):
+            ia, ib = (_interval(s, col) for s in (x, y))
+            row[f"{name} A"], row[f"{name} B"] = (intervals.interval_text(*i) for i in (ia, ib))
+            row[f"{name} overlap"] = intervals.overlap(ia[1:], ib[1:])
+        row["main metric"] = m
+        others = [c.removesuffix("_mean_lo") for c in sa.columns if c.endswith("_mean_lo")]
+        others = [c for c in others if c != m and higher_is_better(c) is not None]  # the metrics
+        apart = [
+            c
+            for c in others
+            if intervals.overlap(_interval(x, c + "_mean")[1:], _interval(y, c + "_mean")[1:]) is False
+        ]
+        row["other metrics apart"] = ", ".join(apart)
+        count = lambda s: ", ".join(f"{int(s[o])} {o}" for o in OUTCOMES if o in s and s[o])  # noqa: E731
+        row["outcomes A"], row["outcomes B"] = count(x), count(y)
+        row["outcomes changed"] = row["outcomes A"] != row["outcomes B"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _interval(s: pd.Series, col: str) -> tuple[float, float, float]:
+    base = col.removesuffix("_median").removesuffix("_mean")
+    stat = "median" if col.endswith("_median") else "mean" if col.endswith("_mean") else None
+    lo, hi = (f"{base}_{stat}_lo", f"{base}_{stat}_hi") if stat else (f"{col}_lo", f"{col}_hi")
+    return tuple(float(s[c]) if c in s and pd.notna(s[c]) else np.nan for c in (col, lo, hi))
+
+
+def ordering_changes(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
+    """Pairs of cells significantly ordered (non-overlapping intervals of the median)
+    in one folder whose order is tied or reversed in the other."""
+    rows = []
+    for dataset, ra in a["rankings"].groupby("dataset"):
+        rb = b["rankings"][b["rankings"]["dataset"] == dataset]
+        oa, ob = _orders(ra), _orders(rb)
+        for pair in sorted(set(oa) | set(ob)):
+            if oa.get(pair) != ob.get(pair):
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "better": pair[0],
+                        "worse": pair[1],
+                        "in A": oa.get(pair, "tie"),
+                        "in B": ob.get(pair, "tie"),
+                    }
+                )
+    table = pd.DataFrame(rows, columns=["dataset", "better", "worse", "in A", "in B"])
+    table["reversed"] = [
+        (r["in A"] == "better" and r["in B"] == "worse") or (r["in A"] == "worse" and r["in B"] == "better")
+        for _, r in table.iterrows()
+    ]
+    return table
+
+
+def _orders(rankings: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(x, y) -> 'better' when x's interval lies entirely better than y's, 'worse' when
+    entirely worse; pairs of overlapping intervals are left out (ties). Pairs are
+    named in alphabetical order, so both folders' orderings meet in one key."""
+    higher = _higher(rankings)
+    names = [join_cell(r) for _, r in rankings.iterrows()]
+    lo = rankings["median_lo"].astype(float).to_numpy() * (1 if higher else -1)
+    hi = rankings["median_hi"].astype(float).to_numpy() * (1 if higher else -1)
+    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    out = {}
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if names[i] < names[j] and not np.isnan([lo[i], hi[i], lo[j], hi[j]]).any():
+                if lo[i] > hi[j]:
+                    out[(names[i], names[j])] = "better"
+                elif lo[j] > hi[i]:
+                    out[(names[i], names[j])] = "worse"
+    return out
+
+
+def _higher(rankings: pd.DataFrame) -> bool:
+    return higher_is_better(rankings["metric"].iloc[0]) is not False
+
+
+def runs_changed(a: dict[str, Any], b: dict[str, Any]) -> tuple[int, int]:
+    """Runs whose outcome differs between A and B, of all runs."""
+    ra, rb = (t["runs"].astype({"seed": str}).set_index(RUN)["outcome"] for t in (a, b))
+    return int((ra != rb.reindex(ra.index)).sum()), len(ra)
+
+
+def _apart(overlap) -> bool:
+    """An interval pair known not to overlap (not: one that could not be compared)."""
+    return overlap is not None and not pd.isna(overlap) and not bool(overlap)
+
+
+def verdict(cells: pd.DataFrame, orders: pd.DataFrame) -> tuple[str, str]:
+    """(agree | agree on headlines | disagree, the sentence that says why)."""
+    apart = [
+        f"{r['dataset']} {join_cell(r)} ({', '.join(n for n in ('success', 'main') if _apart(r[f'{n} overlap']))})"
+        for _, r in cells.iterrows()
+        if _apart(r["success overlap"]) or _apart(r["main overlap"])
+    ]
+    untested = int(cells["main overlap"].isna().sum())
+    reversed_pairs = orders[orders["reversed"]] if len(orders) else orders
+    note = (
+        f" ({untested} cells have no interval of the main metric, one seed: only their success rates were compared)"
+        if untested
+        else ""
+    )
+    if apart or len(reversed_pairs):
+        reasons = ([f"headline intervals do not overlap in {', '.join(apart)}"] if apart else []) + (
+            [f"{len(reversed_pairs)} significant orderings reversed"] if len(reversed_pairs) else []
+        )
+        return "disagree", "The folders disagree: " + "; ".join(reasons) + "." + note
+    secondary = cells[cells["other metrics apart"] != ""]
+    if len(secondary):
+        where = "; ".join(f"{r['dataset']} {join_cell(r)}: {r['other metrics apart']}" for _, r in secondary.iterrows())
+        return "agree on headlines", (
+            f"Success rates and main metrics agree within their intervals in all {len(cells)} cells, and no "
+            f"significant ordering is reversed; other metrics' intervals do not overlap in: {where}." + note
+        )
+    return "agree", (
+        f"Every cell's intervals overlap ({len(cells)} cells: success rate, main metric and every other metric), "
+        "and no significant ordering is reversed." + note
+    )
+
+
+def compare(folder_a: Path, folder_b: Path) -> tuple[str, str]:
+    """(verdict, a Markdown report); raises Refused for folders of different configs."""
+    a, b = load(folder_a), load(folder_b)
+    differences = config_differences(a, b)
+    if differences:
+        raise Refused(
+            f"{folder_a} and {folder_b} hold results of different configs; a comparison needs the same config:\n  "
+            + "\n  ".join(differences)
+        )
+    cells = cell_table(a, b)
+    orders = ordering_changes(a, b)
+    changed, total = runs_changed(a, b)
+    word, sentence = verdict(cells, orders)
+    execution = execution_differences(a, b)
+    lines = [
+        f"# Comparison of {folder_a} (A) and {folder_b} (B)",
+        "",
+        f"**Verdict: {word}.** {sentence}",
+        "",
+        "Same config: same runs, same resolved run configs, evaluation configs and analysis options.",
+        "Execution differences: " + ("; ".join(execution) if execution else "none recorded") + ".",
+        f"Single runs whose outcome changed: {changed} of {total} (per-seed results are not expected to replicate "
+        "across machines; the intervals are).",
+        "",
+        "## Cells",
+        "",
+        cells.to_markdown(index=False),
+        "",
+        "## Significant orderings that changed",
+        "",
+        orders.to_markdown(index=False)
+        if len(orders)
+        else "None: every pair of cells ordered in one folder is ordered the same way in the other.",
+        "",
+    ]
+    return word, "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m metrics.compare", description=__doc__.split("\n\n")[0])
+    parser.add_argument("a", type=Path, help="a tables folder (results/tables)")
+    parser.add_argument("b", type=Path, help="another tables folder of the same config")
+    parser.add_argument("--out", type=Path, help="also write the report here (Markdown)")
+    args = parser.parse_args(argv)
+    try:
+        word, report = compare(args.a, args.b)
+    except (Refused, FileNotFoundError) as exc:
+        parser.exit(2, f"error: {exc}\n")
+    if args.out:
+        args.out.write_text(report)
+    print(report)
+    return 0 if word != "disagree" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
