@@ -17,6 +17,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/reproductions.smk"
 
 
 rule all:
@@ -27,3 +28,4 @@ rule all:
         TABLES,
         expand(FIGURES, dataset=DATASETS_IN_GRID, allow_missing=True),
         cell_figures(),
+        REPRODUCTION_TABLES,

@@ -35,6 +35,7 @@ from gans.losses import LOSSES
 from gans.runtime import read_json
 from metrics import comparison, higher_is_better, metric_columns, stability
 from metrics.config import analysis_options
+from metrics.setup_columns import SETUP_COLUMNS, latent_note, setup_columns, with_setup
 
 KEYS = [*stability.CELL, "seed"]
 CELL = stability.CELL
@@ -79,6 +80,7 @@ def run_row(run_dir: Path, cfg: dict[str, Any]) -> dict[str, Any]:
         "wall_time_s": train["wall_time_s"],
         "device": train["device"],
         "d_equilibrium": LOSSES.get(cfg["loss"]["name"])(**cfg["loss"]["params"]).d_equilibrium(),
+        **setup_columns(cfg),
     }
     row.update({k: (np.nan if v is None else v) for k, v in result["final"].items()})
     hp = {k: v for k, v in cfg.items() if k not in ("dataset", "variant", "loss", "seed")}
@@ -153,7 +155,7 @@ def aggregate(
 def summarize(runs: pd.DataFrame, dirs: dict[str, bool], skipped: list[dict[str, str]] | None = None) -> pd.DataFrame:
     """Per cell statistics over seeds; not-applicable cells as rows with their reason."""
     extra = [c for c in ("oscillation", "d_loss_rho") + tuple(c for c in runs if c.startswith("step_to_")) if c in runs]
-    summary = comparison.seed_summary(runs, dirs, extra)
+    summary = with_setup(comparison.seed_summary(runs, dirs, extra), runs, CELL)
     na = [
         {**_cell_of(cell), "status": "not applicable", "reason": cell["reason"], "seeds": 0} for cell in skipped or []
     ]
@@ -186,6 +188,7 @@ def summary_view(summary: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
         if s["status"] == "not applicable":
             rows.append({**row, "outcomes": "not applicable: " + str(s["reason"])})
             continue
+        row.update({c: s[c] for c in SETUP_COLUMNS if c in s})
         row["outcomes"] = ", ".join(f"{int(s[o])} {o}" for o in stability.OUTCOMES if s[o])
         row["success"] = f"{s['success_rate']:.0%}"
         row["main metric: median [q25, q75]"] = (
@@ -206,7 +209,7 @@ def summary_view(summary: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
 
 def runs_view(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per run for reading: outcome, main metric final and best, stability."""
-    out = runs[KEYS + ["status", "outcome", "main_metric"]].copy()
+    out = runs[KEYS + [c for c in SETUP_COLUMNS if c in runs] + ["status", "outcome", "main_metric"]].copy()
     out["final"] = [r[r["main_metric"]] for _, r in runs.iterrows()]
     out["best"] = [r[r["main_metric"] + "_best"] for _, r in runs.iterrows()]
     out["best_step"] = [r[r["main_metric"] + "_best_step"] for _, r in runs.iterrows()]
@@ -244,7 +247,7 @@ def write(tables: dict[str, pd.DataFrame], out: Path, verdict: str, main: dict[s
     for name, table in tables.items():
         table.to_csv(out / f"{name}.csv", index=False)
     write_table(runs_view(tables["runs"]), out, "runs")
-    write_table(summary_view(tables["summary"], main), out, "summary")
+    write_table(summary_view(tables["summary"], main), out, "summary", note=latent_note(tables["runs"]))
     write_table(
         rankings_view(tables["rankings"]),
         out,

@@ -153,8 +153,8 @@ def test_skipped_cells_are_listed_per_label():
         (swept({"optimizer.betas": [[1.5, 0.9]]}), r"optimizer 'adam': Invalid beta parameter at index 0: 1.5"),
         (swept({"train.steps": [0]}), r"'train.steps': 0 is less than the minimum of 1"),
         (
-            swept({"variant.params.pack": [2, 3]}, variants=["pacgan"]),  # the variant's own check
-            r"run 8gaussians/pacgan\+variant.params.pack=3/nonsaturating: batch_size 64 is not a multiple of pack 3",
+            swept({"variant.params.pack": [2, 1]}, variants=["pacgan"]),  # the variant's own check
+            r"run 8gaussians/pacgan\+variant.params.pack=1/nonsaturating: pack must be at least 2, got 1",
         ),
         (
             swept({"optimizer.name": ["sg/d"]}),

@@ -44,11 +44,24 @@ def test_pacgan_discriminator_sees_m_samples():
         assert changed == [0]
 
 
-def test_pacgan_refuses_a_batch_that_does_not_pack():
+def test_pacgan_batch_counts_packs():
+    # as in the authors' code: a batch of B gives D B packs of m real and m fake samples
+    dataset, model = trained("pacgan", "nonsaturating", 1, variant_params={"pack": 3}, batch_size=10)
+    real = model.real_batch(10, torch.Generator().manual_seed(0))
+    assert real.shape == (30, 2)
+    seen = []
+    hook = model.discriminator.register_forward_hook(lambda mod, args, out: seen.append(args[0].shape))
+    model.d_step(real)
+    model.g_step(10)
+    hook.remove()
+    assert seen == [(10, 6), (10, 6), (10, 6)]  # real packs, fake packs, G's packs
+
+
+def test_pacgan_refuses_a_pack_below_two():
     cfg = copy.deepcopy(TINY)
     cfg["grid"]["variants"] = ["pacgan"]
-    cfg["variants"] = {"pacgan": {"pack": 3}}
-    with pytest.raises(gcfg.ConfigError, match="batch_size 64 is not a multiple of pack 3"):
+    cfg["variants"] = {"pacgan": {"pack": 1}}
+    with pytest.raises(gcfg.ConfigError, match="pack must be at least 2, got 1"):
         mcfg.validate(cfg)
 
 
