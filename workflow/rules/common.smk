@@ -13,6 +13,7 @@ from metrics.aggregate import table_files
 from metrics.config import resolve_eval
 from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
 from metrics.figures import FIGURES as FIGURE_SUBCATEGORIES
+from metrics.reproductions import check_cells
 
 RUNS = list(gcfg.grid(config))
 DATASETS_IN_GRID = gcfg.datasets_in_grid(config)
@@ -250,3 +251,22 @@ def evaluation_inputs(wildcards):
         return []
     ev = resolve_eval(config, wildcards.dataset)
     return [ev["real_features"]] + _extractor_weights(ev["extractor"])
+
+
+# Published anchors and the cells that reproduce them (config key 'reproductions'; the
+# rule is in reproductions.smk). An unknown anchor or a cell outside the grid fails here.
+REPRODUCTION_CELLS = {(c["dataset"], c["variant"], c["loss"]) for c in config["reproductions"].values()}
+check_cells(config["reproductions"], {(r["dataset"], r["variant"], r["loss"]) for r in RUNS})
+REPRODUCTION_TABLES = (
+    ["results/tables/reproductions.csv", "results/tables/reproductions.md"] if config["reproductions"] else []
+)
+
+
+def reproduction_runs(wildcards):
+    """The evaluated runs of every cell an anchor maps to."""
+    return [
+        f"{RUN}/{name}".format(**run)
+        for run in RUNS
+        if (run["dataset"], run["variant"], run["loss"]) in REPRODUCTION_CELLS
+        for name in EVAL_FILES
+    ]
