@@ -63,6 +63,10 @@ def test_table_sets_measured_beside_published_with_verdicts(tmp_path):
     assert gan["measured_mean"] == 13.0 and gan["seeds"] == 5 and gan["published_mean"] == 17.3
     assert gan["verdict"].startswith("differs: measured lower by 4.3")
     assert "at 1.0% of the published 400,000 steps, rising toward the published value" in gan["verdict"]
+    assert "not on the modes" not in gan["verdict"]  # high quality 90% of the published 94.8%
+    low = rep.Measured(finals={"modes_covered": [10.0, 11.0], "hq_fraction": [0.02, 0.03]}, seeds=2, steps=4000)
+    note = rep.verdict(rep.PUBLISHED["pacgan-grid-gan"], "modes_covered", low)
+    assert note.endswith("its samples are not on the modes yet (high quality 2.5% vs 94.8% published)")
     assert gan["trend"] == "2000: 8; 4000: 13" and gan["wall_time_s"] == 102.0
     pac = rows_of(table, "pacgan-grid-pacgan2", "modes_covered")
     assert pac["verdict"].startswith("agrees")
