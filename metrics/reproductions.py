@@ -3,7 +3,7 @@ the same protocol, with intervals and a verdict.
 
     python -m metrics.reproductions --out results/tables --cells '{"pacgan-grid-gan": {...}}' RUN_DIR ...
 
-``PUBLISHED`` holds the anchors: a paper's numbers for one method on one data set,
+The anchors (``metrics.reproduction_anchors.PUBLISHED``): a paper's numbers for one method on one data set,
 with their spread, the protocol's length and its source. The config's
 ``reproductions`` section maps an anchor to the grid cell that runs its protocol
 (config/reproductions.yaml). Writes reproductions.csv (every column) and

@@ -150,7 +150,9 @@ def test_vaegan_reconstructs_its_inputs():
 
 
 def test_feature_matching_replaces_the_adversarial_term_and_matches_features():
-    dataset, model = trained("improved", "nonsaturating", 1, variant_params={"minibatch_features": 0})
+    dataset, model = trained(
+        "improved", "nonsaturating", 1, variant_params={"minibatch_features": 0, "feature_matching": True}
+    )
     g = torch.Generator().manual_seed(5)
     real = dataset.sample(512, g)
 
