@@ -20,6 +20,7 @@ include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/reproductions.smk"
 
 
 rule all:
@@ -30,3 +31,4 @@ rule all:
         TABLES,
         expand(FIGURES, dataset=DATASETS_IN_GRID, allow_missing=True),
         cell_figures(),
+        REPRODUCTION_TABLES,

@@ -41,6 +41,7 @@ from gans.runtime import read_json
 from metrics import calibration as calib
 from metrics import comparison, higher_is_better, intervals, metric_columns, outcomes, records, sampling, stability
 from metrics.config import analysis_options
+from metrics.setup_columns import SETUP_COLUMNS, latent_note, setup_columns, with_setup
 
 KEYS = [*stability.CELL, "seed"]
 CELL = stability.CELL
@@ -85,6 +86,7 @@ def run_row(run_dir: Path, cfg: dict[str, Any]) -> dict[str, Any]:
         "wall_time_s": train["wall_time_s"],
         "device": train["device"],
         "d_equilibrium": LOSSES.get(cfg["loss"]["name"])(**cfg["loss"]["params"]).d_equilibrium(),
+        **setup_columns(cfg),
     }
     row.update({k: (np.nan if v is None else v) for k, v in result["final"].items()})
     row.update(sampling.spread(result.get("sampling")))
@@ -191,7 +193,7 @@ def summarize(
 ) -> pd.DataFrame:
     """Per cell statistics over seeds; not-applicable cells as rows with their reason."""
     extra = ("bar_score", "oscillation", "d_loss_rho") + tuple(c for c in runs if c.startswith("step_to_"))
-    summary = comparison.seed_summary(runs, dirs, [c for c in extra if c in runs], ci)
+    summary = with_setup(comparison.seed_summary(runs, dirs, [c for c in extra if c in runs], ci), runs, CELL)
     na = [
         {**_cell_of(cell), "status": "not applicable", "reason": cell["reason"], "seeds": 0} for cell in skipped or []
     ]
@@ -225,6 +227,7 @@ def summary_view(summary: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
         if s["status"] == "not applicable":
             rows.append({**row, "outcomes": "not applicable: " + str(s["reason"])})
             continue
+        row.update({c: s[c] for c in SETUP_COLUMNS if c in s})
         row["outcomes"] = ", ".join(f"{int(s[o])} {o}" for o in stability.OUTCOMES if s[o])
         row["success [CI]"] = f"{int(s['converged'])}/{int(s['seeds'])} " + _percent_interval(s, "success_rate")
         if "all_modes_rate" in s and pd.notna(s["all_modes_rate"]):
@@ -247,8 +250,8 @@ def _percent_interval(s: pd.Series, name: str) -> str:
 
 
 def runs_view(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per run for reading: outcome, bar score, main metric final and best, stability."""
-    out = runs[KEYS + ["status", "outcome", "main_metric"]].copy()
+    """One row per run for reading: set-up, outcome, bar score, main metric final and best, stability."""
+    out = runs[KEYS + [c for c in SETUP_COLUMNS if c in runs] + ["status", "outcome", "main_metric"]].copy()
     out["final"] = [r[r["main_metric"]] for _, r in runs.iterrows()]
     out["best"] = [r[r["main_metric"] + "_best"] for _, r in runs.iterrows()]
     out["best_step"] = [r[r["main_metric"] + "_best_step"] for _, r in runs.iterrows()]
@@ -313,14 +316,17 @@ def write(
     (out / records.PROVENANCE).write_text(json.dumps(provenance, indent=2, sort_keys=True, default=str) + "\n")
     level = opts["confidence"]
     summary_note = "\n\n".join(
-        [
+        note
+        for note in [
             f"Intervals: {level:.0%} Wilson intervals of success rates; {level:.0%} percentile bootstrap intervals "
             f"of medians and means over seeds ({opts['bootstrap']['resamples']} resamples). 'sd: seeds / sampling': "
             "the final main metric's standard deviation over training seeds, and the median over runs of its "
             "standard deviation over sampling seeds (the final generator evaluated with other noise).",
             records.calibration_note(tables["calibration"]),
+            latent_note(tables["runs"]),
             records.provenance_note(provenance),
         ]
+        if note
     )
     write_table(runs_view(tables["runs"]), out, "runs", note=records.provenance_note(provenance))
     write_table(summary_view(tables["summary"], main), out, "summary", note=summary_note)

@@ -28,6 +28,9 @@ TINY = {
     "evaluation": {"num_samples": 200, "kid": {"subsets": 5, "subset_size": 100}, "contour_resolution": 20},
     "figures": {"dpi": 50, "max_points": 100},
 }
+# DCGAN's rates for the tests that train a variant a few hundred steps to check its
+# mechanism: the toy set-up's Adam 1e-4 (PacGAN) needs more steps than a unit test has.
+FAST_ADAM = {"lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.5, 0.999]}
 
 
 @pytest.fixture

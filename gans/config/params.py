@@ -217,10 +217,10 @@ def check_config_params(config: dict) -> None:
                 raise ConfigError(f"config key '{key}.{name}{found[0]}': {found[1]}")
     for loss, override in config["losses"].items():
         given = override.get("optimizer", {})
-        paper = LOSSES.get(loss).training.get("optimizer", {})
-        found = optimizer_problem({"name": paper.get("name"), **given})
-        if found and found[0].split(".")[0] in given:
-            raise ConfigError(f"config key 'losses.{loss}.optimizer.{found[0]}': {found[1]}")
+        for setup in LOSSES.get(loss).training.values():  # one paper set-up per data family
+            found = optimizer_problem({"name": setup["optimizer"].get("name"), **given})
+            if found and found[0].split(".")[0] in given:
+                raise ConfigError(f"config key 'losses.{loss}.optimizer.{found[0]}': {found[1]}")
 
 
 def run_param_problem(run: dict[str, Any]) -> str | None:

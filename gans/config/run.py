@@ -17,20 +17,29 @@ from gans.architectures import ARCHITECTURES
 from gans.config.checks import check_buildable, run_problem
 from gans.config.grid import variant_labels
 from gans.config.schema import ConfigError, StrictValidator, load_schema
+from gans.config.setups import loss_training
 from gans.config.sweep import apply_setting
-from gans.datasets import DATASETS
+from gans.datasets import DATASETS, build_dataset
 from gans.losses import LOSSES
-from gans.optim import build_optimizer, merged_optimizer
+from gans.optim import build_optimizer
 from gans.registry import RegistryError
 from gans.regularizers import REGULARIZERS
 from gans.variants import VARIANTS
 
 
 def _model(config: dict, dataset: str) -> dict:
+    """The dataset's model: per_dataset.<dataset>.model over models.<modality>."""
     modality = DATASETS.get(dataset).modality
-    if modality not in config["models"]:
+    own = config["per_dataset"].get(dataset, {}).get("model")
+    if modality not in config["models"] and not own:
         raise ConfigError(f"dataset '{dataset}' holds {modality}, but config key 'models.{modality}' is not set")
-    return config["models"][modality]
+    base = config["models"].get(modality, {})
+    if not own:
+        return base
+    params = base.get("params", {})
+    if own.get("architecture", base.get("architecture")) != base.get("architecture"):
+        params = {}  # another architecture: none of the modality's parameters carry over
+    return {**base, **own, "params": {**params, **own.get("params", {})}}
 
 
 def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) -> dict[str, Any]:
@@ -57,33 +66,39 @@ def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) 
 
 
 def _resolve_registered(config: dict, dataset: str, variant: str, loss: str, seed: int) -> dict[str, Any]:
-    """The run of a registered variant, from the config's sections."""
-    loss_cls = LOSSES.get(loss)
-    paper = copy.deepcopy(loss_cls.training)
-    override = config["losses"].get(loss, {})
-    optimizer = merged_optimizer(dict(paper.get("optimizer", {})), override.get("optimizer", {}))
-    regularizers = {**override.get("regularizers", paper.get("regularizers", {})), **config["regularizers"]}
-    for name in regularizers:
+    """The run of a registered variant, from the config's sections: the loss's and
+    the variant's paper set-ups for the dataset's family (gans/config/setups.py),
+    under the config's settings."""
+    loss_cls, variant_cls = LOSSES.get(loss), VARIANTS.get(variant)
+    family = DATASETS.get(dataset).modality
+    training = loss_training(loss_cls, family, config)
+    for name in training["regularizers"]:
         allowed = REGULARIZERS.get(name).losses
         if allowed is not None and loss not in allowed:
             raise ConfigError(f"regularizer '{name}' applies only to the losses {', '.join(allowed)}, not to '{loss}'")
     model = _model(config, dataset)
     arch_cls = ARCHITECTURES.get(model["architecture"])
+    data = resolve_dataset(config, dataset)
+    data_obj = build_dataset(dataset, **data["params"])  # cheap: image data load only when sampled
+    params = variant_cls.resolve_params(
+        {**variant_cls.setup(family, data_obj), **variant_params(config, dataset, variant)}
+    )
+    setup = {**training["setup"], "latent_dim": variant_cls.latent_size(params, model["noise_dim"], data_obj)}
     return {
         "seed": int(seed),
-        "dataset": resolve_dataset(config, dataset),
-        "variant": {
-            "name": variant,
-            "params": VARIANTS.get(variant).resolve_params(variant_params(config, dataset, variant)),
-        },
-        "loss": {"name": loss, "params": loss_cls.resolve_params(override.get("params"))},
+        "dataset": data,
+        "variant": {"name": variant, "params": params},
+        "loss": {"name": loss, "params": loss_cls.resolve_params(training["params"])},
         "architecture": {"name": arch_cls.name, "params": arch_cls.resolve_params(model["params"])},
         "noise_dim": model["noise_dim"],
-        "optimizer": optimizer,
-        "n_critic": override.get("n_critic", paper.get("n_critic", 1)),
-        "n_gen": override.get("n_gen", paper.get("n_gen", 1)),
-        "regularizers": {name: REGULARIZERS.get(name).resolve_params(p) for name, p in sorted(regularizers.items())},
+        "optimizer": training["optimizer"],
+        "n_critic": training["n_critic"],
+        "n_gen": training["n_gen"],
+        "regularizers": {
+            name: REGULARIZERS.get(name).resolve_params(p) for name, p in sorted(training["regularizers"].items())
+        },
         "train": {**copy.deepcopy(config["train"]), **config["per_dataset"].get(dataset, {}).get("train", {})},
+        "setup": setup,
     }
 
 

@@ -103,3 +103,18 @@ class TwentyFiveGaussians(GaussianMixture):
         axis = (torch.arange(self.grid, dtype=torch.float64) - half) * self.spacing
         xx, yy = torch.meshgrid(axis, axis, indexing="ij")
         return torch.stack([xx.flatten(), yy.flatten()], dim=1)
+
+
+# The 2-D data of PacGAN's synthetic experiments, unscaled: the ring's 8 modes on
+# the unit circle with std 0.01, the grid's 25 modes at {-4, -2, 0, 2, 4}^2 with std
+# 0.05 [fjxmlzn/PacGAN synthetic_data_experiments/2DRing_GAN&PacGAN/config.py L6-7,
+# 2DGrid_GAN&PacGAN/config.py L5-7]. (PacGAN trains on a fixed pool of 100,000 draws;
+# these draw afresh each batch, the same distribution.)
+@DATASETS.register("2d-ring")
+class PacGANRing(EightGaussians):
+    defaults = {"radius": 1.0, "std": 0.01, "scale": 1.0, "modes": 8}
+
+
+@DATASETS.register("2d-grid")
+class PacGANGrid(TwentyFiveGaussians):
+    defaults = {"spacing": 2.0, "grid": 5, "std": 0.05, "scale": 1.0}

@@ -1,8 +1,9 @@
 """Adversarial losses, one interface (compare_gan style): discriminator outputs in,
 a scalar loss out. The training loop calls whatever is registered; no branches.
 
-Each loss also carries the training hyper-parameters its paper used
-(``training``), which the config may override key by key.
+Each loss also carries the training set-up its authors used, per data family
+(``training``: "points" for the 2-D mixtures, "images"), each value with its
+source; the config may override it key by key (see gans/config/setups.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from gans.registry import Registry
 
 
 class Loss(Component):
-    # The paper's training set-up: optimizer, learning rates, critic steps (n_critic), generator
-    # steps (n_gen, 1 unless given), regularizers.
-    training: ClassVar[dict[str, Any]] = {}
+    # The authors' training set-up per data family ("points", "images"): optimizer, learning
+    # rates, critic steps (n_critic), generator steps (n_gen, 1 unless given), regularizers,
+    # loss params, the suite's named deviations (gans/config/setups.py) and the source.
+    training: ClassVar[dict[str, dict[str, Any]]] = {}
     # Short citation shown in tables and the report.
     reference: ClassVar[str] = ""
     # Variants whose own objective this is (e.g. EBGAN's margin loss); None: any variant.

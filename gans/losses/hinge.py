@@ -11,11 +11,19 @@ from gans.losses import LOSSES, Loss
 @LOSSES.register("hinge")
 class Hinge(Loss):
     reference = "Lim & Ye 2017; Miyato et al. 2018"
-    # SNGAN's hinge setting: Adam lr 2e-4, beta1 0, beta2 0.9, n_dis 5.
+    # SNGAN's hinge setting: Adam lr 2e-4, beta1 0, beta2 0.9, n_dis 5, and spectral
+    # normalisation of every D layer with one power iteration, which the setting assumes
+    # [pfnet-research/sngan_projection configs/sn_cifar10_unconditional.yml;
+    # dis_models/resblocks.py, source/links/sn_linear.py]. SNGAN has no toy experiment:
+    # the mixtures get the same set-up.
     training = {
-        "optimizer": {"name": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.0, 0.9]},
-        "n_critic": 5,
-        "regularizers": {},
+        family: {
+            "optimizer": {"name": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.0, 0.9]},
+            "n_critic": 5,
+            "regularizers": {"spectral_norm": {"power_iterations": 1}},
+            "source": "SNGAN code (pfnet-research/sngan_projection): Adam 2e-4, (0, 0.9), n_dis 5, SN in D",
+        }
+        for family in ("points", "images")
     }
 
     def d_loss(self, real_out, fake_out):

@@ -18,20 +18,42 @@ class Wasserstein(Loss):
 @LOSSES.register("wgan")
 class WGAN(Wasserstein):
     reference = "Arjovsky et al. 2017"
-    # Algorithm 1: RMSProp, lr 5e-5, clip 0.01, n_critic 5.
+    # Algorithm 1: RMSProp, lr 5e-5, clip 0.01, n_critic 5; the WGAN-GP authors' toy
+    # and image code run WGAN with the same values [igul222/improved_wgan_training
+    # gan_toy.py L109-133, gan_mnist.py L112-132].
     training = {
-        "optimizer": {"name": "rmsprop", "lr_d": 5e-5, "lr_g": 5e-5},
-        "n_critic": 5,
-        "regularizers": {"weight_clipping": {"clip": 0.01}},
+        family: {
+            "optimizer": {"name": "rmsprop", "lr_d": 5e-5, "lr_g": 5e-5},
+            "n_critic": 5,
+            "regularizers": {"weight_clipping": {"clip": 0.01}},
+            "source": source,
+        }
+        for family, source in (
+            ("points", "WGAN-GP toy code (gan_toy.py, mode wgan): RMSProp 5e-5, clip 0.01, 5 critic steps"),
+            ("images", "Arjovsky et al. 2017, Algorithm 1: RMSProp 5e-5, clip 0.01, n_critic 5"),
+        )
     }
 
 
 @LOSSES.register("wgan-gp")
 class WGANGP(Wasserstein):
     reference = "Gulrajani et al. 2017"
-    # Algorithm 1: Adam lr 1e-4, beta1 0, beta2 0.9, lambda 10, n_critic 5.
     training = {
-        "optimizer": {"name": "adam", "lr_d": 1e-4, "lr_g": 1e-4, "betas": [0.0, 0.9]},
-        "n_critic": 5,
-        "regularizers": {"gradient_penalty": {"weight": 10.0}},
+        # the authors' toy code: Adam 1e-4, betas (0.5, 0.9), lambda 0.1 ("smaller lambda
+        # is faster for toy tasks"), 5 critic steps [gan_toy.py L23-25, L88-105]
+        "points": {
+            "optimizer": {"name": "adam", "lr_d": 1e-4, "lr_g": 1e-4, "betas": [0.5, 0.9]},
+            "n_critic": 5,
+            "regularizers": {"gradient_penalty": {"weight": 0.1}},
+            "source": "WGAN-GP toy code (igul222/improved_wgan_training gan_toy.py): Adam 1e-4, (0.5, 0.9), lambda 0.1",
+        },
+        # the authors' DCGAN-network image code: Adam 1e-4, betas (0.5, 0.9), lambda 10,
+        # 5 critic steps [gan_mnist.py L25-26, L134-161; gan_cifar.py L26-31]
+        # (the paper's Algorithm 1 lists beta1 0, used with its ResNets)
+        "images": {
+            "optimizer": {"name": "adam", "lr_d": 1e-4, "lr_g": 1e-4, "betas": [0.5, 0.9]},
+            "n_critic": 5,
+            "regularizers": {"gradient_penalty": {"weight": 10.0}},
+            "source": "WGAN-GP image code (gan_mnist.py, gan_cifar.py): Adam 1e-4, (0.5, 0.9), lambda 10",
+        },
     }

@@ -11,6 +11,7 @@ autocast, and its networks are put in channels-last layout after ``build``.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -35,6 +36,9 @@ class Variant(Component):
     stackable: ClassVar[bool] = False
     # training progress in [0, 1], set by the training loop (annealed tricks read it)
     progress: float = 0.0
+    # the authors' parameters per data family ("points", "images"), each with its source;
+    # the config's variant parameters apply on top (gans/config/setups.py)
+    setups: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -75,6 +79,18 @@ class Variant(Component):
         if cls.supported_losses is not None and loss not in cls.supported_losses:
             return cls.unsupported_reason or f"{cls.name} brings its own objective ({', '.join(cls.supported_losses)})"
         return None
+
+    @classmethod
+    def setup(cls, family: str, dataset) -> dict[str, Any]:
+        """The paper's parameters for data ``family`` (a subclass may size them to
+        ``dataset``, a built Dataset)."""
+        return copy.deepcopy(cls.setups.get(family, {}))
+
+    @classmethod
+    def latent_size(cls, params: dict[str, Any], noise_dim: int, dataset) -> int:
+        """The size of G's input with these parameters: the noise, plus any codes or
+        labels the variant feeds G (a factor the tables report)."""
+        return noise_dim
 
     @classmethod
     def supports(cls, loss: str) -> bool:

@@ -39,6 +39,10 @@ class ConditionalGAN(GAN):
             labeled = ", ".join(n for n, d in DATASETS.items() if d.labeled)
             raise ValueError(f"cgan needs class labels, which dataset '{dataset}' lacks; labelled datasets: {labeled}")
 
+    @classmethod
+    def latent_size(cls, params, noise_dim, dataset):
+        return noise_dim + sum(dataset.label_factors)
+
     @property
     def classes(self) -> int:
         return self.dataset.num_classes

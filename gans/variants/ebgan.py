@@ -13,11 +13,17 @@ from torch import nn
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN
 
+ENERGIES = ("norm", "mean-square")
+
 
 class AutoEncoder(nn.Module):
-    def __init__(self, encoder: nn.Module, decoder: nn.Module, feature_dim: int):
+    """D as an auto-encoder; its output, the energy of each sample, is the Euclidean
+    norm of the reconstruction error (``norm``: the paper's D(x) = ||Dec(Enc(x)) - x||)
+    or its mean square over the coordinates (``mean-square``)."""
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, feature_dim: int, energy: str = "norm"):
         super().__init__()
-        self.encoder, self.decoder, self.feature_dim = encoder, decoder, feature_dim
+        self.encoder, self.decoder, self.feature_dim, self.energy = encoder, decoder, feature_dim, energy
 
     def features(self, x):
         return self.encoder(x)
@@ -26,7 +32,10 @@ class AutoEncoder(nn.Module):
         return self.decoder(self.encoder(x))
 
     def forward(self, x):
-        return ((self.reconstruct(x) - x) ** 2).flatten(1).mean(1)
+        error = (self.reconstruct(x) - x).flatten(1)
+        if self.energy == "norm":
+            return error.pow(2).sum(1).add(1e-12).sqrt()  # finite gradient at a perfect reconstruction
+        return error.pow(2).mean(1)
 
 
 def pulling_away(s: torch.Tensor) -> torch.Tensor:
@@ -42,13 +51,14 @@ class EBGAN(GAN):
     reference = "Zhao et al. 2017"
     stackable = False  # its networks or steps are written for one seed
     supported_losses = ("ebgan",)
-    param_schema = {"code_dim": {"minimum": 1}, "pull_away_weight": {"minimum": 0}}
-    defaults = {"code_dim": 32, "pull_away_weight": 0.0}
+    param_schema = {"code_dim": {"minimum": 1}, "pull_away_weight": {"minimum": 0}, "energy": {"enum": list(ENERGIES)}}
+    defaults = {"code_dim": 32, "pull_away_weight": 0.0, "energy": "norm"}
 
     def make_discriminator(self):
         plain = self.arch.discriminator(self.dataset.shape)
         encoder = nn.Sequential(plain.trunk, nn.Linear(plain.feature_dim, self.code_dim))
-        return AutoEncoder(encoder, self.arch.generator(self.dataset.shape, self.code_dim), self.code_dim)
+        decoder = self.arch.generator(self.dataset.shape, self.code_dim)
+        return AutoEncoder(encoder, decoder, self.code_dim, self.energy)
 
     def g_extra(self, fake, info):
         if not self.pull_away_weight:

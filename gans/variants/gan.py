@@ -105,6 +105,13 @@ class GAN(Variant):
         """Terms added to G's loss, by name (logged)."""
         return {}
 
+    def d_adversarial(
+        self, real_out: torch.Tensor, fake_out: torch.Tensor, more_out: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """D's adversarial term; ``more_out`` is D on ``extra_fakes``, pooled with the fakes."""
+        fakes = fake_out if more_out is None else torch.cat([fake_out, more_out])
+        return self._per_seed(self.loss.d_loss, real_out, fakes)
+
     def g_adversarial(self, fake_out: torch.Tensor) -> torch.Tensor:
         """G's adversarial term (feature matching replaces it)."""
         return self.loss.g_loss(fake_out)
@@ -165,9 +172,9 @@ class GAN(Variant):
         real, fake = self.d_inputs(real), self.d_inputs(fake)
         real_out, fake_out = self.d_outputs(real), self.d_outputs(fake)
         more = self.extra_fakes(real)
-        all_fake_out = fake_out if more is None else torch.cat([fake_out, self.d_outputs(self.d_inputs(more))])
+        more_out = None if more is None else self.d_outputs(self.d_inputs(more))
         extra = self.d_extra(real, fake, info)
-        loss = self._total(self._per_seed(self.loss.d_loss, real_out, all_fake_out), extra)
+        loss = self._total(self.d_adversarial(real_out, fake_out, more_out), extra)
         for reg in self.regularizers:
             penalty = reg.penalty(self.d_outputs, real, fake, real_out, fake_out)
             if penalty is not None:

@@ -24,7 +24,29 @@ class InfoGAN(GAN):
         "lambda_cat": {"minimum": 0},
         "lambda_cont": {"minimum": 0},
     }
-    defaults = {"categories": 10, "continuous": 2, "lambda_cat": 1.0, "lambda_cont": 0.1}
+    defaults = {"categories": 10, "continuous": 2, "lambda_cat": 1.0, "lambda_cont": 1.0}
+    setups = {
+        # the authors' MNIST launcher: one 10-way categorical code, 2 continuous codes in
+        # [-1, 1], lambda 1 for both (Q's Gaussian has its std fixed to 1)
+        # [openai/InfoGAN launchers/run_mnist_exp.py L36-41, L60; distributions.py]
+        "images": {"continuous": 2, "lambda_cat": 1.0, "lambda_cont": 1.0},
+        # the paper has no 2-D experiment: the categorical code alone, one value per mode
+        # (a continuous code would enlarge G's input, which on its own collapses a plain GAN)
+        "points": {"continuous": 0, "lambda_cat": 1.0, "lambda_cont": 1.0},
+    }
+
+    @classmethod
+    def setup(cls, family, dataset):
+        """The family's set-up with the categorical code sized to the data's classes
+        (modes of a mixture, digit classes), as the paper sized it to MNIST's 10."""
+        params = super().setup(family, dataset)
+        if dataset.labeled:
+            params["categories"] = dataset.num_classes
+        return params
+
+    @classmethod
+    def latent_size(cls, params, noise_dim, dataset):
+        return noise_dim + params["categories"] + params["continuous"]
 
     def latent_dim(self):
         return self.noise_dim + self.categories + self.continuous

@@ -1,6 +1,10 @@
 """PacGAN (Lin et al., 2018): the discriminator judges m samples at once, packed
 side by side (features of points, channels of images), which penalises a
-generator whose samples lack diversity."""
+generator whose samples lack diversity.
+
+As in the authors' code, the batch size counts packs: a batch of B gives D B packs
+of m real samples and B packs of m generated ones, and G draws B x m samples per
+update [fjxmlzn/PacGAN pacgan/datasets.py L73-83, pacgan/bricks.py L62-67]."""
 
 from __future__ import annotations
 
@@ -20,17 +24,15 @@ class PacGAN(GAN):
     param_schema = {"pack": {"minimum": 2}}
     defaults = {"pack": 2}
 
-    @classmethod
-    def check(cls, run_cfg):
-        m = cls.resolve_params(run_cfg["variant"]["params"])["pack"]
-        if m < 2:
-            raise ValueError(f"pack must be at least 2, got {m}")
-        if run_cfg["train"]["batch_size"] % m:
-            raise ValueError(f"batch_size {run_cfg['train']['batch_size']} is not a multiple of pack {m}")
-
     def make_discriminator(self):
         shape = self.dataset.shape
         return self.arch.discriminator((self.pack * shape[0], *shape[1:]))
+
+    def real_batch(self, n, generator):
+        return super().real_batch(n * self.pack, generator)
+
+    def g_step(self, batch_size, record=False):
+        return super().g_step(batch_size * self.pack, record)
 
     def d_outputs(self, x):
         return self.discriminator(pack(x, self.pack))

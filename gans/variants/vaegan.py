@@ -5,7 +5,14 @@ discriminator whose trunk features measure reconstruction.
   G minimises  rec_weight * L_rec + the registered loss's G term on G(z) and G(E(x))
   D minimises  the registered loss's D term, with G(z) and G(E(x)) both as fakes
 where L_rec is half the squared distance between D's trunk features of x and of
-its reconstruction G(E(x)): a learned similarity instead of pixel error."""
+its reconstruction G(E(x)): a learned similarity instead of pixel error.
+
+``fake_terms`` says how the two kinds of fake count:
+  paper        each with weight 1, as the paper's L_GAN = log D(x) + log(1 - D(G(z)))
+               + log(1 - D(G(E(x)))) (Larsen et al. 2016, Eq. 10), in D's loss and G's
+  averaged     pooled into one fake term of weight 1 (the authors' AEGAN class with
+               both kinds on: real and fake halves weighted equally)
+  sample-only  only G(z) is shown to D (every released experiment script)."""
 
 from __future__ import annotations
 
@@ -20,8 +27,9 @@ from gans.variants.gan import GAN, grad_norm
 class VAEGAN(GAN):
     reference = "Larsen et al. 2016"
     stackable = False  # its networks or steps are written for one seed
-    param_schema = {"rec_weight": {"minimum": 0}, "kl_weight": {"minimum": 0}}
-    defaults = {"rec_weight": 1.0, "kl_weight": 1.0}
+    FAKE_TERMS = ("paper", "averaged", "sample-only")
+    param_schema = {"rec_weight": {"minimum": 0}, "kl_weight": {"minimum": 0}, "fake_terms": {"enum": list(FAKE_TERMS)}}
+    defaults = {"rec_weight": 1.0, "kl_weight": 1.0, "fake_terms": "paper"}
 
     def build(self):
         super().build()
@@ -45,8 +53,27 @@ class VAEGAN(GAN):
         return self.generator(z), mu, logvar
 
     def extra_fakes(self, real):
+        if self.fake_terms == "sample-only":
+            return None
         with torch.no_grad():
             return self.reconstruct(real)[0]
+
+    def d_adversarial(self, real_out, fake_out, more_out=None):
+        if self.fake_terms != "paper" or more_out is None:
+            return super().d_adversarial(real_out, fake_out, more_out)
+        # each fake term with weight 1 (every registered loss D can take is a term on real
+        # outputs plus one on fake outputs): the second term's real outputs are detached,
+        # so its gradient is the reconstructions' term alone (its value counts the real
+        # term again, a constant for D's update)
+        return self.loss.d_loss(real_out, fake_out) + self.loss.d_loss(real_out.detach(), more_out)
+
+    def g_fake_terms(self, fake_out, rec_out):
+        """G's adversarial term on G(z) and G(E(x)), weighted as ``fake_terms`` says."""
+        if self.fake_terms == "paper":
+            return self.loss.g_loss(fake_out) + self.loss.g_loss(rec_out)
+        if self.fake_terms == "averaged":
+            return self.loss.g_loss(torch.cat([fake_out, rec_out]))
+        return self.loss.g_loss(fake_out)
 
     def g_step(self, batch_size, record=False):
         x = self.last_real
@@ -54,7 +81,7 @@ class VAEGAN(GAN):
         fake = self.generate(z, info)
         x_rec, mu, logvar = self.reconstruct(x)
         self.discriminator.requires_grad_(False)
-        out = self.d_outputs(self.d_inputs(torch.cat([fake, x_rec])))
+        fake_out, rec_out = self.d_outputs(self.d_inputs(torch.cat([fake, x_rec]))).split([len(fake), len(x_rec)])
         # a Gaussian log-likelihood in feature space: summed over features (a mean
         # would let the KL term win and collapse the posterior, measured)
         rec = (
@@ -62,7 +89,7 @@ class VAEGAN(GAN):
         )
         self.discriminator.requires_grad_(True)
         kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(1).mean()
-        g_total = self.loss.g_loss(out) + self.rec_weight * rec
+        g_total = self.g_fake_terms(fake_out, rec_out) + self.rec_weight * rec
         e_total = self.kl_weight * kl + rec
         # each player gets the gradient of its own objective only
         g_params, e_params = list(self.generator.parameters()), list(self.encoder.parameters())

@@ -17,7 +17,7 @@ from metrics import METRICS
 from metrics import config as mcfg
 from metrics.config import resolve_eval
 from metrics.evaluate import PointInputs, evaluate, per_class_metrics
-from tests.conftest import TINY
+from tests.conftest import FAST_ADAM, TINY
 from tests.unit.test_metrics import EVAL, points_on_modes
 
 
@@ -54,6 +54,7 @@ def test_trained_cgan_is_measured_class_by_class(tmp_path):
     cfg = copy.deepcopy(TINY)
     cfg["grid"] = {"datasets": ["8gaussians"], "variants": ["cgan"], "losses": ["nonsaturating"], "seeds": [0]}
     cfg["models"]["points"]["params"] = {"width": 128, "depth": 2}
+    cfg["losses"] = {"nonsaturating": {"optimizer": FAST_ADAM}}
     cfg["train"].update(steps=800, eval_every=400)
     cfg = mcfg.validate(cfg)
     train(gcfg.resolve_run(cfg, "8gaussians", "cgan", "nonsaturating", 0), tmp_path, progress=False)

@@ -27,7 +27,10 @@ def bad(**changes):
             bad(grid__losses=["hinge", "wgan_gp"]),
             r"unknown loss 'wgan_gp'; choose one of: .*hinge, lsgan, minimax, nonsaturating, wgan, wgan-gp",
         ),
-        (bad(grid__datasets=["9gaussians"]), r"unknown dataset '9gaussians'; choose one of: 25gaussians, 8gaussians"),
+        (
+            bad(grid__datasets=["9gaussians"]),
+            r"unknown dataset '9gaussians'; choose one of: 25gaussians, 2d-grid, 2d-ring, 8gaussians",
+        ),
         (bad(grid__variants=["dcgan"]), r"unknown variant 'dcgan'; choose one of: .*gan"),
         (bad(train__steps=-5), r"config key 'train.steps': -5 is less than the minimum of 1"),
         (bad(train__stpes=5), r"config key 'train': Additional properties .*'stpes'.*valid keys: .*steps"),
@@ -40,7 +43,7 @@ def bad(**changes):
         (bad(losses={"hingee": {}}), r"config key 'losses.hingee': unknown loss 'hingee'"),
         (
             bad(models={"points": {"architecture": "resnet"}}),
-            r"unknown architecture 'resnet'; choose one of: dcgan, image-mlp, mlp, upsample-cnn",
+            r"unknown architecture 'resnet'; choose one of: dcgan, image-mlp, maxout-mlp, mlp, upsample-cnn",
         ),
         (
             bad(evaluation={"metrics": {"points": ["fid", "modez"]}}),
@@ -56,9 +59,9 @@ def test_bad_config_is_refused_with_a_clear_message(cfg, message):
 def test_defaults_are_filled_and_paper_setup_resolved(tiny_config):
     assert tiny_config["evaluation"]["num_samples"] == 200
     assert tiny_config["evaluation"]["prc"]["neighborhood"] == 3  # a default
-    run = gcfg.resolve_run(tiny_config, "8gaussians", "gan", "wgan-gp", 1)
-    assert run["optimizer"] == {"name": "adam", "lr_d": 1e-4, "lr_g": 1e-4, "betas": [0.0, 0.9]}
-    assert run["n_critic"] == 5 and run["regularizers"] == {"gradient_penalty": {"weight": 10.0, "target": 1.0}}
+    run = gcfg.resolve_run(tiny_config, "8gaussians", "gan", "wgan-gp", 1)  # the toy code's set-up
+    assert run["optimizer"] == {"name": "adam", "lr_d": 1e-4, "lr_g": 1e-4, "betas": [0.5, 0.9]}
+    assert run["n_critic"] == 5 and run["regularizers"] == {"gradient_penalty": {"weight": 0.1, "target": 1.0}}
     assert run["dataset"]["params"] == {"radius": 2.0, "std": 0.02, "scale": 1.414, "modes": 8}
 
 
@@ -73,7 +76,7 @@ def test_overrides_replace_paper_values_key_by_key(tiny_config):
     assert wgan["optimizer"] == {"name": "rmsprop", "lr_d": 1e-3, "lr_g": 5e-5}
     assert wgan["regularizers"] == {"weight_clipping": {"clip": 0.05}}
     ns = gcfg.resolve_run(cfg, "8gaussians", "gan", "nonsaturating", 0)
-    assert ns["optimizer"] == {"name": "sgd", "lr_d": 2e-4, "lr_g": 2e-4, "momentum": 0.9}  # adam's betas dropped
+    assert ns["optimizer"] == {"name": "sgd", "lr_d": 1e-4, "lr_g": 1e-4, "momentum": 0.9}  # adam's betas dropped
 
 
 @pytest.mark.parametrize("path", sorted(p.name for p in (gcfg.ROOT / "config").glob("*.yaml")))

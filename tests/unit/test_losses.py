@@ -67,8 +67,10 @@ def test_logit_losses_stay_finite_for_extreme_logits():
 
 
 @pytest.mark.parametrize("name", LOSSES.names())
-def test_paper_training_setup_is_complete(name):
-    training = LOSSES.get(name).training
+@pytest.mark.parametrize("family", ["points", "images"])
+def test_paper_training_setup_is_complete(name, family):
+    training = LOSSES.get(name).training[family]
     assert training["optimizer"]["name"] in ("adam", "rmsprop", "sgd")
     assert training["optimizer"]["lr_d"] > 0 and training["optimizer"]["lr_g"] > 0
     assert training["n_critic"] >= 1
+    assert training["source"]  # every set-up says where it comes from

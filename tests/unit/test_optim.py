@@ -52,9 +52,9 @@ def test_n_gen_and_n_critic_count_each_players_updates_and_linear_decay_ends_at_
     cfg, state = trained_run(tmp_path, n_critic=2, n_gen=3, optimizer={"lr_decay": {"kind": "linear"}})
     assert cfg["n_gen"] == 3 and cfg["n_critic"] == 2
     assert adam_steps(state["opt_g"]) == {30} and adam_steps(state["opt_d"]) == {20}  # 10 steps x 3 and x 2
-    for opt in ("opt_g", "opt_d"):
+    for opt, rate in (("opt_g", "lr_g"), ("opt_d", "lr_d")):
         group = state[opt]["param_groups"][0]
-        assert group["lr"] == pytest.approx(0.0, abs=1e-12) and group["initial_lr"] == 2e-4
+        assert group["lr"] == pytest.approx(0.0, abs=1e-12) and group["initial_lr"] == cfg["optimizer"][rate]
     assert gcfg.resolve_run(mcfg.validate(copy.deepcopy(TINY)), "8gaussians", "gan", "nonsaturating", 0)["n_gen"] == 1
 
 

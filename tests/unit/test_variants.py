@@ -8,7 +8,7 @@ import torch
 from gans import config as gcfg
 from gans.job import build
 from metrics import config as mcfg
-from tests.conftest import TINY
+from tests.conftest import FAST_ADAM, TINY
 
 
 def trained(variant, loss, steps, width=64, variant_params=None, seed=0, **train):
@@ -16,6 +16,7 @@ def trained(variant, loss, steps, width=64, variant_params=None, seed=0, **train
     cfg["grid"] = {"datasets": ["8gaussians"], "variants": [variant], "losses": [loss], "seeds": [seed]}
     cfg["models"]["points"]["params"] = {"width": width, "depth": 2}
     cfg["variants"] = {variant: variant_params or {}}
+    cfg["losses"] = {loss: {"optimizer": FAST_ADAM}} if loss == "nonsaturating" else {}
     cfg["train"].update(train)
     cfg = mcfg.validate(cfg)
     run = gcfg.resolve_run(cfg, "8gaussians", variant, loss, seed)
@@ -44,11 +45,24 @@ def test_pacgan_discriminator_sees_m_samples():
         assert changed == [0]
 
 
-def test_pacgan_refuses_a_batch_that_does_not_pack():
+def test_pacgan_batch_counts_packs():
+    # as in the authors' code: a batch of B gives D B packs of m real and m fake samples
+    dataset, model = trained("pacgan", "nonsaturating", 1, variant_params={"pack": 3}, batch_size=10)
+    real = model.real_batch(10, torch.Generator().manual_seed(0))
+    assert real.shape == (30, 2)
+    seen = []
+    hook = model.discriminator.register_forward_hook(lambda mod, args, out: seen.append(args[0].shape))
+    model.d_step(real)
+    model.g_step(10)
+    hook.remove()
+    assert seen == [(10, 6), (10, 6), (10, 6)]  # real packs, fake packs, G's packs
+
+
+def test_pacgan_refuses_a_pack_below_two():
     cfg = copy.deepcopy(TINY)
     cfg["grid"]["variants"] = ["pacgan"]
-    cfg["variants"] = {"pacgan": {"pack": 3}}
-    with pytest.raises(gcfg.ConfigError, match="batch_size 64 is not a multiple of pack 3"):
+    cfg["variants"] = {"pacgan": {"pack": 1}}
+    with pytest.raises(gcfg.ConfigError, match=r"'variants.pacgan.pack': 1 is less than the minimum of 2"):
         mcfg.validate(cfg)
 
 
@@ -122,7 +136,7 @@ def test_cgan_refuses_unlabelled_data(monkeypatch):
     from gans.variants.cgan import ConditionalGAN
 
     monkeypatch.setitem(DATASETS._items, "unlabelled", type("Unlabelled", (Dataset,), {}))
-    with pytest.raises(ValueError, match="lacks; labelled datasets: 25gaussians, 8gaussians"):
+    with pytest.raises(ValueError, match="lacks; labelled datasets: 25gaussians, 2d-grid, 2d-ring, 8gaussians"):
         ConditionalGAN.check({"dataset": {"name": "unlabelled"}})
 
 
@@ -137,7 +151,9 @@ def test_vaegan_reconstructs_its_inputs():
 
 
 def test_feature_matching_replaces_the_adversarial_term_and_matches_features():
-    dataset, model = trained("improved", "nonsaturating", 1, variant_params={"minibatch_features": 0})
+    dataset, model = trained(
+        "improved", "nonsaturating", 1, variant_params={"minibatch_features": 0, "feature_matching": True}
+    )
     g = torch.Generator().manual_seed(5)
     real = dataset.sample(512, g)
 

@@ -14,6 +14,7 @@ from metrics.calibration import CALIBRATION, POINTS, calibration_path
 from metrics.config import resolve_eval
 from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
 from metrics.figures import FIGURES as FIGURE_SUBCATEGORIES
+from metrics.reproductions import check_cells
 
 RUNS = list(gcfg.grid(config))
 DATASETS_IN_GRID = gcfg.datasets_in_grid(config)
@@ -263,3 +264,22 @@ def calibration_files():
 def calibration_run(wildcards):
     """The plain GAN's run on this dataset: its generator, untrained, is one calibration kind."""
     return json.dumps(gcfg.resolve_run(config, wildcards.dataset, "gan", "nonsaturating", 0), sort_keys=True)
+
+
+# Published anchors and the cells that reproduce them (config key 'reproductions'; the
+# rule is in reproductions.smk). An unknown anchor or a cell outside the grid fails here.
+REPRODUCTION_CELLS = {(c["dataset"], c["variant"], c["loss"]) for c in config["reproductions"].values()}
+check_cells(config["reproductions"], {(r["dataset"], r["variant"], r["loss"]) for r in RUNS})
+REPRODUCTION_TABLES = (
+    ["results/tables/reproductions.csv", "results/tables/reproductions.md"] if config["reproductions"] else []
+)
+
+
+def reproduction_runs(wildcards):
+    """The evaluated runs of every cell an anchor maps to."""
+    return [
+        f"{RUN}/{name}".format(**run)
+        for run in RUNS
+        if (run["dataset"], run["variant"], run["loss"]) in REPRODUCTION_CELLS
+        for name in EVAL_FILES
+    ]
