@@ -11,6 +11,7 @@ validate(config)  # schema + registries: a bad name or key fails here, before an
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/search.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
@@ -27,3 +28,4 @@ rule all:
         TABLES,
         expand(FIGURES, dataset=DATASETS_IN_GRID, allow_missing=True),
         cell_figures(),
+        search_outputs(),

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from gans import layout
+from gans import compute, layout
 from gans.job import Job
 from gans.runtime import write_json
 
@@ -56,6 +56,7 @@ def write_run(
         "steps_planned": steps,
         "resumed_from_step": resumed["step"] if resumed else None,
         "wall_time_s": wall,
+        "compute": compute.spent(run.cfg, run.end_step, wall, seeds_in_job),
         "seeds_in_job": seeds_in_job,
         "random_draws": random_draws,
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),

@@ -28,12 +28,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from gans import compute, layout
 from gans import config as gcfg
-from gans import layout
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.runtime import read_json
-from metrics import comparison, higher_is_better, metric_columns, stability
+from metrics import comparison, higher_is_better, metric_columns, search, stability
 from metrics.config import analysis_options
 
 KEYS = [*stability.CELL, "seed"]
@@ -79,6 +79,8 @@ def run_row(run_dir: Path, cfg: dict[str, Any]) -> dict[str, Any]:
         "wall_time_s": train["wall_time_s"],
         "device": train["device"],
         "d_equilibrium": LOSSES.get(cfg["loss"]["name"])(**cfg["loss"]["params"]).d_equilibrium(),
+        **compute.columns(train, cfg),
+        **search.search_columns(gcfg.run_label(cfg)),  # a search run: its cell's setting, the search setting apart
     }
     row.update({k: (np.nan if v is None else v) for k, v in result["final"].items()})
     hp = {k: v for k, v in cfg.items() if k not in ("dataset", "variant", "loss", "seed")}
@@ -111,7 +113,11 @@ def directions(columns, main: dict[str, tuple[str, bool]]) -> dict[str, bool]:
 
 
 def aggregate(
-    run_dirs: list[Path], out: Path, skipped: list[dict[str, str]] | None = None, opts: dict[str, Any] | None = None
+    run_dirs: list[Path],
+    out: Path,
+    skipped: list[dict[str, str]] | None = None,
+    opts: dict[str, Any] | None = None,
+    tuning: list[dict[str, str]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     opts = analysis_options(opts or {})
     rows, trajectories, logs = [], [], []
@@ -146,6 +152,8 @@ def aggregate(
         "trajectories": pd.concat(trajectories, ignore_index=True),
         "train_logs": pd.concat(logs, ignore_index=True),
     }
+    for name in ("runs", "summary", "rankings", "baseline_check"):  # how each cell's setting was chosen
+        tables[name] = search.with_tuning(tables[name], tuning or [], runs)
     write(tables, out, verdict, main_names)
     return tables
 
@@ -181,7 +189,7 @@ def summary_view(summary: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
     rows = []
     for _, s in summary.iterrows():
         m = main.get(s["dataset"])
-        row = {k: s[k] for k in CELL}
+        row = {k: s[k] for k in [*CELL, "tuning"] if k in s}
         row["seeds"] = int(s["seeds"])
         if s["status"] == "not applicable":
             rows.append({**row, "outcomes": "not applicable: " + str(s["reason"])})
@@ -206,7 +214,7 @@ def summary_view(summary: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
 
 def runs_view(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per run for reading: outcome, main metric final and best, stability."""
-    out = runs[KEYS + ["status", "outcome", "main_metric"]].copy()
+    out = runs[[*KEYS, *(["tuning"] if "tuning" in runs else []), "status", "outcome", "main_metric"]].copy()
     out["final"] = [r[r["main_metric"]] for _, r in runs.iterrows()]
     out["best"] = [r[r["main_metric"] + "_best"] for _, r in runs.iterrows()]
     out["best_step"] = [r[r["main_metric"] + "_best_step"] for _, r in runs.iterrows()]
@@ -261,12 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--skipped", default="[]", help="JSON list of not-applicable cells with reasons")
     parser.add_argument("--analysis", default="{}", help="JSON analysis options (the config's analysis section)")
+    parser.add_argument(
+        "--tuning", default="[]", help="JSON list: how each cell's setting was chosen (a tuning column)"
+    )
     args = parser.parse_args(argv)
     missing = [str(r) for r in args.runs if not (r / layout.METRICS_FINAL).is_file()]
     if missing:
         parser.exit(2, f"error: not evaluated yet (no metrics.json): {', '.join(missing[:5])}\n")
     try:
-        aggregate(args.runs, args.out, json.loads(args.skipped), json.loads(args.analysis))
+        aggregate(args.runs, args.out, json.loads(args.skipped), json.loads(args.analysis), json.loads(args.tuning))
     except gcfg.ConfigError as exc:
         parser.exit(2, f"error: {exc}\n")
     print(pd.read_csv(args.out / "rankings.csv").to_string(index=False), file=sys.stderr)

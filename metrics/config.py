@@ -26,6 +26,9 @@ def validate(config: dict) -> dict:
             resolve_eval(config, dataset)
     except RegistryError as exc:
         raise ConfigError(str(exc)) from None
+    from metrics.search import check as check_search  # it builds on this module
+
+    check_search(config)
     return config
 
 

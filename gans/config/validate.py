@@ -14,6 +14,7 @@ from gans.components import ParamError
 from gans.config.grid import check_blocks_disjoint, grid, grid_blocks
 from gans.config.run import check_run, resolve_run
 from gans.config.schema import ConfigError, check_schema, load_schema, schema_error
+from gans.config.search import check as check_search
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.registry import RegistryError
@@ -35,6 +36,7 @@ def validate(config: dict) -> dict:
         _check_names(config)
         for run in grid(config):
             check_run(resolve_run(config, **run))
+        check_search(config)
     except (RegistryError, ParamError) as exc:
         raise ConfigError(str(exc)) from None
     return config

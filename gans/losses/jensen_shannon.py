@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 
 from gans.losses import LOSSES, Loss
+from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 # DCGAN's Adam settings became the standard for the JS-based losses.
 DCGAN_ADAM = {"name": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.5, 0.999]}
@@ -27,6 +28,9 @@ class JensenShannon(Loss):
 
     def d_equilibrium(self):
         return 0.5  # D*(x) = p_data / (p_data + p_g)
+
+    # compare_gan v1's wide ranges for (NS-)GAN (see gans/space.py)
+    search_space = {**LEARNING_RATES, **ADAM_BETA1, **CRITIC_STEPS}
 
 
 @LOSSES.register("minimax")

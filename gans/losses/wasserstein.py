@@ -5,6 +5,7 @@ gradient penalty on interpolates (Gulrajani et al., 2017), set as regularizers."
 from __future__ import annotations
 
 from gans.losses import LOSSES, Loss
+from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 
 class Wasserstein(Loss):
@@ -17,6 +18,9 @@ class Wasserstein(Loss):
 
 @LOSSES.register("wgan")
 class WGAN(Wasserstein):
+    # compare_gan v1's wide ranges; the clip value's range comes with weight_clipping.
+    # Adam's beta1 is searched only where the set-up's optimizer is Adam (not RMSProp).
+    search_space = {**LEARNING_RATES, **ADAM_BETA1, **CRITIC_STEPS}
     reference = "Arjovsky et al. 2017"
     # Algorithm 1: RMSProp, lr 5e-5, clip 0.01, n_critic 5.
     training = {
@@ -28,6 +32,8 @@ class WGAN(Wasserstein):
 
 @LOSSES.register("wgan-gp")
 class WGANGP(Wasserstein):
+    # compare_gan v1's wide ranges; the penalty weight's range comes with gradient_penalty
+    search_space = {**LEARNING_RATES, **ADAM_BETA1, **CRITIC_STEPS}
     reference = "Gulrajani et al. 2017"
     # Algorithm 1: Adam lr 1e-4, beta1 0, beta2 0.9, lambda 10, n_critic 5.
     training = {

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from gans.regularizers import REGULARIZERS, Regularizer
+from gans.space import log_uniform
 
 
 @REGULARIZERS.register("gradient_penalty")
@@ -13,6 +14,8 @@ class GradientPenalty(Regularizer):
     """WGAN-GP: weight * E[(||grad D(x_hat)||_2 - 1)^2] on random interpolates x_hat."""
 
     defaults = {"weight": 10.0, "target": 1.0}
+    # compare_gan v1's wide range for lambda, 10^U[-1, 2]
+    search_space = {"regularizers.gradient_penalty.weight": log_uniform(0.1, 100.0)}
     stackable = True
     differentiates_input = True
 
@@ -31,6 +34,8 @@ class R1(Regularizer):
     on the data only."""
 
     defaults = {"weight": 10.0}
+    # the range of the gradient penalty's weight (compare_gan v1's lambda)
+    search_space = {"regularizers.r1.weight": log_uniform(0.1, 100.0)}
     stackable = True
     differentiates_input = True
 
@@ -58,6 +63,8 @@ class WeightClipping(Regularizer):
     """WGAN: clamp every critic parameter to [-clip, clip] after each update."""
 
     defaults = {"clip": 0.01}
+    # compare_gan v1's wide range for the clip value, 10^U[-3, 0]
+    search_space = {"regularizers.weight_clipping.clip": log_uniform(1e-3, 1.0)}
     stackable = True  # element-wise
 
     @torch.no_grad()

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gans.space import log_uniform
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN
 
@@ -19,6 +20,11 @@ class InfoGAN(GAN):
     reference = "Chen et al. 2016"
     stackable = False  # its networks or steps are written for one seed
     defaults = {"categories": 10, "continuous": 2, "lambda_cat": 1.0, "lambda_cont": 0.1}
+    # the paper's lambda is 1 for the categorical code and smaller for continuous ones
+    search_space = {
+        "variant.params.lambda_cat": log_uniform(0.1, 10.0),
+        "variant.params.lambda_cont": log_uniform(0.01, 1.0),
+    }
 
     def latent_dim(self):
         return self.noise_dim + self.categories + self.continuous

@@ -4,6 +4,7 @@ generator whose samples lack diversity."""
 
 from __future__ import annotations
 
+from gans.space import choice
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN
 
@@ -18,6 +19,8 @@ class PacGAN(GAN):
     reference = "Lin et al. 2018"
     stackable = False  # its networks or steps are written for one seed
     defaults = {"pack": 2}
+    # the packing degrees of the paper's Table 1 (PacGAN2 to PacGAN4); batch_size must be a multiple of each
+    search_space = {"variant.params.pack": choice(2, 3, 4)}
 
     @classmethod
     def check(cls, run_cfg):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from gans.optim import build_optimizer
+from gans.space import log_uniform
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN, grad_norm
 
@@ -21,6 +22,8 @@ class VAEGAN(GAN):
     reference = "Larsen et al. 2016"
     stackable = False  # its networks or steps are written for one seed
     defaults = {"rec_weight": 1.0, "kl_weight": 1.0}
+    # the authors' code weighs reconstruction against the GAN term by 1e-6 to 1e-2; 1 is the set-up here
+    search_space = {"variant.params.rec_weight": log_uniform(1e-6, 1.0)}
 
     def build(self):
         super().build()
