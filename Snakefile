@@ -11,12 +11,13 @@ validate(config)  # schema + registries: a bad name or key fails here, before an
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/search.smk"
+include: "workflow/rules/search_common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/search.smk"
 include: "workflow/rules/report.smk"
 
 

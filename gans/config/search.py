@@ -299,7 +299,8 @@ def tuning(config: dict) -> list[dict[str, str]]:
     out, entries = [], variant_labels(config)
     for dataset, label, loss in cells(config):
         variant = entries[label]["variant"]
-        keys = [f"losses.{loss}.{k}" for k in config["losses"].get(loss, {})]
+        override = config["losses"].get(loss, {})
+        keys = [f"losses.{loss}.{k}" for k, v in override.items() if k != "params" or v]  # params: {} is the default
         keys += [f"regularizers.{name}" for name in config["regularizers"]]
         searched = VARIANTS.get(variant).search_space
         keys += [
