@@ -3,8 +3,11 @@
 # metrics packages; the rules only wire their CLIs together.
 from metrics.config import validate
 
+# The default config, unless the command line gives one (--configfile): Snakemake would
+# merge the two, and a config would take every key of the default it does not set.
+if not workflow.overwrite_configfiles:
 
-configfile: "config/config.yaml"
+    configfile: "config/config.yaml"
 
 
 validate(config)  # schema + registries: a bad name or key fails here, before any job
