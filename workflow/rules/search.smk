@@ -30,7 +30,7 @@ rule search_tables:
         runs=run_files(TRAIN_FILES + EVAL_FILES),
         compared="results/tables/runs.csv",
     output:
-        SEARCH_TABLES,
+        search_table_outputs(),
     log:
         "results/logs/search/tables.log",
     conda:
@@ -51,7 +51,7 @@ rule search_figures:
         tables=SEARCH_TABLES,
         compared="results/tables/runs.csv",
     output:
-        [f"results/search/figures/{{dataset}}/{name}.png" for name in SEARCH_FIGURES],
+        search_figure_outputs(),
     log:
         "results/logs/search/figures/{dataset}.log",
     conda:

@@ -9,6 +9,8 @@ SELECTION = "results/search/{dataset}/{variant}/{loss}/selection.json"
 SEARCH_CELLS = gsearch.cells(config) if SEARCH else []
 SEARCH_TABLES = [f"results/search/tables/{name}" for name in search_table_files()]
 SEARCH_FIGURES = ["budget", "best_seeds", "trainable"]
+# the search's tables in the report, with their captions
+REPORTED_SEARCH_TABLES = ["search_best.csv", "search_settings.csv", "search_baseline_check.csv"]
 
 
 def selections():
@@ -68,3 +70,28 @@ def search_tables_options(wildcards):
 
 def search_run_folders(wildcards, input):
     return sorted({os.path.dirname(f) for f in input.runs})
+
+
+def search_table_outputs():
+    """The search's tables, those the report shows marked with their captions."""
+    return [search_table(t) if os.path.basename(t) in REPORTED_SEARCH_TABLES else t for t in SEARCH_TABLES]
+
+
+def search_table(path):
+    name = os.path.basename(path)
+    return report(path, caption=f"../report/{name[:-4]}.rst", category="Search", labels={"table": name})
+
+
+def search_figure_outputs():
+    """One dataset's search figures, marked for the report with their captions."""
+    return [search_figure(name) for name in SEARCH_FIGURES]
+
+
+def search_figure(name):
+    return report(
+        f"results/search/figures/{{dataset}}/{name}.png",
+        caption=f"../report/search_{name}.rst",
+        category="Search",
+        subcategory="{dataset}",
+        labels={"dataset": "{dataset}", "figure": name.replace("_", " ")},
+    )
