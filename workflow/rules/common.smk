@@ -42,7 +42,8 @@ def _alternatives(names):
 
 wildcard_constraints:
     dataset=_alternatives(DATASETS_IN_GRID),
-    variant=_alternatives(gsearch.labels(config) if SEARCH else gcfg.variant_labels(config)),  # or sweep labels
+    # variant names, their sweep labels, or a search's labels
+    variant=_alternatives(gsearch.labels(config) if SEARCH else gcfg.variant_labels(config)),
     loss=_alternatives(gcfg.losses_in_grid(config)),
     seed=r"\d+",
 
