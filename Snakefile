@@ -5,20 +5,25 @@ from metrics.launch import check_yaml, launch
 
 check_yaml("config/config.yaml")  # a YAML error names its file and line
 
+# The default config, unless the command line gives one (--configfile): Snakemake would
+# merge the two, and a config would take every key of the default it does not set.
+if not workflow.overwrite_configfiles:
 
-configfile: "config/config.yaml"
+    configfile: "config/config.yaml"
 
 
 launch(config, workflow)  # --config values typed, then schema + registries: a bad key or value fails here, in one line
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/search_common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/search.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/reproductions.smk"
 
@@ -32,3 +37,4 @@ rule all:
         expand(FIGURES, dataset=DATASETS_IN_GRID, allow_missing=True),
         cell_figures(),
         REPRODUCTION_TABLES,
+        search_outputs(),

@@ -3,6 +3,7 @@ file to gans/variants/dropout_d.py and add "dropout-d" to grid.variants."""
 
 from torch import nn
 
+from gans.space import uniform
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN
 
@@ -13,6 +14,8 @@ class DropoutD(GAN):
 
     reference = "Goodfellow et al. 2014, Sec. 5"
     defaults = {"p": 0.3}  # becomes a config key: variants: {dropout-d: {p: 0.5}}
+    # what a search (docs/search.md) varies, joined to the loss's ranges
+    search_space = {"variant.params.p": uniform(0.0, 0.5)}
 
     def make_discriminator(self):
         d = self.arch.discriminator(self.dataset.shape)

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from gans import layout, safe_io
+from gans import compute, layout, safe_io
 from gans.job import Job
 from gans.provenance import provenance
 from gans.runtime import write_json
@@ -60,6 +60,7 @@ def write_run(
         "steps_planned": steps,
         "resumed_from_step": resumed["step"] if resumed else None,
         "wall_time_s": wall,
+        "compute": compute.spent(run.cfg, run.end_step, wall, seeds_in_job),
         "seeds_in_job": seeds_in_job,
         "random_draws": random_draws,
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),

@@ -32,14 +32,24 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from gans import compute, layout, safe_io
 from gans import config as gcfg
-from gans import layout, safe_io
 from gans import provenance as prov
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.runtime import read_json
 from metrics import calibration as calib
-from metrics import comparison, higher_is_better, intervals, metric_columns, outcomes, records, sampling, stability
+from metrics import (
+    comparison,
+    higher_is_better,
+    intervals,
+    metric_columns,
+    outcomes,
+    records,
+    sampling,
+    search,
+    stability,
+)
 from metrics.config import analysis_options
 from metrics.setup_columns import SETUP_COLUMNS, latent_note, setup_columns, with_setup
 
@@ -87,6 +97,8 @@ def run_row(run_dir: Path, cfg: dict[str, Any]) -> dict[str, Any]:
         "device": train["device"],
         "d_equilibrium": LOSSES.get(cfg["loss"]["name"])(**cfg["loss"]["params"]).d_equilibrium(),
         **setup_columns(cfg),
+        **compute.columns(train, cfg),
+        **search.search_columns(gcfg.run_label(cfg)),  # a search run: its cell's setting, the search setting apart
     }
     row.update({k: (np.nan if v is None else v) for k, v in result["final"].items()})
     row.update(sampling.spread(result.get("sampling")))
@@ -126,6 +138,7 @@ def aggregate(
     skipped: list[dict[str, str]] | None = None,
     opts: dict[str, Any] | None = None,
     calibration_files: list[Path] = (),
+    tuning: list[dict[str, str]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     opts = analysis_options(opts or {})
     calibration = calib.load(calibration_files)
@@ -180,6 +193,8 @@ def aggregate(
         "train_logs": pd.concat(logs, ignore_index=True),
         "calibration": records.calibration_table(calibration),
     }
+    for name in ("runs", "summary", "rankings", "baseline_check"):  # how each cell's setting was chosen
+        tables[name] = search.with_tuning(tables[name], tuning or [], runs)
     provenance = records.provenance_record(results, opts)
     write(tables, out, verdict, main_names, provenance, opts)
     return tables
@@ -222,7 +237,7 @@ def summary_view(summary: pd.DataFrame, main: dict[str, str]) -> pd.DataFrame:
     rows = []
     for _, s in summary.iterrows():
         m = main.get(s["dataset"])
-        row = {k: s[k] for k in CELL}
+        row = {k: s[k] for k in [*CELL, "tuning"] if k in s}
         row["seeds"] = int(s["seeds"])
         if s["status"] == "not applicable":
             rows.append({**row, "outcomes": "not applicable: " + str(s["reason"])})
@@ -251,7 +266,9 @@ def _percent_interval(s: pd.Series, name: str) -> str:
 
 def runs_view(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per run for reading: set-up, outcome, bar score, main metric final and best, stability."""
-    out = runs[KEYS + [c for c in SETUP_COLUMNS if c in runs] + ["status", "outcome", "main_metric"]].copy()
+    out = runs[
+        KEYS + [c for c in ("tuning", *SETUP_COLUMNS) if c in runs] + ["status", "outcome", "main_metric"]
+    ].copy()
     out["final"] = [r[r["main_metric"]] for _, r in runs.iterrows()]
     out["best"] = [r[r["main_metric"] + "_best"] for _, r in runs.iterrows()]
     out["best_step"] = [r[r["main_metric"] + "_best_step"] for _, r in runs.iterrows()]
@@ -344,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--calibration", nargs="+", type=Path, default=[], help="every dataset's calibration file (metrics.calibration)"
     )
+    parser.add_argument(
+        "--tuning", default="[]", help="JSON list: how each cell's setting was chosen (a tuning column)"
+    )
     args = parser.parse_args(argv)
     missing = [str(r) for r in args.runs if not (r / layout.METRICS_FINAL).is_file()]
     missing += [str(f) for f in args.calibration if not f.is_file()]
@@ -352,7 +372,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for run in args.runs:  # a damaged file is set aside, so the next snakemake call remakes it
             safe_io.check_evaluation_outputs(run)
-        aggregate(args.runs, args.out, json.loads(args.skipped), json.loads(args.analysis), args.calibration)
+        aggregate(
+            args.runs,
+            args.out,
+            json.loads(args.skipped),
+            json.loads(args.analysis),
+            args.calibration,
+            json.loads(args.tuning),
+        )
     except (gcfg.ConfigError, outcomes.CalibrationError) as exc:
         parser.exit(2, f"error: {exc}\n")
     except safe_io.DamagedFile as exc:

@@ -28,6 +28,9 @@ def validate(config: dict) -> dict:
     except RegistryError as exc:
         raise ConfigError(str(exc)) from None
     check_analysis(config)
+    from metrics.search import check as check_search  # it builds on this module
+
+    check_search(config)
     return config
 
 

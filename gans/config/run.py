@@ -48,7 +48,13 @@ def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) 
     ``variant`` is a grid label (see ``variant_labels``): its preset and swept
     values are set on top of the run the registered variant resolves to, and
     recorded as ``setting`` (path -> value) and ``variant.label``; ``variant.name``
-    stays the registered name."""
+    stays the registered name. A search run's label (``<label>+search-<i>``) resolves
+    to setting i of its cell (gans/config/search.py)."""
+    if config.get("search") is not None and "+search-" in variant:
+        from gans.config import search  # it builds on this module
+
+        if search.parse_label(variant):
+            return search.resolve(config, dataset, variant, loss, seed)
     labels = variant_labels(config)
     entry = labels.get(variant)
     if entry is None and "+" in variant:

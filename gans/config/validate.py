@@ -15,6 +15,7 @@ from gans.config.grid import check_blocks_disjoint, grid, grid_blocks
 from gans.config.params import check_config_params
 from gans.config.run import check_run, resolve_run
 from gans.config.schema import ConfigError, StrictValidator, check_schema, load_schema, schema_error
+from gans.config.search import check as check_search
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.registry import RegistryError
@@ -38,6 +39,7 @@ def validate(config: dict) -> dict:
         check_devices(config, local=False)  # the name; whether it is here is checked where jobs run
         for run in grid(config):
             check_run(resolve_run(config, **run))
+        check_search(config)
     except (RegistryError, ParamError) as exc:
         raise ConfigError(str(exc)) from None
     return config

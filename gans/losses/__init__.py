@@ -23,6 +23,9 @@ class Loss(Component):
     training: ClassVar[dict[str, dict[str, Any]]] = {}
     # Short citation shown in tables and the report.
     reference: ClassVar[str] = ""
+    # The ranges this loss's hyper-parameters are searched over (gans/space.py), by
+    # dotted path of the resolved run config; its set-up (``training``) is setting 0.
+    search_space: ClassVar[dict[str, dict]] = {}
     # Variants whose own objective this is (e.g. EBGAN's margin loss); None: any variant.
     variants: ClassVar[tuple[str, ...] | None] = None
     # d_loss and g_loss are pure functions of D's outputs, so stacked seeds compute

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from gans.losses import LOSSES, Loss
+from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES, choice
 
 
 @LOSSES.register("ebgan")
@@ -47,6 +48,14 @@ class EBGANMargin(Loss):
     def d_score(self, out):
         return -out  # low energy = real-looking
 
+    # the margins of the paper's Fig. 9 (m in {1, 2, 4, 6, 8, 12, 16, 32}), with the optimizer's ranges
+    search_space = {
+        **LEARNING_RATES,
+        **ADAM_BETA1,
+        **CRITIC_STEPS,
+        "loss.params.margin": choice(1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 32.0),
+    }
+
 
 def entropy(p: torch.Tensor) -> torch.Tensor:
     return -(p * torch.log(p.clamp_min(1e-12))).sum(-1)
@@ -83,3 +92,6 @@ class CatGANEntropy(Loss):
 
     def d_score(self, out):
         return -entropy(out.softmax(-1))  # certainty: high on what D takes for real
+
+    # the paper's ranges were not found: the optimizer's, as for the GAN losses
+    search_space = {**LEARNING_RATES, **ADAM_BETA1, **CRITIC_STEPS}

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from gans.losses import LOSSES, Loss
 from gans.losses.jensen_shannon import DCGAN_ADAM
+from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 # No authors' code was found and the paper's only toy experiment is 1-D; its image
 # experiments use DCGAN networks, so DCGAN's optimizer is the set-up for both families.
@@ -58,6 +59,10 @@ class FDivergence(Loss):
         super().__init__(**params)
         if self.generator not in ("trick", "saddle"):
             raise ValueError(f"f-GAN generator objective '{self.generator}' unknown; choose one of: saddle, trick")
+
+    # The paper varies the divergence (one loss each here), not a knob of its own:
+    # each f-GAN loss is searched over the optimizer, as the GAN losses
+    search_space = {**LEARNING_RATES, **ADAM_BETA1, **CRITIC_STEPS}
 
     def activation(self, v: torch.Tensor) -> torch.Tensor:
         """T = g_f(v)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 
 from gans.losses import LOSSES, Loss
+from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 
 @LOSSES.register("hinge")
@@ -31,3 +32,6 @@ class Hinge(Loss):
 
     def g_loss(self, fake_out, real_out=None):
         return -fake_out.mean()
+
+    # compare_gan v1's wide ranges (as for the GAN losses; see gans/space.py)
+    search_space = {**LEARNING_RATES, **ADAM_BETA1, **CRITIC_STEPS}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 
 from gans.losses import LOSSES, Loss
+from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 # DCGAN's Adam: lr 2e-4, beta1 0.5 (beta2 the 0.999 default), one D step per G step
 # [Newmu/dcgan_code faces/train_uncond_dcgan.py L36-49, lib/updates.py L142]
@@ -39,6 +40,9 @@ class JensenShannon(Loss):
 
     def d_equilibrium(self):
         return 0.5  # D*(x) = p_data / (p_data + p_g)
+
+    # compare_gan v1's wide ranges for (NS-)GAN (see gans/space.py)
+    search_space = {**LEARNING_RATES, **ADAM_BETA1, **CRITIC_STEPS}
 
 
 @LOSSES.register("minimax")

@@ -4,6 +4,7 @@ D minimises 1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2], G minimises 1/2 E[(D(G
 from __future__ import annotations
 
 from gans.losses import LOSSES, Loss
+from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 
 @LOSSES.register("lsgan")
@@ -30,3 +31,6 @@ class LeastSquares(Loss):
 
     def d_equilibrium(self):
         return (self.a + self.b) / 2  # D*(x) = (b p_data + a p_g) / (p_data + p_g)
+
+    # compare_gan v1's wide ranges for LSGAN (see gans/space.py)
+    search_space = {**LEARNING_RATES, **ADAM_BETA1, **CRITIC_STEPS}

@@ -5,6 +5,7 @@ gradient penalty on interpolates (Gulrajani et al., 2017), set as regularizers."
 from __future__ import annotations
 
 from gans.losses import LOSSES, Loss
+from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 
 class Wasserstein(Loss):
@@ -17,6 +18,9 @@ class Wasserstein(Loss):
 
 @LOSSES.register("wgan")
 class WGAN(Wasserstein):
+    # compare_gan v1's wide ranges; the clip value's range comes with weight_clipping.
+    # Adam's beta1 is searched only where the set-up's optimizer is Adam (not RMSProp).
+    search_space = {**LEARNING_RATES, **ADAM_BETA1, **CRITIC_STEPS}
     reference = "Arjovsky et al. 2017"
     # Algorithm 1: RMSProp, lr 5e-5, clip 0.01, n_critic 5; the WGAN-GP authors' toy
     # and image code run WGAN with the same values [igul222/improved_wgan_training
@@ -37,6 +41,8 @@ class WGAN(Wasserstein):
 
 @LOSSES.register("wgan-gp")
 class WGANGP(Wasserstein):
+    # compare_gan v1's wide ranges; the penalty weight's range comes with gradient_penalty
+    search_space = {**LEARNING_RATES, **ADAM_BETA1, **CRITIC_STEPS}
     reference = "Gulrajani et al. 2017"
     training = {
         # the authors' toy code: Adam 1e-4, betas (0.5, 0.9), lambda 0.1 ("smaller lambda

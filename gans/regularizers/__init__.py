@@ -18,6 +18,9 @@ from gans.registry import Registry
 
 class Regularizer(Component):
     losses: ClassVar[tuple[str, ...] | None] = None
+    # The ranges its parameters are searched over (gans/space.py), by dotted path of
+    # the resolved run config; used where a run has this regularizer.
+    search_space: ClassVar[dict[str, dict]] = {}
     # True when it works on stacked seeds (gans/stacking.py): inputs shaped (S, batch,
     # ...), a penalty per seed, random draws from ``seed_rng`` (set when stacked).
     stackable: ClassVar[bool] = False

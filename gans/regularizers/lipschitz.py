@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from gans.regularizers import REGULARIZERS, Regularizer
+from gans.space import log_uniform
 
 
 @REGULARIZERS.register("gradient_penalty")
@@ -14,6 +15,8 @@ class GradientPenalty(Regularizer):
 
     param_schema = {"weight": {"minimum": 0}, "target": {"minimum": 0}}
     defaults = {"weight": 10.0, "target": 1.0}
+    # compare_gan v1's wide range for lambda, 10^U[-1, 2]
+    search_space = {"regularizers.gradient_penalty.weight": log_uniform(0.1, 100.0)}
     stackable = True
     differentiates_input = True
 
@@ -33,6 +36,8 @@ class R1(Regularizer):
 
     param_schema = {"weight": {"minimum": 0}}
     defaults = {"weight": 10.0}
+    # the range of the gradient penalty's weight (compare_gan v1's lambda)
+    search_space = {"regularizers.r1.weight": log_uniform(0.1, 100.0)}
     stackable = True
     differentiates_input = True
 
@@ -62,6 +67,8 @@ class WeightClipping(Regularizer):
 
     param_schema = {"clip": {"exclusiveMinimum": 0}}
     defaults = {"clip": 0.01}
+    # compare_gan v1's wide range for the clip value, 10^U[-3, 0]
+    search_space = {"regularizers.weight_clipping.clip": log_uniform(1e-3, 1.0)}
     stackable = True  # element-wise
 
     @torch.no_grad()

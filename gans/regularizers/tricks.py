@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gans.regularizers import REGULARIZERS, Regularizer
+from gans.space import log_uniform, uniform
 
 
 @REGULARIZERS.register("instance_noise")
@@ -13,6 +14,7 @@ class InstanceNoise(Regularizer):
 
     param_schema = {"std": {"minimum": 0}, "anneal_until": {"minimum": 0, "maximum": 1}}
     defaults = {"std": 0.1, "anneal_until": 1.0}
+    search_space = {"regularizers.instance_noise.std": log_uniform(0.01, 1.0)}
     stackable = True
 
     def inputs(self, x, progress):
@@ -29,6 +31,8 @@ class OneSidedLabelSmoothing(Regularizer):
     losses = ("minimax", "nonsaturating")
     param_schema = {"real_label": {"exclusiveMinimum": 0, "maximum": 1}}
     defaults = {"real_label": 0.9}
+    # the paper's 0.9 and its ImageNet code's 0.75 inside
+    search_space = {"regularizers.label_smoothing.real_label": uniform(0.7, 1.0)}
     stackable = True
 
     def penalty(self, discriminator, real, fake, real_out, fake_out):

@@ -28,6 +28,9 @@ class Variant(Component):
     # Why the other losses are not applicable (shown in tables and the report).
     unsupported_reason: ClassVar[str] = ""
     reference: ClassVar[str] = ""
+    # The ranges its own parameters are searched over (gans/space.py), by dotted path
+    # of the resolved run config (variant.params.*), joined to the loss's.
+    search_space: ClassVar[dict[str, dict]] = {}
     # G draws samples of a given class (sample_class); evaluation then also
     # measures it class by class
     conditional: ClassVar[bool] = False

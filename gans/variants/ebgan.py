@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gans.space import choice
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN
 
@@ -53,6 +54,8 @@ class EBGAN(GAN):
     supported_losses = ("ebgan",)
     param_schema = {"code_dim": {"minimum": 1}, "pull_away_weight": {"minimum": 0}, "energy": {"enum": list(ENERGIES)}}
     defaults = {"code_dim": 32, "pull_away_weight": 0.0, "energy": "norm"}
+    # EBGAN or EBGAN-PT, with the paper's pulling-away weight 0.1
+    search_space = {"variant.params.pull_away_weight": choice(0.0, 0.1)}
 
     def make_discriminator(self):
         plain = self.arch.discriminator(self.dataset.shape)

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gans.space import log_uniform
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN
 
@@ -33,6 +34,11 @@ class InfoGAN(GAN):
         # the paper has no 2-D experiment: the categorical code alone, one value per mode
         # (a continuous code would enlarge G's input, which on its own collapses a plain GAN)
         "points": {"continuous": 0, "lambda_cat": 1.0, "lambda_cont": 1.0},
+    }
+    # searched around the authors' lambda of 1, continuous codes' weight below it
+    search_space = {
+        "variant.params.lambda_cat": log_uniform(0.1, 10.0),
+        "variant.params.lambda_cont": log_uniform(0.01, 1.0),
     }
 
     @classmethod

@@ -8,6 +8,7 @@ update [fjxmlzn/PacGAN pacgan/datasets.py L73-83, pacgan/bricks.py L62-67]."""
 
 from __future__ import annotations
 
+from gans.space import choice
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN
 
@@ -23,6 +24,8 @@ class PacGAN(GAN):
     stackable = False  # its networks or steps are written for one seed
     param_schema = {"pack": {"minimum": 2}}
     defaults = {"pack": 2}
+    # the packing degrees of the paper's Table 1 (PacGAN2 to PacGAN4); batch_size must be a multiple of each
+    search_space = {"variant.params.pack": choice(2, 3, 4)}
 
     def make_discriminator(self):
         shape = self.dataset.shape

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 
 from gans.optim import build_optimizer
+from gans.space import log_uniform
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN, grad_norm
 
@@ -30,6 +31,8 @@ class VAEGAN(GAN):
     FAKE_TERMS = ("paper", "averaged", "sample-only")
     param_schema = {"rec_weight": {"minimum": 0}, "kl_weight": {"minimum": 0}, "fake_terms": {"enum": list(FAKE_TERMS)}}
     defaults = {"rec_weight": 1.0, "kl_weight": 1.0, "fake_terms": "paper"}
+    # the authors' code weighs reconstruction against the GAN term by 1e-6 to 1e-2; 1 is the set-up here
+    search_space = {"variant.params.rec_weight": log_uniform(1e-6, 1.0)}
 
     def build(self):
         super().build()

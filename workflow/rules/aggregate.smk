@@ -13,7 +13,7 @@ rule aggregate:
     """One tidy row per run (failed runs included), the stability analysis and the
     summary per cell; analysis options are params, so changing them re-aggregates only."""
     input:
-        runs=run_files(TRAIN_FILES + EVAL_FILES),
+        runs=compared_runs(TRAIN_FILES + EVAL_FILES),
         calibration=calibration_files(),
     output:
         [
@@ -36,11 +36,13 @@ rule aggregate:
     params:
         runs=input_run_folders,
         skipped=skipped_cells,
+        tuning=tuning_of_cells,
         analysis=json.dumps(config["analysis"], sort_keys=True),
         out=output_folder,
     shell:
         "python -m metrics.aggregate --out {params.out:q} --analysis {params.analysis:q}"
-        " --skipped {params.skipped:q} --calibration {input.calibration:q} -- {params.runs:q} 2>&1 | tee {log:q} >&2"
+        " --skipped {params.skipped:q} --tuning {params.tuning:q} --calibration {input.calibration:q}"
+        " -- {params.runs:q} 2>&1 | tee {log:q} >&2"
 
 
 # small jobs: on a cluster they run on the submit host instead of waiting in the queue

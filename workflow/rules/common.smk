@@ -6,6 +6,7 @@ import re
 import shlex
 
 from gans import config as gcfg
+from gans.config import search as gsearch
 from gans.datasets import DATASETS
 from gans.layout import EVAL_FILES, METRICS_FINAL, RUN, SAMPLES, TRAIN_FILES
 from gans.stacking import reason_not_stackable
@@ -16,7 +17,10 @@ from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
 from metrics.figures import FIGURES as FIGURE_SUBCATEGORIES
 from metrics.reproductions import check_cells
 
-RUNS = list(gcfg.grid(config))
+# With a search section, the runs known before training are the search's settings (one
+# seed each); the runs the tables compare are known after its selection (search.smk).
+SEARCH = gsearch.active(config)
+RUNS = gsearch.runs(config) if SEARCH else list(gcfg.grid(config))
 DATASETS_IN_GRID = gcfg.datasets_in_grid(config)
 TABLES = expand("results/tables/{name}", name=table_files())
 FIGURES = [f"results/figures/{{dataset}}/{name}.png" for name in FIGURE_SUBCATEGORIES]
@@ -42,7 +46,8 @@ def _alternatives(names):
 
 wildcard_constraints:
     dataset=_alternatives(DATASETS_IN_GRID),
-    variant=_alternatives(gcfg.variant_labels(config)),  # variant names, or their sweep labels
+    # variant names, their sweep labels, or a search's labels
+    variant=_alternatives(gsearch.labels(config) if SEARCH else gcfg.variant_labels(config)),
     loss=_alternatives(gcfg.losses_in_grid(config)),
     seed=r"\d+",
 
@@ -58,8 +63,8 @@ def run_files(names, dataset=None):
 # seed group (train_<group>, evaluate_<group>, e.g. train_seeds_0_1_2), since a rule's
 # outputs are a fixed list of files; each rule's wildcards are constrained to its
 # block's cells. Other datasets train one seed per job (the train and evaluate rules).
-SEED_GROUPS = gcfg.seed_groups(config)
-ONE_SEED_DATASETS = gcfg.one_seed_datasets(config)
+SEED_GROUPS = {} if SEARCH else gcfg.seed_groups(config)  # a search trains one seed per job
+ONE_SEED_DATASETS = DATASETS_IN_GRID if SEARCH else gcfg.one_seed_datasets(config)
 
 
 def share_overrides(family, members):
@@ -117,8 +122,18 @@ def group_runtime(seeds):
     return runtime
 
 
+def compared_runs(names, dataset=None):
+    """An input function: the given files of the runs the tables compare (of one dataset):
+    the grid's runs, or with a search each cell's best setting over its new seeds."""
+
+    def files(wildcards):
+        return best_run_files(names, dataset) if SEARCH else run_files(names, dataset)
+
+    return files
+
+
 def dataset_samples(wildcards):
-    return run_files([SAMPLES], wildcards.dataset)
+    return compared_runs([SAMPLES], wildcards.dataset)(wildcards)
 
 
 def train_params(wildcards):
@@ -149,6 +164,10 @@ def input_run_folders(wildcards, input):
 
 def skipped_cells(wildcards):
     return json.dumps(gcfg.skipped(config))
+
+
+def tuning_of_cells(wildcards):
+    return json.dumps(gsearch.tuning(config))
 
 
 CELLS_BY_DATASET = gcfg.cells_by_dataset(config)  # dataset -> its (variant, loss) cells, in grid order

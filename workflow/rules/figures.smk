@@ -31,7 +31,7 @@ for dataset, cells in CELLS_BY_DATASET.items():
             f"cell_figures_{rule_suffix(dataset)}"
         input:
             tables=TABLES,
-            samples=run_files(["samples.npz"], dataset),
+            samples=compared_runs([SAMPLES], dataset),
         output:
             [
                 report(

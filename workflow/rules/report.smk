@@ -13,6 +13,7 @@ rule analysis:
         TABLES,
         expand(FIGURES, dataset=DATASETS_IN_GRID, allow_missing=True),
         cell_figures(),
+        search_outputs(),
 
 
 rule reference:

@@ -1,0 +1,205 @@
+"""The search's selection: which setting of a cell is its best (the Snakemake
+checkpoint of the search; gans/config/search.py draws the settings).
+
+    python -m metrics.search --options JSON --out selection.json RUN_DIR [RUN_DIR ...]
+
+A setting is scored by its one seed's metrics at its final evaluation point
+(``at: final``) or at the point where ``select_by`` is best (``at: best``), the
+other metrics (``tie_break``) read at that same point. A setting whose run diverged
+ranks below every setting that did not; among the rest the higher score wins
+(lower, for a lower-is-better metric), a run without a value counts as the worst,
+ties go to the next metric, and the last tie to the lower setting index, so the
+set-up (setting 0) wins its ties.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from gans import config as gcfg
+from gans import layout
+from gans.config import search
+from gans.datasets import DATASETS
+from gans.runtime import read_json, write_json
+from metrics import METRICS, higher_is_better
+from metrics.config import analysis_options, resolve_eval
+from metrics.stability import CELL
+
+
+def evaluated_columns(config: dict, dataset: str) -> list[str]:
+    """The metric columns the dataset's evaluation writes."""
+    names = resolve_eval(config, dataset)["metrics"]
+    return [c for n in names for c in METRICS.get(n).higher_is_better if not c.endswith("_std")]
+
+
+def ranking_metrics(config: dict, dataset: str) -> list[tuple[str, bool]]:
+    """(metric, higher is better) that rank a dataset's settings: select_by (default
+    the dataset's main metric), then the evaluated tie-breakers."""
+    s, opts = config["search"], analysis_options(config["analysis"])
+    main = opts["main_metric"][DATASETS.get(dataset).modality]
+    first = s["select_by"] or main["name"]
+    higher = main["higher_is_better"] if first == main["name"] else higher_is_better(first)
+    evaluated = evaluated_columns(config, dataset)
+    ties = [(m, higher_is_better(m)) for m in s["tie_break"] if m in evaluated and m != first]
+    return [(first, higher), *ties]
+
+
+def check(config: dict) -> None:
+    """The search's metrics, before any job: select_by evaluated on every dataset of
+    the grid, every tie-breaker a metric column."""
+    if not search.active(config):
+        return
+    s = config["search"]
+    known = {c for _, cls in METRICS.items() for c in cls.higher_is_better}
+    for name in s["tie_break"]:
+        if name not in known:
+            raise gcfg.ConfigError(
+                f"config key 'search.tie_break': no metric gives '{name}'; known: {', '.join(sorted(known))}"
+            )
+    for dataset in gcfg.datasets_in_grid(config):
+        first = ranking_metrics(config, dataset)[0][0]
+        evaluated = evaluated_columns(config, dataset)
+        if first not in evaluated:
+            raise gcfg.ConfigError(
+                f"config key 'search.select_by': '{first}' is not evaluated on dataset '{dataset}'; "
+                f"evaluated: {', '.join(evaluated)}"
+            )
+
+
+def options(config: dict, dataset: str, label: str, loss: str) -> dict[str, Any]:
+    """What the selection of one cell needs (the checkpoint's params)."""
+    s = config["search"]
+    run = gcfg.resolve_run(config, dataset, label, loss, s["train_seed"])
+    return {
+        "dataset": dataset,
+        "variant": label,
+        "loss": loss,
+        "budget": s["budget"],
+        "at": s["at"],
+        "metrics": ranking_metrics(config, dataset),
+        "seeds": search.best_seeds(config),
+        "space": search.cell_space(config, dataset, label, loss, run),
+    }
+
+
+# -- scoring and selection ------------------------------------------------------------
+def _oriented(value: Any, higher: bool) -> float:
+    """Larger is better; a missing or non-finite value is the worst."""
+    x = float(value) if value is not None else math.nan
+    return -math.inf if not math.isfinite(x) else (x if higher else -x)
+
+
+def score(run_dir: Path, metrics: list[tuple[str, bool]], at: str) -> dict[str, Any]:
+    """One search run's setting, status and scores (at its final or best point)."""
+    cfg = yaml.safe_load((run_dir / layout.RESOLVED_CONFIG).read_text())
+    result = read_json(run_dir / layout.METRICS_FINAL)
+    traj = pd.read_csv(run_dir / layout.METRICS_TABLE).sort_values("step")
+    diverged = result["status"] == "diverged"
+    if at == "final":
+        row = {} if diverged else result["final"]
+        step = None if diverged else result["final_step"]
+    else:
+        rows = traj.to_dict("records")
+        best = max(rows, key=lambda r: tuple(_oriented(r.get(m), hb) for m, hb in metrics))
+        row, step = best, int(best["step"])
+    first = metrics[0][0]
+    return {
+        "index": cfg["search"]["index"],
+        "label": cfg["variant"]["label"],
+        "values": cfg["search"]["values"],
+        "status": result["status"],
+        "diverged": diverged or (at == "final" and not math.isfinite(_oriented(row.get(first), True))),
+        "step": step,
+        "scores": {m: (None if row.get(m) is None or pd.isna(row.get(m)) else float(row[m])) for m, _ in metrics},
+    }
+
+
+def rank_key(entry: dict[str, Any], metrics: list[tuple[str, bool]]) -> tuple:
+    return (
+        not entry["diverged"],
+        *(_oriented(entry["scores"].get(m), hb) for m, hb in metrics),
+        -entry["index"],
+    )
+
+
+def select(entries: list[dict[str, Any]], metrics: list[tuple[str, bool]]) -> dict[str, Any]:
+    """The best setting among scored ones (see the module's docstring)."""
+    return max(entries, key=lambda e: rank_key(e, metrics))
+
+
+def selection(run_dirs: list[Path], opts: dict[str, Any]) -> dict[str, Any]:
+    metrics = [tuple(m) for m in opts["metrics"]]
+    entries = sorted((score(Path(r), metrics, opts["at"]) for r in run_dirs), key=lambda e: e["index"])
+    found = [e["index"] for e in entries]
+    if found != list(range(opts["budget"])):
+        raise ValueError(f"expected the settings 0..{opts['budget'] - 1} of one cell, got {found}")
+    best = select(entries, metrics)
+    return {
+        **{k: opts[k] for k in ("dataset", "variant", "loss", "budget", "at", "seeds", "space")},
+        "metrics": metrics,
+        "best": {k: best[k] for k in ("index", "label", "values")},
+        "set_up": entries[0]["values"],
+        "settings": entries,
+    }
+
+
+# -- hooks of the aggregation: search runs in their cell's columns, how cells were tuned ---
+def search_columns(label: str) -> dict[str, Any]:
+    """A search run's table columns, from its label: its cell's setting (the part after
+    the variant in the cell's label) and the search setting apart (search-<i>);
+    nothing for other runs."""
+    parsed = search.parse_label(label)
+    if not parsed:
+        return {}
+    return {"setting": gcfg.split_label(parsed[0])[1], "search_setting": f"search-{parsed[1]}"}
+
+
+def with_tuning(table: pd.DataFrame, entries: list[dict[str, str]], runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``table`` with a ``tuning`` column after ``loss``: how each cell's setting was
+    chosen (gans.config.search.tuning), with the chosen search setting in brackets
+    (from ``table``'s or ``runs``' search_setting column)."""
+    if not entries or table.empty or "loss" not in table:
+        return table
+    text = {(e["dataset"], *gcfg.split_label(e["variant"]), e["loss"]): e["tuning"] for e in entries}
+    source = table if "search_setting" in table else runs
+    chosen = {}
+    if source is not None and "search_setting" in source:
+        chosen = {tuple(k): v for *k, v in source[[*CELL, "search_setting"]].dropna().itertuples(index=False)}
+    keys = list(zip(*(table[c] for c in CELL), strict=True))
+    if "search_setting" in table:
+        chosen_of = table["search_setting"].tolist()
+    else:
+        chosen_of = [chosen.get(k) for k in keys]
+    tuning = [text.get(k, "") + (f" ({c})" if isinstance(c, str) else "") for k, c in zip(keys, chosen_of, strict=True)]
+    out = table.drop(columns=["tuning"], errors="ignore")
+    out.insert(list(out.columns).index("loss") + 1, "tuning", tuning)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m metrics.search", description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="the cell's search runs (settings 0 .. budget-1)")
+    parser.add_argument("--options", required=True, help="JSON: the cell's selection options")
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    chosen = selection(args.runs, json.loads(args.options))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(chosen, args.out)
+    best = chosen["best"]
+    print(
+        f"{chosen['dataset']}/{chosen['variant']}/{chosen['loss']}: best {best['label']} {best['values']}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

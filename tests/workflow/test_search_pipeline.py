@@ -1,0 +1,80 @@
+"""The search through the real Snakemake pipeline: every setting its own run folder,
+a checkpoint picks each cell's best, whose new seeds are what the tables compare; a
+larger budget then trains only the new settings, the selections and what follows."""
+
+import copy
+import json
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import TINY
+from tests.workflow.conftest import rule_counts, snakemake
+
+pytestmark = pytest.mark.slow
+
+LOSSES = ["nonsaturating", "wgan-gp"]
+SEARCH = {
+    **copy.deepcopy(TINY),
+    "grid": {"datasets": ["8gaussians"], "variants": ["gan"], "losses": LOSSES},
+    "search": {"budget": 2, "seeds_for_best": 2},
+}
+SEARCH["evaluation"] = {**SEARCH["evaluation"], "metrics": {"points": ["modes"]}}
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("search")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(SEARCH, sort_keys=False))
+    snakemake(workdir, "results/search/tables/search_best.csv")  # figures are not needed here
+    return workdir
+
+
+def test_each_setting_has_its_folder_and_each_cell_its_selection(searched):
+    for loss in LOSSES:
+        for i in range(2):
+            cfg = yaml.safe_load(
+                (searched / f"results/runs/8gaussians/gan+search-{i}/{loss}/seed0/config.resolved.yaml").read_text()
+            )
+            assert cfg["variant"]["label"] == f"gan+search-{i}" and cfg["search"]["index"] == i
+        chosen = json.loads((searched / f"results/search/8gaussians/gan/{loss}/selection.json").read_text())
+        assert [s["index"] for s in chosen["settings"]] == [0, 1] and chosen["seeds"] == [1, 2]
+        best = chosen["best"]["label"]
+        for seed in (1, 2):  # the best setting's new seeds, in its own folder
+            assert (searched / f"results/runs/8gaussians/{best}/{loss}/seed{seed}/metrics.json").is_file()
+
+
+def test_the_tables_compare_the_best_settings_new_seeds(searched):
+    runs = pd.read_csv(searched / "results/tables/runs.csv")
+    assert sorted(runs["seed"].unique()) == [1, 2] and set(runs["setting"]) == {"default"}
+    assert runs["tuning"].str.match(r"best of 2 settings \(search-[01]\)").all()
+    for column in ("d_updates", "g_updates", "samples_seen", "wall_time_share_s"):
+        assert (runs[column] > 0).all()
+    assert (runs["d_updates"] == runs["steps_completed"] * runs["hp.n_critic"]).all()
+    summary = pd.read_csv(searched / "results/tables/summary.csv")
+    assert summary["tuning"].str.startswith("best of 2 settings").all() and (summary["seeds"] == 2).all()
+    best = pd.read_csv(searched / "results/search/tables/search_best.csv")
+    assert sorted(best["loss"]) == sorted(LOSSES) and (best["seeds"] == 2).all()
+    settings = pd.read_csv(searched / "results/search/tables/search_settings.csv")
+    assert len(settings) == 4 and settings.groupby("loss")["selected"].sum().eq(1).all()
+
+
+def test_a_larger_budget_trains_only_the_new_settings(searched):
+    """budget 2 -> 6: per cell 4 new settings to train and evaluate, the selection and
+    what depends on it; no run already trained is trained again."""
+    config = copy.deepcopy(SEARCH)
+    config["search"]["budget"] = 6
+    (searched / "larger.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    counts = rule_counts(searched, "results/search/tables/search_best.csv", configfile="larger.yaml")
+    cells = len(LOSSES)
+    assert counts["train"] == counts["evaluate"] == 4 * cells
+    assert counts["search_select"] == cells
+    assert set(counts) - {"train", "evaluate", "search_select"} <= {"aggregate", "search_tables", "total"}
+    dry = snakemake(searched, "-n", "results/search/tables/search_best.csv", configfile="larger.yaml").stdout
+    trained = {
+        line.split("results/runs/")[1].split("/seed")[0]
+        for line in dry.splitlines()
+        if "output: results/runs" in line and "config.resolved.yaml" in line
+    }
+    assert trained == {f"8gaussians/gan+search-{i}/{loss}" for i in range(2, 6) for loss in LOSSES}

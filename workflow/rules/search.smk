@@ -1,0 +1,71 @@
+# The search (docs/search.md): a checkpoint per cell picks its best setting from the
+# settings' runs (trained by the train and evaluate rules); the search's tables and
+# figures then show the protocol. Paths and helpers: search_common.smk.
+
+
+checkpoint search_select:
+    """One cell's best setting, from its search runs: which new seeds train next."""
+    input:
+        cell_search_files,
+    output:
+        SELECTION,
+    log:
+        "results/logs/search/{dataset}/{variant}/{loss}.log",
+    wildcard_constraints:
+        variant=_alternatives(sorted({v for _, v, _ in SEARCH_CELLS})),
+    conda:
+        "../../environment.yml"
+    params:
+        options=selection_options,
+        runs=cell_search_folders,
+    shell:
+        "python -m metrics.search --options {params.options:q} --out {output:q} {params.runs:q} > {log:q} 2>&1"
+
+
+rule search_tables:
+    """The search's tables: every setting, each cell's best, best found against budget,
+    and the baseline check on the best settings' new seeds."""
+    input:
+        selections=selections(),
+        runs=run_files(TRAIN_FILES + EVAL_FILES),
+        compared="results/tables/runs.csv",
+    output:
+        search_table_outputs(),
+    log:
+        "results/logs/search/tables.log",
+    conda:
+        "../../environment.yml"
+    params:
+        options=search_tables_options,
+        runs=search_run_folders,
+        out=output_folder,
+    shell:
+        "python -m metrics.search_tables --out {params.out:q} --compared {input.compared:q}"
+        " --options {params.options:q} --selections {input.selections:q} --runs {params.runs:q} > {log:q} 2>&1"
+
+
+rule search_figures:
+    """One dataset's figures of the search: best found against budget, the best
+    settings over their new seeds, the share of each space that trains."""
+    input:
+        tables=SEARCH_TABLES,
+        compared="results/tables/runs.csv",
+    output:
+        search_figure_outputs(),
+    log:
+        "results/logs/search/figures/{dataset}.log",
+    conda:
+        "../../environment.yml"
+    params:
+        options=figure_params,
+        tables=input_folder,
+        out=output_folder,
+    shell:
+        "python -m metrics.figures.search --dataset {wildcards.dataset} --tables {params.tables:q}"
+        " --compared {input.compared:q} --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"
+
+
+localrules:
+    search_select,
+    search_tables,
+    search_figures,

@@ -1,0 +1,97 @@
+# The search's paths and helpers (its rules: search.smk). With a search section, each
+# cell's settings train one seed each (labels <cell>+search-<i>); a checkpoint per cell
+# picks the best, whose new seeds the tables compare: their paths are known after it.
+from gans import layout
+from metrics import search as msearch
+from metrics.search_tables import table_files as search_table_files
+
+SELECTION = "results/search/{dataset}/{variant}/{loss}/selection.json"
+SEARCH_CELLS = gsearch.cells(config) if SEARCH else []
+SEARCH_TABLES = [f"results/search/tables/{name}" for name in search_table_files()]
+SEARCH_FIGURES = ["budget", "best_seeds", "trainable"]
+# the search's tables in the report, with their captions
+REPORTED_SEARCH_TABLES = ["search_best.csv", "search_settings.csv", "search_baseline_check.csv"]
+
+
+def selections():
+    return [SELECTION.format(dataset=d, variant=v, loss=l) for d, v, l in SEARCH_CELLS]
+
+
+def search_outputs():
+    """The targets of a search: its tables and each dataset's figures."""
+    if not SEARCH:
+        return []
+    figures = [f"results/search/figures/{d}/{name}.png" for d in DATASETS_IN_GRID for name in SEARCH_FIGURES]
+    return SEARCH_TABLES + figures
+
+
+def cell_search_files(wildcards):
+    """The files of a cell's search runs that the selection reads."""
+    settings = range(config["search"]["budget"])
+    return [
+        f"{RUN}/{name}".format(
+            dataset=wildcards.dataset,
+            variant=gsearch.search_label(wildcards.variant, i),
+            loss=wildcards.loss,
+            seed=config["search"]["train_seed"],
+        )
+        for i in settings
+        for name in (layout.METRICS_FINAL, layout.METRICS_TABLE, layout.RESOLVED_CONFIG)
+    ]
+
+
+def cell_search_folders(wildcards, input):
+    return sorted({os.path.dirname(f) for f in input})
+
+
+def selection_options(wildcards):
+    options = msearch.options(config, wildcards.dataset, wildcards.variant, wildcards.loss)
+    return json.dumps(options, sort_keys=True)
+
+
+def best_run_files(names, dataset=None):
+    """The given files of each cell's best setting over its new seeds (of one dataset),
+    from the cells' selections: evaluating this waits for the checkpoints."""
+    out = []
+    for d, label, loss in SEARCH_CELLS:
+        if dataset is None or d == dataset:
+            chosen = checkpoints.search_select.get(dataset=d, variant=label, loss=loss).output[0]
+            with open(chosen) as f:
+                best = json.load(f)["best"]["label"]
+            for seed in gsearch.best_seeds(config):
+                out += [f"{RUN}/{name}".format(dataset=d, variant=best, loss=loss, seed=seed) for name in names]
+    return out
+
+
+def search_tables_options(wildcards):
+    options = {"analysis": config["analysis"], "tuning": gsearch.tuning(config), "draws": 1000, "seed": 0}
+    return json.dumps(options, sort_keys=True)
+
+
+def search_run_folders(wildcards, input):
+    return sorted({os.path.dirname(f) for f in input.runs})
+
+
+def search_table_outputs():
+    """The search's tables, those the report shows marked with their captions."""
+    return [search_table(t) if os.path.basename(t) in REPORTED_SEARCH_TABLES else t for t in SEARCH_TABLES]
+
+
+def search_table(path):
+    name = os.path.basename(path)
+    return report(path, caption=f"../report/{name[:-4]}.rst", category="Search", labels={"table": name})
+
+
+def search_figure_outputs():
+    """One dataset's search figures, marked for the report with their captions."""
+    return [search_figure(name) for name in SEARCH_FIGURES]
+
+
+def search_figure(name):
+    return report(
+        f"results/search/figures/{{dataset}}/{name}.png",
+        caption=f"../report/search_{name}.rst",
+        category="Search",
+        subcategory="{dataset}",
+        labels={"dataset": "{dataset}", "figure": name.replace("_", " ")},
+    )
