@@ -265,12 +265,11 @@ def test_a_bad_search_fails_before_any_job_naming_the_key(section, message):
 
 
 def test_a_setting_the_run_cannot_train_is_refused_naming_it():
-    cfg = searched(budget=8)
-    cfg["grid"].update(variants=["pacgan"], losses=["nonsaturating"])
-    cfg["train"]["batch_size"] = 64  # not a multiple of pack 3
+    cfg = searched(budget=8, space={"architecture.params.depth": {"int": [0, 2]}})  # depth 0 makes no network
+    cfg["grid"]["losses"] = ["nonsaturating"]
     with pytest.raises(
         gcfg.ConfigError,
-        match=r"run 8gaussians/pacgan\+search-\d+/nonsaturating: batch_size 64 is not a multiple of pack 3",
+        match=r"run 8gaussians/gan\+search-\d+/nonsaturating: 'architecture.params.depth': 0 is less than the minimum of 1",
     ):
         mcfg.validate(cfg)
 
