@@ -3,7 +3,7 @@ train and test splits (should be near zero), between uniform noise and the test
 split (should be large), and IS of the test images (at most the class count).
 
     python -m benchmarks.lenet_fid_sanity --weights results/extractors/lenet/mnist.pt \
-        --dataset mnist --root ../shared/datasets --n 10000
+        --dataset mnist --root PATH --n 10000
 """
 
 from __future__ import annotations

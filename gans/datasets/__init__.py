@@ -62,7 +62,7 @@ class Dataset(Component):
     # a profile's or the command line's set-resources overrides them.
     job_resources: ClassVar[dict[str, dict[str, int]]] = {
         "train": {"runtime": 480, "mem_mb": 16000, "gpu": 1},
-        "evaluate": {"runtime": 120, "mem_mb": 16000, "gpu": 0},  # metrics run on the CPU today
+        "evaluate": {"runtime": 120, "mem_mb": 16000, "gpu": 0},  # evaluation's metrics run on the CPU
     }
 
     @property
