@@ -28,6 +28,9 @@ from gans.config import section_defaults
 from metrics.figures.common import OUTCOME_COLORS, cell_label, save
 from metrics.stability import CELL, OUTCOMES
 
+# the figures each dataset gets, by file name (the rules read this list)
+FIGURES = ("budget", "best_seeds", "trainable")
+
 
 def _labels(table: pd.DataFrame) -> pd.Series:
     cells = table["variant"] + np.where(table["setting"] == "default", "", "+" + table["setting"])

@@ -3,12 +3,12 @@
 # picks the best, whose new seeds the tables compare: their paths are known after it.
 from gans import layout
 from metrics import search as msearch
+from metrics.figures.search import FIGURES as SEARCH_FIGURES
 from metrics.search_tables import table_files as search_table_files
 
 SELECTION = "results/search/{dataset}/{variant}/{loss}/selection.json"
 SEARCH_CELLS = gsearch.cells(config) if SEARCH else []
 SEARCH_TABLES = [f"results/search/tables/{name}" for name in search_table_files()]
-SEARCH_FIGURES = ["budget", "best_seeds", "trainable"]
 # the search's tables in the report, with their captions
 REPORTED_SEARCH_TABLES = ["search_best.csv", "search_settings.csv", "search_baseline_check.csv"]
 
