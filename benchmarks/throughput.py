@@ -288,7 +288,7 @@ def default_widths() -> str:
     return ",".join(str(w) for w in dict.fromkeys(widths))
 
 
-def main(argv: list[str] | None = None) -> int:
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.throughput",
         description=__doc__.split("\n\n")[0],
@@ -336,6 +336,12 @@ def main(argv: list[str] | None = None) -> int:
         help="folder with MNIST/raw (default: resources/data or ../shared/datasets; else digits)",
     )
     parser.add_argument("--out", default="results/benchmarks", help="folder for the CSV (default results/benchmarks)")
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The options, checked before any timing starts; the widths default to the configs'."""
+    parser = argument_parser()
     args = parser.parse_args(argv)
     args.width = args.width or int_list(default_widths())
     if min(args.steps, args.warmup, args.image_steps, args.threads, args.repeats) < 1:
@@ -346,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         select_device(args.device)
     except RuntimeError as exc:
         parser.error(str(exc))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     table = run(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,20 @@
 """Base class shared by every configurable component (datasets, architectures,
 losses, regularizers): a registered name plus typed default parameters that the
-config may override, and nothing else."""
+config may override, and nothing else; and the data families a component's
+paper set-ups are given for."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
+
+# the data families, a dataset's ``modality``: the 2-D mixtures and images
+FAMILIES = ("points", "images")
+
+
+def for_every_family(setup: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One set-up used for every data family, e.g. where a paper has no toy experiment."""
+    return {family: copy.deepcopy(setup) for family in FAMILIES}
 
 
 class ParamError(ValueError):

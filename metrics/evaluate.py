@@ -59,27 +59,8 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     per_class = per_class_metrics(variant, inputs, eval_cfg, real)
 
     snapshots = safe_io.load_tensors(run / layout.SNAPSHOTS)
-    rows, samples = [], {}
-    for step in snapshots["steps"]:
-        variant.load_state_dict(snapshots["states"][step])
-        variant_eval(variant)
-        # the same noise at every point, so trajectories compare like with like
-        fake = inputs.generate(torch.Generator().manual_seed(eval_cfg["seed"] + 1))
-        row: dict[str, Any] = {"step": step}
-        if inputs.finite(fake):
-            measured = inputs.measure(fake)
-            for metric in metrics:
-                row.update(metric.compute(measured))
-            if per_class:  # G asked for each class in turn, from its own noise stream
-                by_class = inputs.generate_classes(torch.Generator().manual_seed(eval_cfg["seed"] + 2))
-                samples[f"fake_classes_{step}"] = inputs.keep_classes(by_class, step)
-                measured = [inputs.measure(f) for f in by_class]
-                for metric in per_class:
-                    row.update(metric.compute(measured))
-        rows.append(row)
-        samples[f"fake_{step}"] = inputs.keep(fake, step)
-    table = pd.DataFrame(rows)
-    table.to_csv(run / layout.METRICS_TABLE, index=False)
+    rows, samples = measure_snapshots(snapshots, variant, inputs, metrics, per_class, eval_cfg["seed"])
+    pd.DataFrame(rows).to_csv(run / layout.METRICS_TABLE, index=False)
     # the final generator (the variant holds the last snapshot) with the other sampling seeds
     sampling = final_sampling(inputs, metrics, eval_cfg, rows[-1]) if summary["status"] != "diverged" else None
 
@@ -89,17 +70,8 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     np.savez_compressed(
         run / layout.SAMPLES, steps=np.array(snapshots["steps"]), real=inputs.real_samples(real), **samples, **extras
     )
-    last = {k: _clean(v) for k, v in rows[-1].items()}
-    last_step = last.pop("step")
-    diverged = summary["status"] == "diverged"
     result = {
-        "status": summary["status"],
-        "reason": summary["reason"],
-        # a diverged run has no final model worth measuring: its final metrics are
-        # missing, and what it reached before diverging is kept apart
-        "final_step": None if diverged else last_step,
-        "final": {k: None for k in last} if diverged else last,
-        "last_good": {"step": last_step, **last},
+        **final_metrics(rows[-1], summary),
         "sampling": sampling,
         "train": summary,
         "evaluation": eval_cfg,
@@ -109,6 +81,47 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     }
     write_json(result, run / layout.METRICS_FINAL)
     return result
+
+
+def measure_snapshots(snapshots, variant, inputs, metrics, per_class, seed: int) -> tuple[list[dict], dict]:
+    """The metrics at every evaluation point (one row each) and the samples kept for
+    the figures; the variant is left holding the last snapshot."""
+    rows, samples = [], {}
+    for step in snapshots["steps"]:
+        variant.load_state_dict(snapshots["states"][step])
+        variant_eval(variant)
+        # the same noise at every point, so trajectories compare like with like
+        fake = inputs.generate(torch.Generator().manual_seed(seed + 1))
+        row: dict[str, Any] = {"step": step}
+        if inputs.finite(fake):
+            measured = inputs.measure(fake)
+            for metric in metrics:
+                row.update(metric.compute(measured))
+            if per_class:  # G asked for each class in turn, from its own noise stream
+                by_class = inputs.generate_classes(torch.Generator().manual_seed(seed + 2))
+                samples[f"fake_classes_{step}"] = inputs.keep_classes(by_class, step)
+                measured = [inputs.measure(f) for f in by_class]
+                for metric in per_class:
+                    row.update(metric.compute(measured))
+        rows.append(row)
+        samples[f"fake_{step}"] = inputs.keep(fake, step)
+    return rows, samples
+
+
+def final_metrics(last_row: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """The run's status and its metrics at the last evaluation point."""
+    last = {k: _clean(v) for k, v in last_row.items()}
+    last_step = last.pop("step")
+    diverged = summary["status"] == "diverged"
+    return {
+        "status": summary["status"],
+        "reason": summary["reason"],
+        # a diverged run has no final model worth measuring: its final metrics are
+        # missing, and what it reached before diverging is kept apart
+        "final_step": None if diverged else last_step,
+        "final": {k: None for k in last} if diverged else last,
+        "last_good": {"step": last_step, **last},
+    }
 
 
 def per_class_metrics(variant, inputs, eval_cfg, real) -> list:

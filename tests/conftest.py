@@ -33,6 +33,18 @@ TINY = {
 FAST_ADAM = {"lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.5, 0.999]}
 
 
+def tiny_with(**changes):
+    """A copy of TINY with ``a__b__c=value`` set at a.b.c (parents made as needed)."""
+    cfg = copy.deepcopy(TINY)
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        node = cfg
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return cfg
+
+
 @pytest.fixture
 def tiny_config():
     from metrics import config as mcfg

@@ -29,8 +29,6 @@ from typing import Any
 from gans.config.schema import ConfigError
 from gans.optim import merged_optimizer
 
-FAMILIES = ("points", "images")
-
 
 @dataclass(frozen=True)
 class Deviation:

@@ -52,5 +52,22 @@ class Loss(Component):
 LOSSES: Registry[type[Loss]] = Registry("loss", base=Loss, package=__name__)
 
 
+def adam(lr: float, betas: tuple[float, float]) -> dict[str, Any]:
+    """Adam at learning rate ``lr`` for both players."""
+    return {"name": "adam", "lr_d": lr, "lr_g": lr, "betas": list(betas)}
+
+
+def paper_setup(
+    optimizer: dict[str, Any],
+    source: str,
+    n_critic: int = 1,
+    regularizers: dict[str, dict[str, Any]] | None = None,
+    **more: Any,
+) -> dict[str, Any]:
+    """One data family's entry of ``Loss.training``; ``more``: its other keys (loss
+    ``params``, ``n_gen``, ``deviations``; see gans/config/setups.py)."""
+    return {"optimizer": optimizer, "n_critic": n_critic, "regularizers": regularizers or {}, **more, "source": source}
+
+
 def build_loss(name: str, **params) -> Loss:
     return LOSSES.get(name)(**params)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from gans.losses import LOSSES, Loss
+from gans.components import for_every_family
+from gans.losses import LOSSES, Loss, adam, paper_setup
 from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES, choice
 
 
@@ -23,20 +24,14 @@ class EBGANMargin(Loss):
     # tuned" (Sec. 4.1; beta1 not stated, 0.5 here as in DCGAN). It has no 2-D experiment:
     # on the mixtures the margin is set to the scale of the energies there (docs/setups.md).
     training = {
-        "points": {
-            "optimizer": {"name": "adam", "lr_d": 1e-3, "lr_g": 1e-3, "betas": [0.5, 0.999]},
-            "n_critic": 1,
-            "regularizers": {},
-            "params": {"margin": 1.0},
-            "source": "Zhao et al. 2017 Sec. 4.1 optimizer (Adam 1e-3); no 2-D set-up published, margin 1",
-        },
-        "images": {
-            "optimizer": {"name": "adam", "lr_d": 1e-3, "lr_g": 1e-3, "betas": [0.5, 0.999]},
-            "n_critic": 1,
-            "regularizers": {},
-            "params": {"margin": 10.0},
-            "source": "Zhao et al. 2017 Sec. 4.1 (MNIST): Adam 1e-3, margin 10",
-        },
+        "points": paper_setup(
+            adam(1e-3, (0.5, 0.999)),
+            "Zhao et al. 2017 Sec. 4.1 optimizer (Adam 1e-3); no 2-D set-up published, margin 1",
+            params={"margin": 1.0},
+        ),
+        "images": paper_setup(
+            adam(1e-3, (0.5, 0.999)), "Zhao et al. 2017 Sec. 4.1 (MNIST): Adam 1e-3, margin 10", params={"margin": 10.0}
+        ),
     }
 
     def d_loss(self, real_out, fake_out):
@@ -72,15 +67,12 @@ class CatGANEntropy(Loss):
     # No authors' code was found. lr 1e-3: a uniform prediction is a stationary point of
     # the entropy terms, and at 2e-4 D stayed there for hundreds of steps on 8gaussians
     # (measured).
-    training = {
-        family: {
-            "optimizer": {"name": "adam", "lr_d": 1e-3, "lr_g": 1e-3, "betas": [0.5, 0.999]},
-            "n_critic": 1,
-            "regularizers": {},
-            "source": "no authors' code found: Adam 1e-3, beta1 0.5 (measured to leave the uniform start)",
-        }
-        for family in ("points", "images")
-    }
+    training = for_every_family(
+        paper_setup(
+            adam(1e-3, (0.5, 0.999)),
+            "no authors' code found: Adam 1e-3, beta1 0.5 (measured to leave the uniform start)",
+        )
+    )
 
     def d_loss(self, real_out, fake_out):
         p_real, p_fake = real_out.softmax(-1), fake_out.softmax(-1)

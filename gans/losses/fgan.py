@@ -18,7 +18,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from gans.losses import LOSSES, Loss
+from gans.losses import LOSSES, Loss, paper_setup
 from gans.losses.jensen_shannon import DCGAN_ADAM
 from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
@@ -31,14 +31,8 @@ def fgan_training(points_deviations: list[str]) -> dict:
     """The f-GAN set-up per family; ``points_deviations``: what the suite adds on
     the 2-D mixtures (see the subclasses)."""
     return {
-        "points": {
-            "optimizer": DCGAN_ADAM,
-            "n_critic": 1,
-            "regularizers": {},
-            "deviations": points_deviations,
-            "source": FGAN_SOURCE,
-        },
-        "images": {"optimizer": DCGAN_ADAM, "n_critic": 1, "regularizers": {}, "source": FGAN_SOURCE},
+        "points": paper_setup(DCGAN_ADAM, FGAN_SOURCE, deviations=points_deviations),
+        "images": paper_setup(DCGAN_ADAM, FGAN_SOURCE),
     }
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from gans.losses import LOSSES, Loss
+from gans.components import for_every_family
+from gans.losses import LOSSES, Loss, adam, paper_setup
 from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 
@@ -17,15 +18,14 @@ class Hinge(Loss):
     # [pfnet-research/sngan_projection configs/sn_cifar10_unconditional.yml;
     # dis_models/resblocks.py, source/links/sn_linear.py]. SNGAN has no toy experiment:
     # the mixtures get the same set-up.
-    training = {
-        family: {
-            "optimizer": {"name": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.0, 0.9]},
-            "n_critic": 5,
-            "regularizers": {"spectral_norm": {"power_iterations": 1}},
-            "source": "SNGAN code (pfnet-research/sngan_projection): Adam 2e-4, (0, 0.9), n_dis 5, SN in D",
-        }
-        for family in ("points", "images")
-    }
+    training = for_every_family(
+        paper_setup(
+            adam(2e-4, (0.0, 0.9)),
+            "SNGAN code (pfnet-research/sngan_projection): Adam 2e-4, (0, 0.9), n_dis 5, SN in D",
+            n_critic=5,
+            regularizers={"spectral_norm": {"power_iterations": 1}},
+        )
+    )
 
     def d_loss(self, real_out, fake_out):
         return F.relu(1.0 - real_out).mean() + F.relu(1.0 + fake_out).mean()

@@ -10,26 +10,26 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from gans.losses import LOSSES, Loss
+from gans.losses import LOSSES, Loss, adam, paper_setup
 from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 # DCGAN's Adam: lr 2e-4, beta1 0.5 (beta2 the 0.999 default), one D step per G step
 # [Newmu/dcgan_code faces/train_uncond_dcgan.py L36-49, lib/updates.py L142]
-DCGAN_ADAM = {"name": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.5, 0.999]}
+DCGAN_ADAM = adam(2e-4, (0.5, 0.999))
 DCGAN_SOURCE = "DCGAN code (Newmu/dcgan_code): Adam 2e-4, beta1 0.5, k=1"
 
 # The JS game on 2-D mixtures in its authors' toy code: PacGAN's GAN baseline is this
 # non-saturating loss, trained with Adam lr 1e-4, beta1 0.8 (beta2 Blocks' 0.999)
 # [fjxmlzn/PacGAN synthetic_data_experiments/2DRing_GAN&PacGAN/config.py L23-24,
 # pacgan/bricks.py L69-72]. minimax shares it, so the two differ only in G's objective.
-PACGAN_TOY_ADAM = {"name": "adam", "lr_d": 1e-4, "lr_g": 1e-4, "betas": [0.8, 0.999]}
+PACGAN_TOY_ADAM = adam(1e-4, (0.8, 0.999))
 PACGAN_TOY_SOURCE = "PacGAN 2-D code (fjxmlzn/PacGAN config.py): Adam 1e-4, beta1 0.8"
 
 
 class JensenShannon(Loss):
     training = {
-        "points": {"optimizer": PACGAN_TOY_ADAM, "n_critic": 1, "regularizers": {}, "source": PACGAN_TOY_SOURCE},
-        "images": {"optimizer": DCGAN_ADAM, "n_critic": 1, "regularizers": {}, "source": DCGAN_SOURCE},
+        "points": paper_setup(PACGAN_TOY_ADAM, PACGAN_TOY_SOURCE),
+        "images": paper_setup(DCGAN_ADAM, DCGAN_SOURCE),
     }
 
     def d_loss(self, real_out, fake_out):

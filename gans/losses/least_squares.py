@@ -3,7 +3,8 @@ D minimises 1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2], G minimises 1/2 E[(D(G
 
 from __future__ import annotations
 
-from gans.losses import LOSSES, Loss
+from gans.components import for_every_family
+from gans.losses import LOSSES, Loss, adam, paper_setup
 from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 
@@ -13,15 +14,11 @@ class LeastSquares(Loss):
     defaults = {"a": 0.0, "b": 1.0, "c": 1.0}
     # Adam 2e-4, beta1 0.5 as in DCGAN (the paper's image set-up; no authors' code was
     # found, and its 2-D mixture experiment names no optimizer): both families.
-    training = {
-        family: {
-            "optimizer": {"name": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.5, 0.999]},
-            "n_critic": 1,
-            "regularizers": {},
-            "source": "Mao et al. 2017 (image set-up, unverified against code): Adam 2e-4, beta1 0.5",
-        }
-        for family in ("points", "images")
-    }
+    training = for_every_family(
+        paper_setup(
+            adam(2e-4, (0.5, 0.999)), "Mao et al. 2017 (image set-up, unverified against code): Adam 2e-4, beta1 0.5"
+        )
+    )
 
     def d_loss(self, real_out, fake_out):
         return 0.5 * ((real_out - self.b) ** 2).mean() + 0.5 * ((fake_out - self.a) ** 2).mean()

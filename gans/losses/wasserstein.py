@@ -4,7 +4,7 @@ gradient penalty on interpolates (Gulrajani et al., 2017), set as regularizers."
 
 from __future__ import annotations
 
-from gans.losses import LOSSES, Loss
+from gans.losses import LOSSES, Loss, adam, paper_setup
 from gans.space import ADAM_BETA1, CRITIC_STEPS, LEARNING_RATES
 
 
@@ -26,12 +26,12 @@ class WGAN(Wasserstein):
     # and image code run WGAN with the same values [igul222/improved_wgan_training
     # gan_toy.py L109-133, gan_mnist.py L112-132].
     training = {
-        family: {
-            "optimizer": {"name": "rmsprop", "lr_d": 5e-5, "lr_g": 5e-5},
-            "n_critic": 5,
-            "regularizers": {"weight_clipping": {"clip": 0.01}},
-            "source": source,
-        }
+        family: paper_setup(
+            {"name": "rmsprop", "lr_d": 5e-5, "lr_g": 5e-5},
+            source,
+            n_critic=5,
+            regularizers={"weight_clipping": {"clip": 0.01}},
+        )
         for family, source in (
             ("points", "WGAN-GP toy code (gan_toy.py, mode wgan): RMSProp 5e-5, clip 0.01, 5 critic steps"),
             ("images", "Arjovsky et al. 2017, Algorithm 1: RMSProp 5e-5, clip 0.01, n_critic 5"),
@@ -47,19 +47,19 @@ class WGANGP(Wasserstein):
     training = {
         # the authors' toy code: Adam 1e-4, betas (0.5, 0.9), lambda 0.1 ("smaller lambda
         # is faster for toy tasks"), 5 critic steps [gan_toy.py L23-25, L88-105]
-        "points": {
-            "optimizer": {"name": "adam", "lr_d": 1e-4, "lr_g": 1e-4, "betas": [0.5, 0.9]},
-            "n_critic": 5,
-            "regularizers": {"gradient_penalty": {"weight": 0.1}},
-            "source": "WGAN-GP toy code (igul222/improved_wgan_training gan_toy.py): Adam 1e-4, (0.5, 0.9), lambda 0.1",
-        },
+        "points": paper_setup(
+            adam(1e-4, (0.5, 0.9)),
+            "WGAN-GP toy code (igul222/improved_wgan_training gan_toy.py): Adam 1e-4, (0.5, 0.9), lambda 0.1",
+            n_critic=5,
+            regularizers={"gradient_penalty": {"weight": 0.1}},
+        ),
         # the authors' DCGAN-network image code: Adam 1e-4, betas (0.5, 0.9), lambda 10,
         # 5 critic steps [gan_mnist.py L25-26, L134-161; gan_cifar.py L26-31]
         # (the paper's Algorithm 1 lists beta1 0, used with its ResNets)
-        "images": {
-            "optimizer": {"name": "adam", "lr_d": 1e-4, "lr_g": 1e-4, "betas": [0.5, 0.9]},
-            "n_critic": 5,
-            "regularizers": {"gradient_penalty": {"weight": 10.0}},
-            "source": "WGAN-GP image code (gan_mnist.py, gan_cifar.py): Adam 1e-4, (0.5, 0.9), lambda 10",
-        },
+        "images": paper_setup(
+            adam(1e-4, (0.5, 0.9)),
+            "WGAN-GP image code (gan_mnist.py, gan_cifar.py): Adam 1e-4, (0.5, 0.9), lambda 10",
+            n_critic=5,
+            regularizers={"gradient_penalty": {"weight": 10.0}},
+        ),
     }

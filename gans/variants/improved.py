@@ -30,10 +30,26 @@ import torch
 from torch import nn
 
 from gans.architectures import Discriminator, build_architecture
+from gans.components import for_every_family
 from gans.datasets import DATASETS
 from gans.regularizers.tricks import OneSidedLabelSmoothing
 from gans.variants import VARIANTS
 from gans.variants.gan import GAN
+
+# The minibatch-discrimination experiment of the authors' code: B = 100 kernels of
+# C = 5 dimensions, G trained on the adversarial loss, no feature matching, no label
+# smoothing (only their ImageNet code smooths), no virtual batch norm (only their
+# ImageNet G has it), no historical averaging (absent from the released code)
+# [openai/improved-gan mnist_svhn_cifar10/train_cifar_minibatch_discrimination.py
+# L66, L81-83; nn.py L132-170]. No toy experiment was released: both families.
+MINIBATCH_EXPERIMENT = {
+    "feature_matching": False,
+    "minibatch_features": 100,
+    "minibatch_kernel_dim": 5,
+    "real_label": 1.0,
+    "historical_averaging": 0.0,
+    "virtual_batch_norm": False,
+}
 
 
 class MinibatchDiscrimination(nn.Module):
@@ -173,32 +189,9 @@ class ImprovedGAN(GAN):
         "historical_averaging": {"minimum": 0},
         "vbn_reference_size": {"minimum": 2},
     }
-    defaults = {
-        "feature_matching": False,
-        "minibatch_features": 100,
-        "minibatch_kernel_dim": 5,
-        "real_label": 1.0,
-        "historical_averaging": 0.0,
-        "virtual_batch_norm": False,
-        "vbn_reference_size": 64,
-    }
-    # The minibatch-discrimination experiment of the authors' code: B = 100 kernels of
-    # C = 5 dimensions, G trained on the adversarial loss, no feature matching, no label
-    # smoothing (only their ImageNet code smooths), no virtual batch norm (only their
-    # ImageNet G has it), no historical averaging (absent from the released code)
-    # [openai/improved-gan mnist_svhn_cifar10/train_cifar_minibatch_discrimination.py
-    # L66, L81-83; nn.py L132-170]. No toy experiment was released: both families.
-    setups = {
-        family: {
-            "feature_matching": False,
-            "minibatch_features": 100,
-            "minibatch_kernel_dim": 5,
-            "real_label": 1.0,
-            "historical_averaging": 0.0,
-            "virtual_batch_norm": False,
-        }
-        for family in ("points", "images")
-    }
+    # the authors' set-up, and the reference batch's size for virtual batch norm
+    defaults = {**MINIBATCH_EXPERIMENT, "vbn_reference_size": 64}
+    setups = for_every_family(MINIBATCH_EXPERIMENT)
     # a data shape per modality, to see whether an architecture's G has batch norm
     PROBE_SHAPES = {"points": (2,), "images": (1, 28, 28)}
 

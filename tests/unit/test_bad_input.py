@@ -19,18 +19,7 @@ from metrics import config as mcfg
 from metrics.evaluate import main as evaluate_main
 from metrics.launch import check_yaml
 from tests.conftest import TINY
-
-
-def bad(**changes):
-    """TINY with ``a__b__c=value`` set at a.b.c."""
-    cfg = copy.deepcopy(TINY)
-    for path, value in changes.items():
-        *parents, leaf = path.split("__")
-        node = cfg
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return cfg
+from tests.conftest import tiny_with as bad
 
 
 def on(dataset="8gaussians", variant="gan", loss="nonsaturating", **changes):

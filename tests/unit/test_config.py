@@ -7,17 +7,7 @@ import pytest
 from gans import config as gcfg
 from metrics import config as mcfg
 from tests.conftest import TINY
-
-
-def bad(**changes):
-    cfg = copy.deepcopy(TINY)
-    for path, value in changes.items():
-        *parents, leaf = path.split("__")
-        node = cfg
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return cfg
+from tests.conftest import tiny_with as bad
 
 
 @pytest.mark.parametrize(

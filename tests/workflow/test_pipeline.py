@@ -72,40 +72,33 @@ def test_produces_tables_and_figures(pipeline):
     assert json.loads((pipeline / "results/tables/provenance.json").read_text())["runs"] == 4
 
 
+def compare_tables(a, b):
+    """``python -m metrics.compare`` on the tables of pipeline folders ``a`` and ``b``."""
+    return subprocess.run(
+        [sys.executable, "-m", "metrics.compare", str(a / "results/tables"), str(b / "results/tables")],
+        capture_output=True,
+        text=True,
+        env=snakemake_env(),
+        cwd=ROOT,
+    )
+
+
 def test_a_folder_agrees_with_itself_and_with_a_rerun_at_two_threads(pipeline, tmp_path):
     """metrics.compare on the pipeline's tables: against a copy (agree), and against the
     same config run again with 2 threads per training job (same config, other execution)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "metrics.compare", str(pipeline / "results/tables"), str(pipeline / "results/tables")],
-        capture_output=True,
-        text=True,
-        env=snakemake_env(),
-        cwd=ROOT,
-    )
+    proc = compare_tables(pipeline, pipeline)
     assert proc.returncode == 0 and "**Verdict: agree.**" in proc.stdout, proc.stdout + proc.stderr
     other = tmp_path / "threads2"
     other.mkdir()
-    (other / "config.yaml").write_text(yaml.safe_dump({**TINY, "train": {**TINY["train"], "threads": 2}}))
-    snakemake(other)
-    proc = subprocess.run(
-        [sys.executable, "-m", "metrics.compare", str(pipeline / "results/tables"), str(other / "results/tables")],
-        capture_output=True,
-        text=True,
-        env=snakemake_env(),
-        cwd=ROOT,
-    )
-    assert proc.returncode in (0, 1) and "train.threads: A 1 vs B 2" in proc.stdout, proc.stdout + proc.stderr
-    changed = {**TINY, "train": {**TINY["train"], "steps": 60}}
-    (other / "config.yaml").write_text(yaml.safe_dump(changed))
-    snakemake(other)
-    proc = subprocess.run(
-        [sys.executable, "-m", "metrics.compare", str(pipeline / "results/tables"), str(other / "results/tables")],
-        capture_output=True,
-        text=True,
-        env=snakemake_env(),
-        cwd=ROOT,
-    )
-    assert proc.returncode == 2 and "hp.train.steps: A 40 vs B 60" in proc.stderr, proc.stderr
+    # threads: the same config run another way (agree or differ); steps: another config (refused)
+    for train, exit_codes, stream, line in (
+        ({"threads": 2}, (0, 1), "stdout", "train.threads: A 1 vs B 2"),
+        ({"steps": 60}, (2,), "stderr", "hp.train.steps: A 40 vs B 60"),
+    ):
+        (other / "config.yaml").write_text(yaml.safe_dump({**TINY, "train": {**TINY["train"], **train}}))
+        snakemake(other)
+        proc = compare_tables(pipeline, other)
+        assert proc.returncode in exit_codes and line in getattr(proc, stream), proc.stdout + proc.stderr
 
 
 def test_plot_or_analysis_option_change_touches_no_training_or_evaluation(pipeline):
