@@ -90,8 +90,8 @@ def test_grid_and_the_shipped_configs(path):
     assert all(s["reason"] for s in skipped)
 
 
-@pytest.mark.parametrize("name", ["config", "images", "full"])
-def test_default_and_gpu_configs_have_every_variant_and_every_loss(name):
+@pytest.mark.parametrize("name", ["variants", "images", "full"])
+def test_the_larger_configs_have_every_variant_and_every_loss(name):
     from gans.losses import LOSSES
     from gans.variants import VARIANTS
 
@@ -102,6 +102,16 @@ def test_default_and_gpu_configs_have_every_variant_and_every_loss(name):
 
     assert {r["variant"] for r in runs} == shipped(VARIANTS)
     assert {r["loss"] for r in runs} == shipped(LOSSES)
+
+
+def test_the_default_grid_runs_every_cell_at_its_paper_setup_with_equal_latent_size():
+    config = mcfg.load(gcfg.ROOT / "config" / "config.yaml")
+    latent = {}
+    for run in gcfg.grid(config):
+        resolved = gcfg.resolve_run(config, run["dataset"], run["variant"], run["loss"], run["seed"])
+        assert resolved["setup"]["deviations"] == [] and resolved["setup"]["overrides"] == [], run
+        latent.setdefault(run["dataset"], set()).add(resolved["setup"]["latent_dim"])
+    assert all(len(sizes) == 1 for sizes in latent.values()), latent
 
 
 def test_the_full_toy_config_has_every_supported_pair_at_full_length():
