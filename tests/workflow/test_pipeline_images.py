@@ -48,7 +48,8 @@ def test_image_run_is_measured_with_its_classifier(pipeline):
     # 10 steps make noise: the outcome says so, against the digits' calibration values
     calibration = json.loads((pipeline / "results/calibration/digits/lenet_100.json").read_text())
     assert calibration["real"]["mean"]["fid"] * 5 < calibration["noise"]["mean"]["fid"]
-    assert runs.loc[0, "outcome"] == "did not learn"
+    # never at the bar: 'did not learn', or 'undertrained' while its bar score still rises
+    assert runs.loc[0, "outcome"] in ("did not learn", "undertrained") and runs.loc[0, "bar_score"] < 1
 
 
 def test_a_new_classifier_setting_reevaluates_without_retraining(pipeline):
