@@ -28,8 +28,10 @@ import pandas as pd
 import yaml
 
 from gans import compute, layout
+from gans.datasets import DATASETS
 from gans.runtime import read_json
 from gans.space import distance
+from metrics import calibration as calib
 from metrics import comparison, search, stability
 from metrics.aggregate import directions, main_metric
 from metrics.config import analysis_options
@@ -57,8 +59,9 @@ def values_text(values: dict[str, Any]) -> str:
 
 
 # -- the search runs ------------------------------------------------------------------
-def run_outcome(run_dir: Path, opts: dict[str, Any]) -> dict[str, Any]:
-    """A search run's outcome (as the aggregation classifies runs) and compute."""
+def run_outcome(run_dir: Path, opts: dict[str, Any], calibration: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A search run's outcome (as the aggregation classifies runs, against its dataset's
+    calibration) and compute."""
     cfg = yaml.safe_load((run_dir / layout.RESOLVED_CONFIG).read_text())
     result = read_json(run_dir / layout.METRICS_FINAL)
     traj = pd.read_csv(run_dir / layout.METRICS_TABLE)
@@ -66,7 +69,14 @@ def run_outcome(run_dir: Path, opts: dict[str, Any]) -> dict[str, Any]:
     dataset = cfg["dataset"]["name"]
     name, higher = main_metric(dataset, opts)
     measures = stability.run_measures(
-        traj, log, result["status"], directions(traj.columns, {dataset: (name, higher)}), name, opts
+        traj,
+        log,
+        result["status"],
+        directions(traj.columns, {dataset: (name, higher)}),
+        name,
+        opts,
+        calibration.get(dataset),
+        DATASETS.get(dataset).modality,
     )
     return {
         "dataset": dataset,
@@ -249,9 +259,12 @@ def baseline_table(compared: pd.DataFrame, selections: list[dict], opts: dict[st
     return comparison.baseline_check(runs, main, dirs, opts["baseline"], opts["alpha"])
 
 
-def tables(selections, run_dirs, compared: pd.DataFrame, opts: dict[str, Any]) -> dict[str, pd.DataFrame]:
+def tables(
+    selections, run_dirs, compared: pd.DataFrame, opts: dict[str, Any], calibration_files: list[Path] = ()
+) -> dict[str, pd.DataFrame]:
     analysis = analysis_options(opts.get("analysis"))
-    outcomes = pd.DataFrame([run_outcome(Path(r), analysis) for r in run_dirs])
+    calibration = calib.load(calibration_files)
+    outcomes = pd.DataFrame([run_outcome(Path(r), analysis, calibration) for r in run_dirs])
     settings = settings_table(selections, outcomes)
     draws, seed = opts.get("draws", 1000), opts.get("seed", 0)
     equal = equal_compute(settings, draws, seed)
@@ -286,10 +299,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--options", default="{}", help="JSON: analysis, tuning, draws, seed")
     parser.add_argument("--selections", nargs="+", required=True, type=Path)
     parser.add_argument("--runs", nargs="+", required=True, type=Path, help="every search run's folder")
+    parser.add_argument(
+        "--calibration", nargs="+", type=Path, default=[], help="every dataset's calibration file (metrics.calibration)"
+    )
     args = parser.parse_args(argv)
     selections = [read_json(p) for p in args.selections]
     compared = pd.read_csv(args.compared, keep_default_na=False, na_values=[""])
-    made = tables(selections, args.runs, compared, json.loads(args.options))
+    made = tables(selections, args.runs, compared, json.loads(args.options), args.calibration)
     write(args.out, made)
     print(made["search_best"].to_string(index=False), file=sys.stderr)
     return 0

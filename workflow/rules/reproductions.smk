@@ -19,7 +19,7 @@ if REPRODUCTION_TABLES:
             out=output_folder,
         shell:
             "python -m metrics.reproductions --out {params.out:q} --cells {params.cells:q}"
-            " {params.runs:q} > {log:q} 2>&1"
+            " {params.runs:q} 2>&1 | tee {log:q} >&2"
 
     localrules:
         reproductions,

@@ -19,7 +19,7 @@ checkpoint search_select:
         options=selection_options,
         runs=cell_search_folders,
     shell:
-        "python -m metrics.search --options {params.options:q} --out {output:q} {params.runs:q} > {log:q} 2>&1"
+        "python -m metrics.search --options {params.options:q} --out {output:q} {params.runs:q} 2>&1 | tee {log:q} >&2"
 
 
 rule search_tables:
@@ -29,6 +29,7 @@ rule search_tables:
         selections=selections(),
         runs=run_files(TRAIN_FILES + EVAL_FILES),
         compared="results/tables/runs.csv",
+        calibration=calibration_files(),
     output:
         search_table_outputs(),
     log:
@@ -41,7 +42,8 @@ rule search_tables:
         out=output_folder,
     shell:
         "python -m metrics.search_tables --out {params.out:q} --compared {input.compared:q}"
-        " --options {params.options:q} --selections {input.selections:q} --runs {params.runs:q} > {log:q} 2>&1"
+        " --options {params.options:q} --selections {input.selections:q} --calibration {input.calibration:q}"
+        " --runs {params.runs:q} 2>&1 | tee {log:q} >&2"
 
 
 rule search_figures:
@@ -62,7 +64,7 @@ rule search_figures:
         out=output_folder,
     shell:
         "python -m metrics.figures.search --dataset {wildcards.dataset} --tables {params.tables:q}"
-        " --compared {input.compared:q} --options {params.options:q} --out {params.out:q} > {log:q} 2>&1"
+        " --compared {input.compared:q} --options {params.options:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"
 
 
 localrules:
