@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from gans.losses.jensen_shannon import PACGAN_TOY_ADAM
 from metrics import figures
 from tests.conftest import TINY
 from tests.workflow.conftest import snakemake
@@ -51,8 +52,9 @@ def test_resolved_configs_differ_exactly_in_the_optimizer(swept):
         for label in LABELS
     )
     assert {k for k in adam.keys() | sgd.keys() if adam.get(k) != sgd.get(k)} == {"optimizer", "setting", "variant"}
-    assert adam["optimizer"] == {"name": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "betas": [0.5, 0.999]}
-    assert sgd["optimizer"] == {"name": "sgd", "lr_d": 2e-4, "lr_g": 2e-4}  # adam's betas do not follow
+    assert adam["optimizer"] == PACGAN_TOY_ADAM  # nonsaturating's set-up on points
+    rates = {k: PACGAN_TOY_ADAM[k] for k in ("lr_d", "lr_g")}
+    assert sgd["optimizer"] == {"name": "sgd", **rates}  # adam's betas do not follow
     assert (adam["setting"], sgd["setting"]) == ({"optimizer.name": "adam"}, {"optimizer.name": "sgd"})
     assert (adam["variant"], sgd["variant"]) == (
         {"name": "gan", "params": {}, "label": LABELS[0]},
