@@ -25,8 +25,9 @@ The outcome, first rule that applies:
                  (bar score up by improving.min_gain over improving.window points, and
                  the last point within that of its best)
   oscillating    the bar was met, and lost without losing modes
-  mode hopping   never met the bar; few modes at every point after the first, and
-                 the covered modes keep changing (turnover >= hopping.min_turnover)
+  mode hopping   never met the bar; its samples on the modes they cover (every other
+                 criterion met at the last point), few modes at every point after the
+                 first, and the covered modes keep changing (turnover >= hopping.min_turnover)
   did not learn  never met the bar
 """
 
@@ -103,6 +104,14 @@ def dropped_modes(ratios: pd.DataFrame) -> bool:
     return quality and ratios["modes"].iloc[-1] < 1.0 and bool((ratios["modes"].iloc[:-1] >= 1.0).any())
 
 
+def on_modes(ratios: pd.DataFrame) -> bool:
+    """Every criterion but the mode count met at the last point: the samples sit on the
+    modes they cover (a generator that hops carries quality from mode to mode; noise
+    whose stray samples land on changing modes does not)."""
+    quality = ratios.drop(columns="modes", errors="ignore")
+    return bool(len(ratios) and quality.shape[1] and (quality.iloc[-1] >= 1.0).all())
+
+
 def mode_turnover(traj: pd.DataFrame) -> float:
     """Mean Jaccard distance between the covered modes of consecutive evaluation
     points after the first (the untrained generator): 0 for a run that keeps its
@@ -165,7 +174,7 @@ def classify(
         outcome = "undertrained"
     elif learned:
         outcome = "oscillating"
-    elif few_modes_throughout(traj, max_fraction) and turnover >= opts["hopping"]["min_turnover"]:
+    elif on_modes(ratios) and few_modes_throughout(traj, max_fraction) and turnover >= opts["hopping"]["min_turnover"]:
         outcome = "mode hopping"
     else:
         outcome = "did not learn"

@@ -100,6 +100,9 @@ def test_mode_hopping_needs_few_modes_that_move():
     assert hopping["outcome"] == "mode hopping" and hopping["mode_turnover"] == pytest.approx(1.0)
     stuck = measures(trajectory([0, 2, 2, 2, 2, 2], sets=["", "0 1", "0 1", "0 1", "0 1", "0 1"]))
     assert stuck["outcome"] == "did not learn" and stuck["mode_turnover"] == 0.0
+    # stray samples landing on changing modes, off the modes otherwise (noise-like): not hopping
+    stray = measures(trajectory([0, 2, 2, 2, 2, 2], hq=[0, 0.01, 0.02, 0.01, 0.02, 0.01], sets=sets))
+    assert stray["outcome"] == "did not learn" and stray["mode_turnover"] == pytest.approx(1.0)
     # half the modes change between points: Jaccard distance of {0,1,2,3} and {2,3,4,5} is 4/6
     half = stability.outcomes.mode_turnover(trajectory([0, 4, 4], sets=["", "0 1 2 3", "2 3 4 5"]))
     assert half == pytest.approx(4 / 6)
