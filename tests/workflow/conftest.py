@@ -60,7 +60,8 @@ def run_pipeline(tmp_path_factory, name: str, config: dict) -> Path:
 
 def rule_counts(workdir: Path, *args: str, **kwargs) -> dict[str, int]:
     """Jobs per rule that a dry run would execute."""
-    dry = snakemake(workdir, "-n", "--quiet", "rules", *args, **kwargs).stdout
+    # targets first: --quiet takes several values and would read a target as one
+    dry = snakemake(workdir, *args, "-n", "--quiet", "rules", **kwargs).stdout
     return {
         line.split()[0]: int(line.split()[1])
         for line in dry.splitlines()
