@@ -21,10 +21,10 @@ def snakemake_env(**extra: str) -> dict[str, str]:
 def snakemake_cmd(workdir: Path, *args: str, configfile: str | Path | None = "config.yaml") -> list[str]:
     """`snakemake` on the repository's Snakefile in ``workdir``, with ``configfile``
     (relative to ``workdir``; None: the Snakefile's default)."""
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir)]
-    if configfile is not None:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
+    if configfile is not None:  # last: --configfile takes several values and would read a target as one
         cmd += ["--configfile", str(Path(workdir) / configfile)]
-    return [*cmd, *args]
+    return cmd
 
 
 def snakemake(

@@ -81,12 +81,12 @@ class Snakemake:
     local run goes beside it), under a hard timeout."""
 
     def __init__(self, workdir, *args):
-        self.cmd = snakemake_cmd(workdir)
+        self.workdir = workdir
         self.args = args
         self.env = snakemake_env()
         self.start = time.perf_counter()
         self.proc = subprocess.Popen(
-            [*self.cmd, *args],
+            snakemake_cmd(workdir, *args),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -114,7 +114,7 @@ class Snakemake:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             out, _ = self.proc.communicate()
-        subprocess.run([*self.cmd, "--unlock"], capture_output=True, env=self.env, timeout=120)
+        subprocess.run(snakemake_cmd(self.workdir, "--unlock"), capture_output=True, env=self.env, timeout=120)
         return out
 
 
