@@ -76,9 +76,9 @@ COLUMNS = [
     "channels_last",
     "gpu_busy",
 ]
-# where real MNIST may live (torchvision's layout): the config's data root, or the
-# shared folder beside the repository (or beside a worktree's parent)
-MNIST_ROOTS = ("resources/data", "../shared/datasets", "../../shared/datasets")
+# where real MNIST lives by default (torchvision's layout): the config's data root;
+# --data-root names another folder
+MNIST_ROOTS = ("resources/data",)
 
 
 def toy_config(
@@ -333,7 +333,7 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-root",
         default=None,
-        help="folder with MNIST/raw (default: resources/data or ../shared/datasets; else digits)",
+        help="folder with MNIST/raw (default: resources/data; else digits)",
     )
     parser.add_argument("--out", default="results/benchmarks", help="folder for the CSV (default results/benchmarks)")
     return parser
