@@ -144,6 +144,8 @@ def rankings(
         q25, med, q75 = (np.quantile(v, q) for q in (0.25, 0.5, 0.75))
         lo, hi = intervals.bootstrap(v, "median", **ci)
         shown = [float(oriented(_failed_below(x, worst), higher)) for x in (q25, med, q75, lo, hi)]
+        # in the metric's own units, low end first, whichever direction is better
+        (shown[0], shown[2]), (shown[3], shown[4]) = _ascending(shown[0], shown[2]), _ascending(shown[3], shown[4])
         success = rate(int(group["converged"].sum()), len(group), "success_rate", ci)
         rows.append(
             {
@@ -163,6 +165,10 @@ def rankings(
     cols = ["dataset", "rank", "order", *CELL[1:], "metric", "seeds", "median", "median_lo", "median_hi"]
     cols += ["q25", "q75", "iqr", "success_rate", "success_rate_lo", "success_rate_hi", "better_than", "tied_with"]
     return pd.concat(ranked, ignore_index=True)[cols]
+
+
+def _ascending(a: float, b: float) -> tuple[float, float]:
+    return (b, a) if a > b else (a, b)  # a NaN leaves the pair as it is
 
 
 def _floor(values: pd.Series) -> tuple[float, float]:

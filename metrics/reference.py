@@ -1,6 +1,7 @@
 """Copy a run's summary tables and main figures into the tracked results/reference/.
 
-    python -m metrics.reference --out results/reference --config CONFIG_JSON FILE [FILE ...]
+    python -m metrics.reference --out results/reference --config CONFIG_JSON \
+        [--configfiles "config/x.yaml"] FILE [FILE ...]
 
 Each FILE (tables from results/tables, figures from results/figures/{dataset}) is
 copied under --out keeping its path below results/; the config that produced the
@@ -22,7 +23,7 @@ import yaml
 from gans.provenance import code_label
 from metrics.records import PROVENANCE
 
-COMMAND = "snakemake --cores all reference --forcerun aggregate"
+COMMAND = "snakemake --cores all{configfiles} reference --forcerun aggregate"
 
 
 def relative(path: Path) -> Path:
@@ -31,7 +32,7 @@ def relative(path: Path) -> Path:
     return Path(*parts[parts.index("results") + 1 :]) if "results" in parts else Path(path.name)
 
 
-def build(files: list[Path], out: Path, config: dict) -> None:
+def build(files: list[Path], out: Path, config: dict, configfiles: str = "") -> None:
     out.mkdir(parents=True, exist_ok=True)
     for f in files:
         target = out / relative(f)
@@ -47,13 +48,14 @@ def build(files: list[Path], out: Path, config: dict) -> None:
         f" x seeds {', '.join(map(str, b['seeds']))}"
         for b in grid_blocks(config)
     )
+    source = f"`{configfiles}`" if configfiles else "the default config (`config/config.yaml`)"
     lines = [
         "# Reference results",
         "",
-        "A curated copy of a real run of the default pipeline: its summary tables and main figures,",
+        f"A curated copy of a real run of {source}: its summary tables and main figures,",
         "so the results can be read without running anything. Regenerate it from existing runs with",
         "",
-        f"    {COMMAND}",
+        "    " + COMMAND.format(configfiles=f" --configfile {configfiles}" if configfiles else ""),
         "",
         f"Grid: {blocks}. The full, validated config is in `config.yaml`.",
         "",
@@ -92,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--config", required=True, help="the validated config, as JSON")
+    parser.add_argument("--configfiles", default="", help="the config files the run was given (empty: the default)")
     args = parser.parse_args(argv)
     missing = [str(f) for f in args.files if not f.is_file()]
     if missing:
         parser.exit(2, f"error: missing: {', '.join(missing)}\n")
-    build(args.files, args.out, json.loads(args.config))
+    build(args.files, args.out, json.loads(args.config), args.configfiles.strip())
     return 0
 
 

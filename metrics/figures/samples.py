@@ -18,13 +18,20 @@ def _run_samples(runs_root: Path, row: pd.Series) -> Any:
     return np.load(runs_root / row["run"] / SAMPLES)
 
 
-def _outcome_note(row: pd.Series) -> str:
-    """What happened to a run, for a panel title."""
+def _outcome_note(row: pd.Series, points: bool) -> str:
+    """What happened to a run, for a panel title: the outcome, the modes and, for
+    points, the high-quality share that separates 'all modes' from 'converged' (for
+    images, the main metric)."""
     if row["outcome"] == "diverged":
         return f"DIVERGED at step {int(row['steps_completed'])}"
-    modes = f"{int(row['modes_covered'])}/{int(row['modes_total'])} modes" if pd.notna(row.get("modes_covered")) else ""
     shown = row["outcome"].upper() if row["outcome"] in OUTCOME_FACE else row["outcome"]
-    return shown + (f", {modes}" if modes else "")
+    if pd.notna(row.get("modes_covered")):
+        shown += f", {int(row['modes_covered'])}/{int(row['modes_total'])} modes"
+    if points and pd.notna(row.get("hq_fraction")):
+        shown += f", hq {row['hq_fraction']:.0%}"
+    elif not points and pd.notna(row.get(row.get("main_metric", ""))):
+        shown += f", {row['main_metric']} {row[row['main_metric']]:.3g}"
+    return shown
 
 
 def _is_images(runs_root: Path, runs: pd.DataFrame) -> bool:
@@ -122,7 +129,8 @@ def plot_points(
                 continue
             row = match.iloc[0]
             samples_panel(ax, _run_samples(runs_root, row), row, opts, rng)
-            ax.set_title(f"{cell_label(variant, loss, n_variants)} · seed {seed}\n{_outcome_note(row)}", fontsize=9)
+            note = _outcome_note(row, points=not top)
+            ax.set_title(f"{cell_label(variant, loss, n_variants)} · seed {seed}\n{note}", fontsize=9)
     fig.suptitle(_samples_title(runs, runs_root, calibration), fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     save(fig, out / "points.png", opts["dpi"])
@@ -142,10 +150,13 @@ def real_panel(axes_row, data, opts: dict[str, Any]) -> None:
 def _samples_title(runs: pd.DataFrame, runs_root: Path, calibration: pd.DataFrame | None, cell: str = "") -> str:
     """What the sample panels show, said for points or for images."""
     dataset = runs["dataset"].iloc[0] + (f" · {cell}" if cell else "")
-    tinted = "tinted = collapsed (purple) / did not learn (grey) / mode hopping (pink) / diverged (red)"
+    tinted = "tinted = collapsed (purple) / did not learn, never at the bar (grey) / mode hopping (pink) / diverged (red)"
     if not _is_images(runs_root, runs):
+        hq = _calibration_caption(calibration, "hq_fraction") if calibration is not None else ""
         return (
             f"{dataset}: final generated points (orange) over real (grey)\nbackground = D output (red = real); {tinted}"
+            "\nhq = share of high-quality points (near a mode); converged = every mode and an hq share near real data's"
+            + (f" ({hq.removeprefix('hq_fraction: ')}), held to the end" if hq else ", held to the end")
         )
     caption = _calibration_caption(calibration, runs["main_metric"].iloc[0]) if calibration is not None else ""
     return f"{dataset}: final generated images, one grid per run (outcome above each)\n{tinted}" + (
@@ -168,6 +179,7 @@ def plot_cell(
     n = len(runs)
     fig, axes = plt.subplots(2, n, figsize=(3.0 * n, 6.0), squeeze=False, gridspec_kw={"height_ratios": [1.15, 1]})
     rng = np.random.default_rng(0)
+    points = not _is_images(runs_root, runs)
     main = runs["main_metric"].iloc[0]
     lo, hi = traj[main].min(), traj[main].max()
     if calibration is not None:  # room for the calibration lines
@@ -176,7 +188,7 @@ def plot_cell(
     for j, (_, row) in enumerate(runs.iterrows()):
         samples_panel(axes[0][j], _run_samples(runs_root, row), row, opts, rng)
         axes[0][j].set_title(
-            f"seed {row['seed']}: {_outcome_note(row)}", fontsize=9, color=OUTCOME_COLORS[row["outcome"]]
+            f"seed {row['seed']}: {_outcome_note(row, points)}", fontsize=9, color=OUTCOME_COLORS[row["outcome"]]
         )
         ax = axes[1][j]
         t = traj[traj["seed"] == row["seed"]]

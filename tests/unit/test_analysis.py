@@ -103,8 +103,21 @@ def test_tables_carry_intervals_calibration_and_provenance(runs_root):
     readme = (runs_root / "reference/README.md").read_text()
     assert f"on {runs.loc[0, 'processor']} with 1 thread(s)" in readme and "metrics.compare" in readme
     assert f"Produced by code {runs.loc[0, 'code_version']}" in readme
+    assert "of the default config" in readme and "snakemake --cores all reference" in readme
+    reference.build(files, runs_root / "reference", {"grid": [TINY["grid"]]}, "config/x.yaml")
+    readme = (runs_root / "reference/README.md").read_text()
+    assert "run of `config/x.yaml`" in readme and "all --configfile config/x.yaml reference" in readme
     with pytest.raises(gcfg.ConfigError, match="no calibration values for dataset"):
         aggregate.aggregate(sorted((runs_root / "results/runs").glob("*/*/*/seed*")), runs_root / "x", [], {}, [])
+
+
+def test_point_panels_show_the_high_quality_share_that_the_outcome_rests_on():
+    from metrics.figures import samples
+
+    row = pd.Series({"outcome": "did not learn", "modes_covered": 8, "modes_total": 8, "hq_fraction": 0.39})
+    assert samples._outcome_note(row, points=True) == "DID NOT LEARN, 8/8 modes, hq 39%"
+    row = pd.Series({"outcome": "diverged", "steps_completed": 120, "hq_fraction": 0.1})
+    assert samples._outcome_note(row, points=True) == "DIVERGED at step 120"
 
 
 def test_figures_mark_the_diverged_run(runs_root):

@@ -104,8 +104,9 @@ def test_the_larger_configs_have_every_variant_and_every_loss(name):
     assert {r["loss"] for r in runs} == shipped(LOSSES)
 
 
-def test_the_default_grid_runs_every_cell_at_its_paper_setup_with_equal_latent_size():
-    config = mcfg.load(gcfg.ROOT / "config" / "config.yaml")
+@pytest.mark.parametrize("name", ["config.yaml", "mixtures.yaml"])
+def test_the_default_grid_runs_every_cell_at_its_paper_setup_with_equal_latent_size(name):
+    config = mcfg.load(gcfg.ROOT / "config" / name)
     latent = {}
     for run in gcfg.grid(config):
         resolved = gcfg.resolve_run(config, run["dataset"], run["variant"], run["loss"], run["seed"])

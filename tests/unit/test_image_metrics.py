@@ -357,5 +357,7 @@ def test_image_calibration_outcome_and_figures_speak_of_images(digits_lenet, tmp
     title = samples._samples_title(runs, root, cal)
     assert "generated images" in title and "D output" not in title and "points" not in title
     assert f"fid: held-out real {real['fid']:.3g}, uniform noise {noise['fid']:.3g}" in title
+    note = samples._outcome_note(runs.iloc[0], points=False)
+    assert note.startswith("DID NOT LEARN, ") and note.endswith(f", fid {runs.loc[0, 'fid']:.3g}") and "hq" not in note
     figures.draw("digits", root / "tables", root / "figures", gcfg.section_defaults("figures", {"dpi": 50}), root)
     assert (root / "figures/points.png").stat().st_size > 5_000

@@ -276,6 +276,14 @@ def test_rankings_by_median_with_failures_as_worst():
     assert r.loc["c", "tied_with"] == "gan / a; gan / d; gan / b"
 
 
+def test_rankings_of_a_lower_is_better_metric_list_interval_ends_low_first():
+    runs = cells({"a": [250, 240, 260], "b": [30, 20, 25]}).rename(columns={"modes_covered": "fid"})
+    r = comparison.rankings(runs, {"d": "fid"}, DIRS).set_index("loss")
+    assert (r.loc["a", "median_lo"], r.loc["a", "median"], r.loc["a", "median_hi"]) == (240, 250, 260)
+    assert (r.loc["a", "q25"], r.loc["a", "q75"]) == (245, 255) and r.loc["a", "iqr"] == 10
+    assert list(r.index) == ["b", "a"] and r.loc["b", "rank"] == 1 and r.loc["a", "rank"] == 2
+
+
 def test_rankings_say_which_differences_are_significant():
     runs = cells({"e": [8, 8, 8, 8], "f": [1, 2, 1, 2], "g": [1, 2, 2, 1], "h": [8, 1, 8, 8]})
     r = comparison.rankings(runs, {"d": "modes_covered"}, DIRS).set_index("loss")

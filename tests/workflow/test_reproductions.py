@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import TINY
-from tests.workflow.conftest import run_pipeline
+from tests.workflow.conftest import run_pipeline, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -13,6 +13,7 @@ CONFIG = {
     **TINY,
     "grid": {**TINY["grid"], "losses": ["wgan-gp", "fgan-kl"]},
     "reproductions": {"wgan-gp-toy-25gaussians": {"dataset": "8gaussians", "variant": "gan", "loss": "wgan-gp"}},
+    "reference_folder": "results/reference/reproductions",
 }
 
 
@@ -37,3 +38,13 @@ def test_tables_show_the_setup_of_each_cell(pipeline):
     assert (summary["latent_dim"] == 2).all() and (summary["noise_dim"] == 2).all()
     runs = pd.read_csv(pipeline / "results/tables/runs.csv")
     assert {"deviations", "noise_dim", "latent_dim", "hp.setup.source"} <= set(runs.columns)
+
+
+def test_the_reference_copy_goes_to_its_own_folder_with_the_table(pipeline):
+    snakemake(pipeline, "reference")
+    out = pipeline / "results/reference/reproductions"
+    assert "Reverse KL" in (out / "tables/reproductions.md").read_text()
+    assert (out / "tables/summary.md").is_file() and (out / "figures/8gaussians/points.png").is_file()
+    readme = (out / "README.md").read_text()
+    assert "snakemake --cores all --configfile config.yaml reference --forcerun aggregate" in readme
+    assert not (pipeline / "results/reference/README.md").exists()  # the default grid's copy is untouched

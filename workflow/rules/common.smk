@@ -189,15 +189,23 @@ def cell_figures():
 
 
 def reference_sources():
-    return [f"results/tables/{t}" for t in REFERENCE_TABLES] + [
-        f"results/figures/{d}/{f}.png" for d in DATASETS_IN_GRID for f in REFERENCE_FIGURES
-    ]
+    return (
+        [f"results/tables/{t}" for t in REFERENCE_TABLES]
+        + REPRODUCTION_TABLES
+        + [f"results/figures/{d}/{f}.png" for d in DATASETS_IN_GRID for f in REFERENCE_FIGURES]
+    )
 
 
 def reference_outputs():
-    return ["results/reference/README.md", "results/reference/config.yaml"] + [
-        f.replace("results/", "results/reference/", 1) for f in reference_sources()
+    folder = config["reference_folder"]
+    return [f"{folder}/README.md", f"{folder}/config.yaml"] + [
+        f.replace("results/", f"{folder}/", 1) for f in reference_sources()
     ]
+
+
+def config_files_given(wildcards):
+    """The --configfile arguments of this call (none: the default config), for the reference's README."""
+    return " ".join(os.path.relpath(f) for f in workflow.overwrite_configfiles or [])
 
 
 def config_json(wildcards):

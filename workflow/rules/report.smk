@@ -29,5 +29,7 @@ rule reference:
     params:
         config=config_json,
         out=output_folder,
+        configfiles=config_files_given,
     shell:
-        "python -m metrics.reference --out {params.out:q} --config {params.config:q} {input:q} 2>&1 | tee {log:q} >&2"
+        "python -m metrics.reference --out {params.out:q} --config {params.config:q} "
+        "--configfiles {params.configfiles:q} {input:q} 2>&1 | tee {log:q} >&2"
