@@ -150,7 +150,9 @@ def real_panel(axes_row, data, opts: dict[str, Any]) -> None:
 def _samples_title(runs: pd.DataFrame, runs_root: Path, calibration: pd.DataFrame | None, cell: str = "") -> str:
     """What the sample panels show, said for points or for images."""
     dataset = runs["dataset"].iloc[0] + (f" · {cell}" if cell else "")
-    tinted = "tinted = collapsed (purple) / did not learn, never at the bar (grey) / mode hopping (pink) / diverged (red)"
+    tinted = (
+        "tinted = collapsed (purple) / did not learn, never at the bar (grey) / mode hopping (pink) / diverged (red)"
+    )
     if not _is_images(runs_root, runs):
         hq = _calibration_caption(calibration, "hq_fraction") if calibration is not None else ""
         return (
