@@ -1,5 +1,7 @@
 """The reproductions table and the set-up columns, through the real pipeline."""
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -48,3 +50,13 @@ def test_the_reference_copy_goes_to_its_own_folder_with_the_table(pipeline):
     readme = (out / "README.md").read_text()
     assert "snakemake --cores all --configfile config.yaml reference --forcerun aggregate" in readme
     assert not (pipeline / "results/reference/README.md").exists()  # the default grid's copy is untouched
+
+
+def test_the_reference_of_the_default_config_names_no_configfile(pipeline):
+    (pipeline / "config").mkdir(exist_ok=True)
+    shutil.copy(pipeline / "config.yaml", pipeline / "config/config.yaml")  # the same config, as the default
+    snakemake(pipeline, "reference", "--forcerun", "reference", configfile=None)
+    out = pipeline / "results/reference/reproductions"
+    readme = (out / "README.md").read_text()
+    assert "run of the default config" in readme and "snakemake --cores all reference --forcerun aggregate" in readme
+    assert (out / "tables/summary.md").read_text() == (pipeline / "results/tables/summary.md").read_text()

@@ -32,4 +32,4 @@ rule reference:
         configfiles=config_files_given,
     shell:
         "python -m metrics.reference --out {params.out:q} --config {params.config:q} "
-        "--configfiles {params.configfiles:q} {input:q} 2>&1 | tee {log:q} >&2"
+        "--configfiles={params.configfiles:q} {input:q} 2>&1 | tee {log:q} >&2"
