@@ -59,7 +59,7 @@ def build(files: list[Path], out: Path, config: dict, configfiles: str = "") -> 
         "",
         f"Grid: {blocks}. The full, validated config is in `config.yaml`.",
         "",
-        *produced_by(files),
+        *produced_by(files, out),
         "",
         "Tables: " + ", ".join(f"`{t}`" for t in tables),
         "",
@@ -69,7 +69,7 @@ def build(files: list[Path], out: Path, config: dict, configfiles: str = "") -> 
     (out / "README.md").write_text("\n".join(lines))
 
 
-def produced_by(files: list[Path]) -> list[str]:
+def produced_by(files: list[Path], out: Path) -> list[str]:
     """Where and with which code the runs were produced, from the tables' provenance.json."""
     record = next((f for f in files if f.name == PROVENANCE), None)
     if record is None:
@@ -85,7 +85,7 @@ def produced_by(files: list[Path]) -> list[str]:
         f"aggregated by code {code_label(prov['aggregated_with']['code'])}. Per-seed numbers differ on other "
         "processors and thread counts; compare a run of yours with this one by its intervals:",
         "",
-        "    python -m metrics.compare results/reference/tables results/tables",
+        f"    python -m metrics.compare {out.as_posix()}/tables results/tables",
     ]
 
 
