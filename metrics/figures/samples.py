@@ -3,6 +3,7 @@ contours, or an image grid), per dataset and per cell."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ def scatter_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
     fake = fake[pick][np.isfinite(fake[pick]).all(1)]
     ax.scatter(real[pick, 0], real[pick, 1], s=2, c="0.25", alpha=0.5, linewidths=0)
     ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:orange", alpha=0.7, linewidths=0)
+    ax.set_aspect("equal", adjustable="box")  # the plane as it is: a square grid stays square
     _mark_outcome(ax, row["outcome"])
 
 
@@ -114,8 +116,18 @@ def plot_points(
     seeds = sorted(runs["seed"].unique())
     n_variants = runs["label"].nunique()
     top = int(_is_images(runs_root, runs))  # a row of real images above the runs
+    width = 2.6 * len(seeds)
+    # wrapped to the figure's width, and given its own height, so one row of panels keeps its shape
+    title = "\n".join(
+        textwrap.fill(line, int(width / 0.085)) for line in _samples_title(runs, runs_root, calibration).split("\n")
+    )
+    title_height = 0.25 * (title.count("\n") + 1) + 0.2  # inches
     fig, axes = plt.subplots(
-        len(cells) + top, len(seeds), figsize=(2.6 * len(seeds), 2.7 * (len(cells) + top)), squeeze=False
+        len(cells) + top,
+        len(seeds),
+        figsize=(width, 2.7 * (len(cells) + top) + title_height),
+        squeeze=False,
+        layout="constrained",
     )
     rng = np.random.default_rng(0)
     if top:
@@ -131,8 +143,7 @@ def plot_points(
             samples_panel(ax, _run_samples(runs_root, row), row, opts, rng)
             note = _outcome_note(row, points=not top)
             ax.set_title(f"{cell_label(variant, loss, n_variants)} · seed {seed}\n{note}", fontsize=9)
-    fig.suptitle(_samples_title(runs, runs_root, calibration), fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
+    fig.suptitle(title, fontsize=11)
     save(fig, out / "points.png", opts["dpi"])
 
 
