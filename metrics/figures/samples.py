@@ -116,7 +116,7 @@ def plot_points(
     seeds = sorted(runs["seed"].unique())
     n_variants = runs["label"].nunique()
     top = int(_is_images(runs_root, runs))  # a row of real images above the runs
-    width = 2.6 * len(seeds)
+    width = max(2.6 * len(seeds), 7.8)  # room for the title beside a single seed
     # wrapped to the figure's width, and given its own height, so one row of panels keeps its shape
     title = "\n".join(
         textwrap.fill(line, int(width / 0.085)) for line in _samples_title(runs, runs_root, calibration).split("\n")
