@@ -30,8 +30,8 @@ def _outcome_note(row: pd.Series, points: bool) -> str:
         shown += f", {int(row['modes_covered'])}/{int(row['modes_total'])} modes"
     if points and pd.notna(row.get("hq_fraction")):
         shown += f", hq {row['hq_fraction']:.0%}"
-    elif not points and pd.notna(row.get(row.get("main_metric", ""))):
-        shown += f", {row['main_metric']} {row[row['main_metric']]:.3g}"
+    elif not points and pd.notna(row.get(main := row.get("main_metric", ""))):
+        shown += f", {main} {row[main]:.3g}"
     return shown
 
 
@@ -40,12 +40,18 @@ def _is_images(runs_root: Path, runs: pd.DataFrame) -> bool:
     return data[f"fake_{int(data['steps'][-1])}"].ndim == 4
 
 
-def _calibration_caption(calibration: pd.DataFrame, metric: str) -> str:
-    """'fid: held-out real 18.8, uniform noise 857' (empty when not calibrated)."""
+def _calibration_values(calibration: pd.DataFrame, metric: str) -> str:
+    """'held-out real 18.8, uniform noise 857' (empty when not calibrated)."""
     real, noise = (calibration_value(calibration, k, metric) for k in ("real", "noise"))
     if not (np.isfinite(real) and np.isfinite(noise)):
         return ""
-    return f"{metric}: held-out real {real:.3g}, uniform noise {noise:.3g}"
+    return f"held-out real {real:.3g}, uniform noise {noise:.3g}"
+
+
+def _calibration_caption(calibration: pd.DataFrame, metric: str) -> str:
+    """'fid: held-out real 18.8, uniform noise 857' (empty when not calibrated)."""
+    values = _calibration_values(calibration, metric)
+    return f"{metric}: {values}" if values else ""
 
 
 def _mark_outcome(ax, outcome: str) -> None:
@@ -165,11 +171,12 @@ def _samples_title(runs: pd.DataFrame, runs_root: Path, calibration: pd.DataFram
         "tinted = collapsed (purple) / did not learn, never at the bar (grey) / mode hopping (pink) / diverged (red)"
     )
     if not _is_images(runs_root, runs):
-        hq = _calibration_caption(calibration, "hq_fraction") if calibration is not None else ""
+        hq = _calibration_values(calibration, "hq_fraction") if calibration is not None else ""
         return (
             f"{dataset}: final generated points (orange) over real (grey)\nbackground = D output (red = real); {tinted}"
             "\nhq = share of high-quality points (near a mode); converged = every mode and an hq share near real data's"
-            + (f" ({hq.removeprefix('hq_fraction: ')}), held to the end" if hq else ", held to the end")
+            + (f" ({hq})" if hq else "")
+            + ", held to the end"
         )
     caption = _calibration_caption(calibration, runs["main_metric"].iloc[0]) if calibration is not None else ""
     return f"{dataset}: final generated images, one grid per run (outcome above each)\n{tinted}" + (
