@@ -52,18 +52,24 @@ class Measured:
     modes_total: int | None = None
 
 
+ONE_SEED = "; one seed: no interval of its own, the tolerance is the published spread alone"
+
+
 def mean_se(values: list[float]) -> tuple[float, float, int]:
-    """Mean, standard error and count of the finite values (se 0 for one value)."""
+    """Mean, standard error and count of the finite values (se NaN for one value:
+    a single seed has no spread of its own, and must not read as an exact one)."""
     v = np.asarray([x for x in values if x is not None and math.isfinite(x)], dtype=float)
     if not len(v):
         return math.nan, math.nan, 0
-    se = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
+    se = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else math.nan
     return float(v.mean()), se, len(v)
 
 
 def agreement(m: float, se: float, p: float, p_spread: float | None) -> tuple[bool, float]:
-    """Whether a measured mean agrees with a published one, and the tolerance used."""
-    tol = AGREEMENT_Z * math.sqrt(se**2 + (p_spread or 0.0) ** 2)
+    """Whether a measured mean agrees with a published one, and the tolerance used
+    (from the published spread alone where the measurement has none: one seed)."""
+    own = 0.0 if math.isnan(se) else se
+    tol = AGREEMENT_Z * math.sqrt(own**2 + (p_spread or 0.0) ** 2)
     return abs(m - p) <= tol, tol
 
 
@@ -75,7 +81,7 @@ def heading(trend: dict[int, float], se: float) -> str:
     steps = sorted(trend)
     mid = min(steps, key=lambda s: abs(s - steps[-1] / 2))
     change = trend[steps[-1]] - trend[mid]
-    if abs(change) <= max(se, 1e-12):
+    if abs(change) <= (1e-12 if math.isnan(se) else max(se, 1e-12)):
         return "flat"
     return "rising" if change > 0 else "falling"
 
@@ -112,7 +118,7 @@ def verdict(anchor: Anchor, metric: str, measured: Measured) -> str:
         return f"{'reproduced' if ok else 'not reproduced'}: {full} of {measured.seeds} seeds cover all {published:g}"
     ok, tol = agreement(m, se, published, spread)
     if ok:
-        return f"agrees: |{m:.3g} - {published:.3g}| <= {tol:.2g}"
+        return f"agrees: |{m:.3g} - {published:.3g}| <= {tol:.2g}" + (ONE_SEED if n == 1 else "")
     text = f"differs: measured {'higher' if m > published else 'lower'} by {abs(m - published):.3g} (> {tol:.2g})"
     if anchor.steps and measured.steps < anchor.steps:
         direction = heading(measured.trend.get(metric, {}), se)
@@ -121,7 +127,8 @@ def verdict(anchor: Anchor, metric: str, measured: Measured) -> str:
             f"; at {measured.steps / anchor.steps:.1%} of the published {anchor.steps:,} steps, "
             f"{direction}{' toward the published value' if toward else ''}"
         )
-    return text + (unconverged(anchor, measured) if metric != "hq_fraction" else "")
+    text += unconverged(anchor, measured) if metric != "hq_fraction" else ""
+    return text + (ONE_SEED if n == 1 else "")
 
 
 def gap_row(gap: tuple[str, str, str], measured: dict[str, Measured]) -> dict[str, Any] | None:
@@ -153,15 +160,16 @@ def gap_verdict(m_gap: float, se: float, p_gap: float, p_spread: float) -> str:
     """Direction: the measured gap has the published sign and is beyond 2 standard
     errors of zero; size: it agrees with the published gap."""
     same_sign = math.copysign(1.0, m_gap) == math.copysign(1.0, p_gap) and m_gap != 0
-    resolved = abs(m_gap) > AGREEMENT_Z * se
-    direction = (
-        "direction reproduced"
-        if same_sign and resolved
-        else ("direction as published but within noise" if same_sign else "direction not reproduced")
-    )
+    if math.isnan(se):  # one seed: a sign, but no way to tell it from noise
+        direction = "direction as published" if same_sign else "direction not as published"
+    elif same_sign:
+        resolved = abs(m_gap) > AGREEMENT_Z * se
+        direction = "direction reproduced" if resolved else "direction as published but within noise"
+    else:
+        direction = "direction not reproduced"
     ok, tol = agreement(m_gap, se, p_gap, p_spread)
     size = f"size agrees (|{m_gap:.3g} - {p_gap:.3g}| <= {tol:.2g})" if ok else f"size differs (> {tol:.2g})"
-    return f"{direction}; {size}"
+    return f"{direction}; {size}" + (ONE_SEED if math.isnan(se) else "")
 
 
 def measure_cells(run_dirs: list[Path], cells: dict[str, dict[str, str]]) -> dict[str, Measured]:
@@ -274,7 +282,7 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
             "metric": table["metric"],
             "published": [_pm(m, s) for m, s in zip(table["published_mean"], table["published_spread"], strict=True)],
             "measured (mean ± SE)": [
-                _pm(m, s) + (f" ({int(n)} seeds)" if n else "")
+                _pm(m, s) + (f" ({int(n)} seed{'s' if n != 1 else ''})" if n else "")
                 for m, s, n in zip(table["measured_mean"], table["measured_se"], table["seeds"], strict=True)
             ],
         }

@@ -108,3 +108,18 @@ def test_unknown_anchor_or_cell_outside_the_grid_is_refused():
         rep.check_cells({"pacgan-moon": CELLS["pacgan-grid-gan"]})
     with pytest.raises(ValueError, match=r"'reproductions.pacgan-grid-gan': the cell 2d-grid/gan/nonsaturating"):
         rep.check_cells({"pacgan-grid-gan": CELLS["pacgan-grid-gan"]}, {("2d-ring", "gan", "nonsaturating")})
+
+
+def test_one_seed_has_no_interval_of_its_own(tmp_path):
+    mean, se, n = rep.mean_se([21.0])
+    assert (mean, n) == (21.0, 1) and se != se  # NaN: one seed has no spread, not an exact one
+    assert rep.agreement(17.5, se, 17.3, 0.8) == (True, pytest.approx(1.6))
+    assert rep.gap_verdict(4.0, se, 6.5, 1.06).startswith("direction as published; size differs")
+    assert "one seed: no interval" in rep.gap_verdict(4.0, se, 6.5, 1.06)
+    runs = [make_run(tmp_path, "2d-grid", "gan", "nonsaturating", 0, [(10000, 19), (20000, 21)], steps=20000)]
+    runs.append(make_run(tmp_path, "2d-grid", "pacgan", "nonsaturating", 0, [(10000, 22), (20000, 25)], steps=20000))
+    table = rep.reproductions_table(runs, CELLS)
+    row = rows_of(table, "pacgan-grid-gan", "modes_covered")
+    assert row["verdict"].startswith("differs: measured higher by 3.7") and "one seed: no interval" in row["verdict"]
+    md = rep.readable(table).to_markdown(index=False)
+    assert "| 21 (1 seed) " in md and "± 0 " not in md
