@@ -118,7 +118,8 @@ def verdict(anchor: Anchor, metric: str, measured: Measured) -> str:
         return f"{'reproduced' if ok else 'not reproduced'}: {full} of {measured.seeds} seeds cover all {published:g}"
     ok, tol = agreement(m, se, published, spread)
     if ok:
-        return f"agrees: |{m:.3g} - {published:.3g}| <= {tol:.2g}" + (ONE_SEED if n == 1 else "")
+        # no '|' in a verdict: it would split the cell of a Markdown table
+        return f"agrees: {m:.3g} vs {published:.3g}, within {tol:.2g}" + (ONE_SEED if n == 1 else "")
     text = f"differs: measured {'higher' if m > published else 'lower'} by {abs(m - published):.3g} (> {tol:.2g})"
     if anchor.steps and measured.steps < anchor.steps:
         direction = heading(measured.trend.get(metric, {}), se)
@@ -168,7 +169,7 @@ def gap_verdict(m_gap: float, se: float, p_gap: float, p_spread: float) -> str:
     else:
         direction = "direction not reproduced"
     ok, tol = agreement(m_gap, se, p_gap, p_spread)
-    size = f"size agrees (|{m_gap:.3g} - {p_gap:.3g}| <= {tol:.2g})" if ok else f"size differs (> {tol:.2g})"
+    size = f"size agrees ({m_gap:.3g} vs {p_gap:.3g}, within {tol:.2g})" if ok else f"size differs (> {tol:.2g})"
     return f"{direction}; {size}" + (ONE_SEED if math.isnan(se) else "")
 
 

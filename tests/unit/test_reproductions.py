@@ -123,3 +123,5 @@ def test_one_seed_has_no_interval_of_its_own(tmp_path):
     assert row["verdict"].startswith("differs: measured higher by 3.7") and "one seed: no interval" in row["verdict"]
     md = rep.readable(table).to_markdown(index=False)
     assert "| 21 (1 seed) " in md and "± 0 " not in md
+    # every row of the Markdown table has as many cells as its header: no '|' inside a cell
+    assert len({line.count("|") for line in md.splitlines()}) == 1
