@@ -23,7 +23,8 @@ import yaml
 from gans.provenance import code_label
 from metrics.records import PROVENANCE
 
-COMMAND = "snakemake --cores all{configfiles} reference --forcerun aggregate"
+# --configfile last: it takes several values and would read a target after it as a file
+COMMAND = "snakemake --cores all reference --forcerun aggregate{configfiles}"
 
 
 def relative(path: Path) -> Path:

@@ -106,7 +106,7 @@ def test_tables_carry_intervals_calibration_and_provenance(runs_root):
     assert "of the default config" in readme and "snakemake --cores all reference" in readme
     reference.build(files, runs_root / "reference", {"grid": [TINY["grid"]]}, "config/x.yaml")
     readme = (runs_root / "reference/README.md").read_text()
-    assert "run of `config/x.yaml`" in readme and "all --configfile config/x.yaml reference" in readme
+    assert "run of `config/x.yaml`" in readme and "reference --forcerun aggregate --configfile config/x.yaml" in readme
     with pytest.raises(gcfg.ConfigError, match="no calibration values for dataset"):
         aggregate.aggregate(sorted((runs_root / "results/runs").glob("*/*/*/seed*")), runs_root / "x", [], {}, [])
 
