@@ -4,6 +4,7 @@ distributions over seeds with the median's interval and the calibration values."
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -132,18 +133,19 @@ def plot_distributions(
     )
     for ax, m in zip(axes.flat, metrics, strict=False):
         sns.boxplot(data=runs, y="cell", x=m, ax=ax, color="0.9", showfliers=False)
-        sns.stripplot(
-            data=runs,
-            y="cell",
-            x=m,
-            ax=ax,
-            hue="outcome",
-            palette=OUTCOME_COLORS,
-            hue_order=OUTCOMES,
-            size=6,
-            jitter=0.15,
-            legend=ax is axes.flat[0],
-        )
+        with seeded_global_numpy():  # seaborn jitters from NumPy's global stream: same data, same figure
+            sns.stripplot(
+                data=runs,
+                y="cell",
+                x=m,
+                ax=ax,
+                hue="outcome",
+                palette=OUTCOME_COLORS,
+                hue_order=OUTCOMES,
+                size=6,
+                jitter=0.15,
+                legend=ax is axes.flat[0],
+            )
         log = spans_decades(runs[m])
         if log:
             ax.set_xscale("log")
@@ -154,17 +156,7 @@ def plot_distributions(
             m + {True: " (higher is better)", False: " (lower is better)"}.get(higher_is_better(m), ""), fontsize=10
         )
     if metrics:
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        handles += [
-            plt.Line2D([], [], lw=1.2, **{k: v for k, v in s.items() if k != "label"})
-            for s in CALIBRATION_STYLE.values()
-        ]
-        labels += [s["label"] for s in CALIBRATION_STYLE.values()]
-        handles.append(plt.Line2D([], [], color="k", lw=2.5))
-        labels.append("median's interval")
-        axes.flat[0].legend(
-            handles, labels, loc="lower left", bbox_to_anchor=(0, 1.08), ncol=4, title=None, fontsize=8, frameon=False
-        )
+        _distribution_legend(axes.flat[0])
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_axis_off()
     fig.suptitle(
@@ -173,6 +165,31 @@ def plot_distributions(
     )
     fig.tight_layout()
     save(fig, out / "distributions.png", opts["dpi"])
+
+
+def _distribution_legend(ax) -> None:
+    """Outcomes (from the strip plot), calibration lines and the median's interval, above the first panel."""
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [
+        plt.Line2D([], [], lw=1.2, **{k: v for k, v in s.items() if k != "label"}) for s in CALIBRATION_STYLE.values()
+    ]
+    labels += [s["label"] for s in CALIBRATION_STYLE.values()]
+    handles.append(plt.Line2D([], [], color="k", lw=2.5))
+    labels.append("median's interval")
+    ax.legend(
+        handles, labels, loc="lower left", bbox_to_anchor=(0, 1.08), ncol=4, title=None, fontsize=8, frameon=False
+    )
+
+
+@contextmanager
+def seeded_global_numpy(seed: int = 0):
+    """NumPy's global random stream seeded inside, restored after."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def median_intervals(ax, runs: pd.DataFrame, summary: pd.DataFrame, metric: str) -> None:

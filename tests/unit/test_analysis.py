@@ -120,6 +120,21 @@ def test_point_panels_show_the_high_quality_share_that_the_outcome_rests_on():
     assert samples._outcome_note(row, points=True) == "DIVERGED at step 120"
 
 
+def test_a_redrawn_figure_is_the_same_file(tmp_path):
+    # the tracked reference tables: 6 seeds per cell, so the strip plot's jitter shows
+    from metrics.figures import _load, load_calibration, plot_distributions
+
+    tables = gcfg.ROOT / "results/reference/tables"
+    runs, load = _load(tables, "8gaussians")
+    opts = section_defaults("figures", {"dpi": 60})
+    drawn = []
+    for seed in (1, 2):
+        np.random.seed(seed)  # whatever the global stream holds
+        plot_distributions(runs, load("summary"), load_calibration(tables, "8gaussians"), tmp_path, opts)
+        drawn.append((tmp_path / "distributions.png").read_bytes())
+    assert drawn[0] == drawn[1]
+
+
 def test_figures_mark_the_diverged_run(runs_root):
     opts = section_defaults("figures", {"dpi": 50, "max_points": 100})
     if not (runs_root / "results/tables/runs.csv").is_file():
