@@ -33,6 +33,7 @@ class SeedRun:
         self.rows: list[dict[str, float]] = []
         self.snapshots: dict[int, Any] = {}
         self.status, self.reason, self.end_step, self.state = "completed", None, None, None
+        self.held = 0  # consecutive evaluation points at the quality bar (train.until: bar)
 
     @property
     def done(self) -> bool:
@@ -61,7 +62,7 @@ def write_run(
         "resumed_from_step": resumed["step"] if resumed else None,
         "wall_time_s": wall,
         "compute": compute.spent(run.cfg, run.end_step, wall, seeds_in_job),
-        "seeds_in_job": seeds_in_job,
+        "seeds_in_job": seeds_in_job,  # members of the job's population
         "random_draws": random_draws,
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "torch": torch.__version__,
@@ -77,7 +78,8 @@ def save_resume(path: Path, cfgs: list[dict[str, Any]], step: int, job: Job, run
     """Everything needed to continue after ``step``, written atomically (a job
     killed while writing, or a full disk, leaves the previous resume point intact)."""
     saved_runs = [
-        {k: getattr(r, k) for k in ("rows", "snapshots", "status", "reason", "end_step", "state")} for r in runs
+        {k: getattr(r, k) for k in ("rows", "snapshots", "status", "reason", "end_step", "state", "held")}
+        for r in runs
     ]
     safe_io.save(
         {
@@ -87,6 +89,7 @@ def save_resume(path: Path, cfgs: list[dict[str, Any]], step: int, job: Job, run
             "random_draws": job.random_draws,
             "state": job.variant.state_dict(),
             "runs": saved_runs,
+            "active": job.active,
         },
         path,
     )
@@ -113,6 +116,7 @@ def load_resume(path: Path, cfgs: list[dict[str, Any]], job: Job) -> dict[str, A
             file=sys.stderr,
         )
         return None
+    job.keep(list(saved.get("active", job.active)))  # members stopped before the resume point
     job.variant.load_state_dict(saved["state"])
     job.set_rng_state(saved["rng"])
     return saved

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from gans import safe_io, stacking
+from gans import members, population, safe_io, stacking
 from gans.datasets import DATASETS, build_dataset
 from gans.runtime import seed_everything
 from gans.variants import VARIANTS
@@ -38,6 +38,7 @@ class Job:
     ):
         self.seeds = len(cfgs)
         self.stacked = self.seeds > 1 if stacked is None else stacked
+        self.active = list(range(self.seeds))  # the runs still training, by position in the stack
         variants = []
         latent_gens = []
         for cfg in cfgs:
@@ -59,16 +60,35 @@ class Job:
         return "buffered" if self.block else "direct"
 
     def values(self, stats: dict[str, torch.Tensor]) -> list[dict[str, float]]:
-        """Each seed's logged values (one host transfer per logging point)."""
-        keys = list(stats)
+        """Each running member's logged values, by position (one host transfer per logging point)."""
+        keys, n = list(stats), len(self.active)
         table = torch.stack(
-            [torch.as_tensor(v).detach().float().cpu().reshape(-1).expand(self.seeds) for v in stats.values()]
+            [torch.as_tensor(v).detach().float().cpu().reshape(-1).expand(n) for v in stats.values()]
         ).tolist()
-        return [{k: table[j][i] for j, k in enumerate(keys)} for i in range(self.seeds)]
+        return [{k: table[j][i] for j, k in enumerate(keys)} for i in range(n)]
+
+    def keep(self, runs: list[int]) -> None:
+        """Go on training only ``runs`` (run indices, a subset of ``active``): a stacked
+        job drops the other members from its networks, optimizers and random streams."""
+        if runs == self.active:
+            return
+        positions = [self.active.index(r) for r in runs]
+        if self.stacked and runs:
+            index = torch.tensor(positions)
+            self.variant.keep_members(index)
+            population.keep_rng(self.data, positions)
+        self.active = list(runs)
 
     def state(self, i: int, names: list[str] | None = None) -> dict[str, Any]:
+        """The state of the member at position ``i``, as a run alone would have it."""
         state = self.variant.state_dict(names)
-        return stacking.unstack_state(state, i) if self.stacked else state
+        if not self.stacked:
+            return state
+        mods = self.variant.modules()
+        return {
+            k: mods[k].member_state(i) if hasattr(mods[k], "member_state") else stacking.unstack_state(v, i)
+            for k, v in state.items()
+        }
 
     def rng_state(self) -> dict[str, Any]:
         # data: a torch.Generator alone, a SeedRNG when stacked (same interface)
@@ -136,15 +156,15 @@ def stacking_plan(cfgs: list[dict[str, Any]], device: torch.device) -> tuple[boo
 
 
 def check_one_cell(cfgs: list[dict[str, Any]]) -> None:
-    """Seeds trained together must differ in their seed only."""
-    base = {k: v for k, v in cfgs[0].items() if k != "seed"}
-    for cfg in cfgs[1:]:
-        other = {k: v for k, v in cfg.items() if k != "seed"}
-        if other != base:
-            keys = sorted(k for k in base.keys() | other.keys() if base.get(k) != other.get(k))
-            raise ValueError(
-                f"runs trained in one job must differ only in their seed; these keys differ: {', '.join(keys)}"
-            )
-    seeds = [cfg["seed"] for cfg in cfgs]
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"the seeds of one job must be distinct, got {seeds}")
+    """Runs trained together must share one population key (gans/members.py): they
+    may differ in their seed and member values (learning rates, betas, penalty
+    weights, ...) only."""
+    keys = members.differing_keys(cfgs)
+    if keys:
+        raise ValueError(
+            "runs trained in one job must differ only in their seed and member values "
+            f"({', '.join(members.MEMBER_KEYS)}); these keys differ: {', '.join(keys)}"
+        )
+    same = [c for i, c in enumerate(cfgs) if c in cfgs[:i]]
+    if same:
+        raise ValueError(f"the runs of one job must be distinct; seed {same[0]['seed']} appears twice with one setting")

@@ -39,6 +39,7 @@ from gans.checkpoints import SeedRun, cpu_copy, load_resume, save_resume, write_
 from gans.components import ParamError
 from gans.config.checks import check_device
 from gans.job import Job, build_job, check_one_cell
+from gans.population import BarMonitor
 from gans.registry import RegistryError
 from gans.runtime import claim_gpu, select_device, set_matmul_precision, set_threads
 
@@ -87,6 +88,7 @@ def train_seeds(
     if resumed:
         for run, saved in zip(runs, resumed["runs"], strict=True):
             run.__dict__.update(saved)
+    if resumed:
         print(f"resuming from step {resumed['step']} ({resume_path})", file=sys.stderr)
     first = resumed["step"] + 1 if resumed else 1
     # wall_time continues from the interrupted attempt's clock
@@ -96,9 +98,9 @@ def train_seeds(
     step = run_steps(job, runs, first, start, resume_path, progress)
     wall = round(time.perf_counter() - start, 3)
     summaries = []
-    for i, run in enumerate(runs):
-        if not run.done:
-            run.finish("completed", None, step, cpu_copy(job.state(i)))
+    for position, i in enumerate(job.active):
+        runs[i].finish("completed", None, step, cpu_copy(job.state(position)))
+    for run in runs:
         summaries.append(write_run(run, tcfg["steps"], wall, device, resumed, len(runs), job.random_draws))
     resume_path.unlink(missing_ok=True)
     return summaries
@@ -106,10 +108,12 @@ def train_seeds(
 
 def run_steps(job: Job, runs: list[SeedRun], first: int, start: float, resume_path: Path, progress: bool | None) -> int:
     """The training loop from step ``first``: D and G updates, log rows, snapshots at
-    evaluation points, divergence checks and resume points. Returns the last step."""
+    evaluation points, stops (divergence, the quality bar held) and resume points.
+    Returns the last step."""
     cfg, variant = runs[0].cfg, job.variant
     tcfg = cfg["train"]
     steps, n_critic, n_gen, bs = tcfg["steps"], cfg["n_critic"], cfg["n_gen"], tcfg["batch_size"]
+    monitor = BarMonitor(cfg["stop"], job.dataset, variant.device) if tcfg.get("until") == "bar" else None
     step = first - 1
     bar = tqdm(
         range(first, steps + 1),
@@ -126,11 +130,10 @@ def run_steps(job: Job, runs: list[SeedRun], first: int, start: float, resume_pa
         for _ in range(n_gen):
             stats.update(variant.g_step(bs, record=record))
         if record:
-            record_step(job, runs, step, stats, time.perf_counter() - start, is_eval)
-            bar.set_postfix(
-                d_loss=f"{runs[0].rows[-1]['d_loss']:.3g}", g_loss=f"{runs[0].rows[-1]['g_loss']:.3g}", refresh=False
-            )
-            if all(run.done for run in runs):
+            record_step(job, runs, step, stats, time.perf_counter() - start, is_eval, monitor)
+            row = runs[job.active[0]].rows[-1] if job.active else runs[0].rows[-1]
+            bar.set_postfix(d_loss=f"{row['d_loss']:.3g}", g_loss=f"{row['g_loss']:.3g}", refresh=False)
+            if not job.active:
                 break
         if step % tcfg["checkpoint_every"] == 0 and step < steps:
             save_resume(resume_path, [r.cfg for r in runs], step, job, runs)
@@ -139,21 +142,36 @@ def run_steps(job: Job, runs: list[SeedRun], first: int, start: float, resume_pa
 
 
 def record_step(
-    job: Job, runs: list[SeedRun], step: int, stats: dict[str, torch.Tensor], wall: float, is_eval: bool
+    job: Job,
+    runs: list[SeedRun],
+    step: int,
+    stats: dict[str, torch.Tensor],
+    wall: float,
+    is_eval: bool,
+    monitor: BarMonitor | None = None,
 ) -> None:
-    """Each running seed's log row; a seed that diverged stops, the others take a
-    snapshot at an evaluation point."""
+    """Each running member's log row; a member that diverged stops, the others take a
+    snapshot at an evaluation point, where one that has held the quality bar for
+    ``stop.hold_points`` points stops too (``train.until: bar``). Stopped members
+    leave the job (gans/population.py)."""
     threshold = runs[0].cfg["train"]["divergence_threshold"]
-    for i, (run, values) in enumerate(zip(runs, job.values(stats), strict=True)):
-        if run.done:
-            continue
+    met = monitor.met(job.variant, len(job.active) if job.stacked else None) if monitor and is_eval else None
+    for position, (i, values) in enumerate(zip(job.active, job.values(stats), strict=True)):
+        run = runs[i]
         row = {"step": step, **values, "wall_time": wall}
         run.rows.append(row)
         reason = divergence(row, threshold)
         if reason:
-            run.finish("diverged", reason, step, cpu_copy(job.state(i)))
-        elif is_eval:
-            run.snapshots[step] = cpu_copy(job.state(i, job.variant.generator_modules()))
+            run.finish("diverged", reason, step, cpu_copy(job.state(position)))
+            continue
+        if is_eval:
+            run.snapshots[step] = cpu_copy(job.state(position, job.variant.generator_modules()))
+        if met is not None:
+            run.held = run.held + 1 if met[position] else 0
+            if run.held >= run.cfg["stop"]["hold_points"]:
+                reason = f"held the quality bar at {run.held} evaluation points (train.until: bar)"
+                run.finish("completed", reason, step, cpu_copy(job.state(position)))
+    job.keep([i for i in job.active if not runs[i].done])
 
 
 def _label(cfgs: list[dict[str, Any]]) -> str:

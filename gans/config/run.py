@@ -90,6 +90,7 @@ def _resolve_registered(config: dict, dataset: str, variant: str, loss: str, see
         {**variant_cls.setup(family, data_obj), **variant_params(config, dataset, variant)}
     )
     setup = {**training["setup"], "latent_dim": variant_cls.latent_size(params, model["noise_dim"], data_obj)}
+    train = {**copy.deepcopy(config["train"]), **config["per_dataset"].get(dataset, {}).get("train", {})}
     return {
         "seed": int(seed),
         "dataset": data,
@@ -103,8 +104,36 @@ def _resolve_registered(config: dict, dataset: str, variant: str, loss: str, see
         "regularizers": {
             name: REGULARIZERS.get(name).resolve_params(p) for name, p in sorted(training["regularizers"].items())
         },
-        "train": {**copy.deepcopy(config["train"]), **config["per_dataset"].get(dataset, {}).get("train", {})},
+        "train": train,
         "setup": setup,
+        **({"stop": stop_at_bar(config, dataset)} if train.get("until") == "bar" else {}),
+    }
+
+
+def stop_at_bar(config: dict, dataset: str) -> dict[str, Any]:
+    """What ``train.until: bar`` checks in training (gans/population.py): the analysis's
+    bar for the dataset's modality, held for ``hold_points``, measured with the
+    evaluation's protocol, so training stops where the analysis will say converged."""
+    modality = DATASETS.get(dataset).modality
+    if modality != "points":
+        raise ConfigError(
+            f"train.until: bar is checked in training on the Gaussian mixtures; '{dataset}' holds {modality}: "
+            "use train.until: steps for it (per_dataset.<name>.train.until)"
+        )
+    bar, ev = config["analysis"]["quality_bar"][modality], config["evaluation"]
+    if bar.get("fid_position") is not None:
+        raise ConfigError(
+            "train.until: bar checks the modes and hq_share criteria in training; "
+            f"analysis.quality_bar.{modality}.fid_position must be null with it"
+        )
+    return {
+        "modes": bar["modes"],
+        "hq_share": bar["hq_share"],
+        "hold_points": config["analysis"]["hold_points"],
+        "num_samples": ev["num_samples"],
+        "seed": ev["seed"],
+        "hq_std": ev["modes"]["hq_std"],
+        "min_count": ev["modes"]["min_count"],
     }
 
 

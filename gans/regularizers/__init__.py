@@ -28,6 +28,8 @@ class Regularizer(Component):
     # (gradient penalties): every layer of D must then be twice differentiable
     differentiates_input: ClassVar[bool] = False
     seed_rng = None
+    # parameters that differ between the members of a population, held as (P,) tensors
+    member_params: tuple[str, ...] = ()
 
     @property
     def lead(self) -> int:
@@ -44,6 +46,29 @@ class Regularizer(Component):
         if self.seed_rng is None:
             return torch.randn_like(like)
         return self.seed_rng.randn(*like.shape[1:], device=like.device).to(like.dtype)
+
+    def stack_members(self, members: list[Regularizer]) -> None:
+        """Take each population member's value of every parameter that differs between
+        ``members`` (this regularizer as each member would build it) as a (P,) tensor."""
+        names = []
+        for name in self.defaults:
+            values = [getattr(m, name) for m in members]
+            if any(v != values[0] for v in values):
+                setattr(self, name, torch.tensor([float(v) for v in values]))
+                names.append(name)
+        self.member_params = tuple(names)
+
+    def keep(self, index: torch.Tensor) -> None:
+        """Keep the members at ``index`` of every per-member parameter."""
+        for name in self.member_params:
+            setattr(self, name, getattr(self, name)[index])
+
+    def member_view(self, value, like: torch.Tensor):
+        """A parameter as it multiplies ``like``: a number as it is, a (P,) tensor of
+        member values shaped (P, 1, ...) against the member dimension of ``like``."""
+        if not isinstance(value, torch.Tensor):
+            return value
+        return value.to(device=like.device, dtype=like.dtype).view(-1, *([1] * (like.dim() - 1)))
 
     def wrap(self, discriminator: nn.Module) -> nn.Module:
         return discriminator

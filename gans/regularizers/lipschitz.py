@@ -74,4 +74,5 @@ class WeightClipping(Regularizer):
     @torch.no_grad()
     def after_d_step(self, discriminator):
         for p in discriminator.parameters():
-            p.clamp_(-self.clip, self.clip)
+            clip = self.member_view(self.clip, p)
+            p.clamp_(-clip, clip)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from gans.regularizers import REGULARIZERS, Regularizer
 from gans.space import log_uniform, uniform
 
@@ -18,8 +20,10 @@ class InstanceNoise(Regularizer):
     stackable = True
 
     def inputs(self, x, progress):
-        scale = self.std * max(0.0, 1.0 - progress / self.anneal_until)
-        return x + scale * self.randn(x) if scale > 0 else x
+        decay = max(0.0, 1.0 - progress / self.anneal_until)
+        if decay == 0 or (not isinstance(self.std, torch.Tensor) and self.std == 0):
+            return x
+        return x + self.member_view(self.std, x) * decay * self.randn(x)
 
 
 @REGULARIZERS.register("label_smoothing")

@@ -14,10 +14,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from gans import stacking
+from gans import population, stacking
 from gans.architectures import build_architecture
 from gans.losses import build_loss
 from gans.optim import build_optimizer
+from gans.population_optim import PopulationOptimizer
 from gans.regularizers import build_regularizers
 from gans.variants import VARIANTS, Variant
 
@@ -155,13 +156,25 @@ class GAN(Variant):
         v.generator = stacking.stack_modules([x.generator for x in variants])
         v.discriminator = stacking.stack_modules([x.discriminator for x in variants])
         v.seed_rng = seed_rng
-        for reg in v.regularizers:
+        for j, reg in enumerate(v.regularizers):
             reg.seed_rng = seed_rng
-        # fresh optimizers over the stacked parameters, as each seed's were fresh:
-        # element-wise updates make them S independent optimizers
-        v.opt_d = build_optimizer(v.discriminator.parameters(), v.cfg["optimizer"], "d", v.planned_updates("d"))
-        v.opt_g = build_optimizer(v.generator.parameters(), v.cfg["optimizer"], "g", v.planned_updates("g"))
+            reg.stack_members([x.regularizers[j] for x in variants])
+        # fresh optimizers over the stacked parameters, as each member's were fresh:
+        # element-wise updates, each member with its own learning rate and betas
+        specs = [x.cfg["optimizer"] for x in variants]
+        d_params = list(v.discriminator.parameters()) + list(v.extras.parameters())
+        v.opt_d = PopulationOptimizer(d_params, specs, "d", v.planned_updates("d"))
+        v.opt_g = PopulationOptimizer(v.generator.parameters(), specs, "g", v.planned_updates("g"))
         return v
+
+    def keep_members(self, index: torch.Tensor) -> None:
+        """A stacked variant keeps only the members at ``index`` (the others stopped)."""
+        population.keep_members([self.generator, self.discriminator, self.extras], index)
+        for opt in (self.opt_d, self.opt_g):
+            opt.keep(index)  # its parameters are the same objects, sliced above
+        for reg in self.regularizers:
+            reg.keep(index)
+        population.keep_rng(self.seed_rng, index.tolist())
 
     # -- one update of each player -------------------------------------------------
     def d_step(self, real, record=False):

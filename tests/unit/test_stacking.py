@@ -137,7 +137,7 @@ def test_what_cannot_be_stacked_says_why(tiny_config):
 def test_only_seeds_of_one_cell_share_a_job(tiny_config, tmp_path):
     a = run_cfgs(tiny_config, seeds=(0,))[0]
     b = run_cfgs(tiny_config, "nonsaturating", seeds=(1,))[0]
-    with pytest.raises(ValueError, match="differ only in their seed; these keys differ: .*loss"):
+    with pytest.raises(ValueError, match="differ only in their seed and member values .*; these keys differ: .*loss"):
         train_seeds([a, b], [tmp_path / "a", tmp_path / "b"])
     with pytest.raises(ValueError, match="distinct"):
         train_seeds([a, a], [tmp_path / "a", tmp_path / "b"])

@@ -1,0 +1,167 @@
+"""One optimizer for a whole population: Adam, RMSprop or SGD over stacked parameters
+(leading member dimension P), each member with its own learning rate, betas or
+smoothing constant, held as tensors of shape (P,) and broadcast over the member
+dimension, so a step is one set of tensor ops for all members.
+
+The update of each member is the one ``torch.optim.Adam`` / ``RMSprop`` / ``SGD``
+makes for that member alone (single-tensor form, the CPU default), up to float
+rounding (tests/unit/test_population.py checks it member by member). Members can
+be dropped (``keep``): the state of the others is sliced, never recomputed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from gans.optim import lr_factor
+
+KINDS = ("adam", "rmsprop", "sgd")
+# the torch defaults of each optimizer's other arguments
+DEFAULTS = {
+    "adam": {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
+    "rmsprop": {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0},
+    "sgd": {"momentum": 0.0, "weight_decay": 0.0},
+}
+# arguments that may differ between members (the rest must be equal)
+MEMBER_ARGS = {"adam": ("lr", "beta1", "beta2"), "rmsprop": ("lr", "alpha"), "sgd": ("lr",)}
+
+
+def member_args(specs: list[dict[str, Any]], role: str) -> tuple[str, dict[str, Any], dict[str, list[float]]]:
+    """(kind, shared arguments, per-member arguments) of the members' optimizer specs
+    (the resolved configs' ``optimizer`` sections) for player ``role`` ("d" or "g")."""
+    kind = specs[0]["name"]
+    if kind not in KINDS:
+        raise ValueError(f"unknown optimizer '{kind}'; choose one of: {', '.join(KINDS)}")
+    per: dict[str, list[float]] = {k: [] for k in MEMBER_ARGS[kind]}
+    shared: dict[str, Any] = {}
+    for spec in specs:
+        if spec["name"] != kind:
+            raise ValueError(f"one population trains one optimizer kind, got {kind} and {spec['name']}")
+        args = {**DEFAULTS[kind], **{k: v for k, v in spec.items() if k not in ("name", "lr_d", "lr_g")}}
+        betas = args.pop("betas", None)
+        values = {"lr": spec[f"lr_{role}"]}
+        if kind == "adam":
+            values["beta1"], values["beta2"] = betas
+        if kind == "rmsprop":
+            values["alpha"] = args.pop("alpha")
+        for k in per:
+            per[k].append(float(values[k]))
+        rest = {k: v for k, v in args.items() if k != "lr_decay"}
+        rest["lr_decay"] = args.get("lr_decay") or {"kind": "none"}
+        if shared and rest != shared:
+            raise ValueError(f"optimizer arguments {rest} differ from {shared} within one population")
+        shared = rest
+    return kind, shared, per
+
+
+class PopulationOptimizer:
+    """Adam, RMSprop or SGD over parameters shaped (P, ...), per-member hyper-parameters
+    as (P,) tensors; the torch.optim interface the training loop uses (zero_grad, step,
+    state_dict, load_state_dict), plus ``keep`` to drop members."""
+
+    def __init__(
+        self,
+        params: Iterable[torch.nn.Parameter],
+        specs: list[dict[str, Any]],
+        role: str,
+        updates: int | None = None,
+    ):
+        self.params = list(params)
+        self.kind, shared, per = member_args(specs, role)
+        decay = shared.pop("lr_decay")
+        if decay.get("kind", "none") == "linear" and not updates:
+            raise ValueError("linear lr_decay needs the number of updates of the run")
+        self.factor = lr_factor(decay, updates or 0)
+        self.shared = shared
+        if self.kind == "sgd" and shared.get("momentum", 0.0):
+            raise ValueError("SGD with momentum is not batched over members; use adam or rmsprop")
+        if self.kind == "rmsprop" and (shared.get("momentum", 0.0) or shared.get("centered")):
+            raise ValueError("RMSprop with momentum or centered is not batched over members")
+        device = self.params[0].device
+        self.hyper = {k: torch.tensor(v, dtype=torch.float64, device=device) for k, v in per.items()}
+        self.steps = 0
+        self.state: list[dict[str, torch.Tensor]] = [{} for _ in self.params]
+
+    @property
+    def members(self) -> int:
+        return len(next(iter(self.hyper.values())))
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def _view(self, values: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        """(P,) values as float32 (or the parameter's dtype) broadcast over ``p``'s member dimension."""
+        return values.to(p.dtype).view(-1, *([1] * (p.dim() - 1)))
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.steps += 1
+        lr = self.hyper["lr"] * self.factor(self.steps - 1)  # the rate of this update, as torch's scheduler hook
+        for p, state in zip(self.params, self.state, strict=True):
+            if p.grad is None:
+                continue
+            grad = p.grad
+            wd = self.shared.get("weight_decay", 0.0)
+            if wd:
+                grad = grad.add(p, alpha=wd)
+            getattr(self, f"_{self.kind}")(p, grad, state, lr)
+
+    def _adam(self, p: torch.Tensor, grad: torch.Tensor, state: dict, lr: torch.Tensor) -> None:
+        b1, b2 = self.hyper["beta1"], self.hyper["beta2"]
+        if not state:
+            state["exp_avg"] = torch.zeros_like(p)
+            state["exp_avg_sq"] = torch.zeros_like(p)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m.lerp_(grad, self._view(1 - b1, p))
+        v.mul_(self._view(b2, p)).addcmul_(grad, grad * self._view(1 - b2, p))
+        t = self.steps
+        step_size = lr / (1 - b1**t)  # float64, as torch's Python-float arithmetic
+        bc2_sqrt = (1 - b2**t) ** 0.5
+        denom = (v.sqrt() / self._view(bc2_sqrt, p)).add_(self.shared["eps"])
+        p.sub_(self._view(step_size, p) * m / denom)
+
+    def _rmsprop(self, p: torch.Tensor, grad: torch.Tensor, state: dict, lr: torch.Tensor) -> None:
+        alpha = self.hyper["alpha"]
+        if not state:
+            state["square_avg"] = torch.zeros_like(p)
+        sq = state["square_avg"]
+        sq.mul_(self._view(alpha, p)).addcmul_(grad, grad * self._view(1 - alpha, p))
+        avg = sq.sqrt().add_(self.shared["eps"])
+        p.sub_(self._view(lr, p) * grad / avg)
+
+    def _sgd(self, p: torch.Tensor, grad: torch.Tensor, state: dict, lr: torch.Tensor) -> None:
+        p.sub_(self._view(lr, p) * grad)
+
+    def keep(self, index: torch.Tensor) -> None:
+        """Keep the members at positions ``index`` (the parameters are sliced by their owner)."""
+        self.hyper = {k: v[index.to(v.device)] for k, v in self.hyper.items()}
+        self.state = [{k: t[index.to(t.device)] for k, t in s.items()} for s in self.state]
+
+    def member_state(self, i: int) -> dict[str, Any]:
+        """Member ``i``'s state in the form of the torch optimizer it stands for, so a
+        member's checkpoint is the one it would have trained alone."""
+        hyper = {k: float(v[i]) for k, v in self.hyper.items()}
+        group: dict[str, Any] = {**self.shared, "lr": hyper["lr"] * self.factor(self.steps)}
+        group.update(maximize=False, foreach=None, differentiable=False, params=list(range(len(self.params))))
+        if self.kind == "adam":
+            group.update(betas=(hyper["beta1"], hyper["beta2"]), amsgrad=False, capturable=False, fused=None)
+        if self.kind == "rmsprop":
+            group.update(alpha=hyper["alpha"], centered=False, capturable=False)
+        if self.factor(1) != 1.0 or self.factor(self.steps) != 1.0:  # a decay: its position, as optim.py keeps it
+            group.update(initial_lr=hyper["lr"], decay_step=self.steps)
+        step = torch.tensor(float(self.steps))
+        state = {j: {"step": step, **{k: t[i].clone() for k, t in s.items()}} for j, s in enumerate(self.state) if s}
+        return {"state": state, "param_groups": [group]}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps, "hyper": dict(self.hyper), "state": [dict(s) for s in self.state]}
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        self.steps = int(saved["steps"])
+        device = self.params[0].device
+        self.hyper = {k: v.to(device) for k, v in saved["hyper"].items()}
+        self.state = [{k: t.to(device) for k, t in s.items()} for s in saved["state"]]
