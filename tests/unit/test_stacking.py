@@ -318,9 +318,7 @@ def test_random_kernels_per_step_grow_with_seeds_only_when_direct(tiny_config, d
 
 def test_with_buffered_draws_a_gpu_step_runs_the_same_ops_for_any_number_of_seeds(tiny_config, monkeypatch):
     from benchmarks.timing import ops_per_step
-    from gans.variants.gan import GAN
 
-    monkeypatch.setattr(GAN, "loop_seeds", lambda self: False)  # the CUDA path: per-seed losses vmapped
     counts = {}
     for seeds in (1, 3, 8):
         cfgs = run_cfgs(tiny_config, "wgan-gp", seeds=range(seeds), random_draws="buffered")
