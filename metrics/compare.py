@@ -177,7 +177,7 @@ def _interval(s: pd.Series, col: str) -> tuple[float, float, float]:
 
 
 def ordering_changes(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
-    """Pairs of cells significantly ordered (non-overlapping intervals of the median)
+    """Pairs of cells significantly ordered (the rankings' corrected tests: not tied)
     in one folder whose order is tied or reversed in the other."""
     rows = []
     for dataset, ra in a["rankings"].groupby("dataset"):
@@ -203,27 +203,19 @@ def ordering_changes(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
 
 
 def _orders(rankings: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """(x, y) -> 'better' when x's interval lies entirely better than y's, 'worse' when
-    entirely worse; pairs of overlapping intervals are left out (ties). Pairs are
-    named in alphabetical order, so both folders' orderings meet in one key."""
-    higher = _higher(rankings)
+    """(x, y) -> 'better' when x is significantly better than y (the rankings' test:
+    y is not among x's tied_with, and x comes first by the median), 'worse' when
+    significantly worse; pairs the rankings tie are left out. Pairs are named in
+    alphabetical order, so both folders' orderings meet in one key."""
     names = [join_cell(r) for _, r in rankings.iterrows()]
-    lo = rankings["median_lo"].astype(float).to_numpy() * (1 if higher else -1)
-    hi = rankings["median_hi"].astype(float).to_numpy() * (1 if higher else -1)
-    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    tied = [set(filter(None, str(t).split("; "))) if pd.notna(t) else set() for t in rankings["tied_with"]]
+    order = rankings["order"].astype(float).to_numpy()
     out = {}
     for i in range(len(names)):
         for j in range(len(names)):
-            if names[i] < names[j] and not np.isnan([lo[i], hi[i], lo[j], hi[j]]).any():
-                if lo[i] > hi[j]:
-                    out[(names[i], names[j])] = "better"
-                elif lo[j] > hi[i]:
-                    out[(names[i], names[j])] = "worse"
+            if names[i] < names[j] and names[j] not in tied[i] and order[i] != order[j]:
+                out[(names[i], names[j])] = "better" if order[i] < order[j] else "worse"
     return out
-
-
-def _higher(rankings: pd.DataFrame) -> bool:
-    return higher_is_better(rankings["metric"].iloc[0]) is not False
 
 
 def runs_changed(a: dict[str, Any], b: dict[str, Any]) -> tuple[int, int]:

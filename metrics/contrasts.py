@@ -15,11 +15,15 @@ table, and effect sizes to read beside them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
+from gans.config.sweep import join_label
 from metrics import intervals
+from metrics.stability import CELL, oriented
 
 CORRECTIONS = {"holm": "Holm-Bonferroni", "bh": "Benjamini-Hochberg"}
 CONTROLS = {"holm": "family-wise error rate", "bh": "false discovery rate"}
@@ -55,9 +59,19 @@ def correction_text(method: str, tests: int, alpha: float) -> str:
     )
 
 
-def mann_whitney(x, y, alternative: str = "two-sided") -> float:
-    """The Mann-Whitney U test's p-value of x against y (1 when the two hold the same values)."""
+def _floored(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Two samples with -inf (a failed run) put below every finite value: ranks only."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    both = np.concatenate([x, y])
+    finite = both[np.isfinite(both)]
+    floor = (finite.min() - 1.0) if len(finite) else 0.0
+    return np.where(np.isfinite(x), x, floor), np.where(np.isfinite(y), y, floor)
+
+
+def mann_whitney(x, y, alternative: str = "two-sided") -> float:
+    """The Mann-Whitney U test's p-value of x against y, larger-is-better values with
+    -inf for a failed run (1 when the two hold the same values)."""
+    x, y = _floored(x, y)
     if not len(x) or not len(y) or np.array_equal(np.sort(x), np.sort(y)):
         return 1.0
     return float(stats.mannwhitneyu(x, y, alternative=alternative).pvalue)
@@ -66,14 +80,10 @@ def mann_whitney(x, y, alternative: str = "two-sided") -> float:
 def rank_effect(x, y) -> dict[str, float]:
     """Cliff's delta (-1 .. 1; > 0: x tends to be larger) and the common-language
     effect size P(X > Y) + P(X = Y) / 2, of larger-is-better values (-inf allowed)."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    x, y = _floored(x, y)
     if not len(x) or not len(y):
         return {"cliffs_delta": math.nan, "cles": math.nan}
-    finite = np.concatenate([x, y])
-    finite = finite[np.isfinite(finite)]
-    floor = (finite.min() - 1.0) if len(finite) else 0.0  # ranks only: a failed run below every value
-    u = stats.mannwhitneyu(np.where(np.isfinite(x), x, floor), np.where(np.isfinite(y), y, floor)).statistic
-    cles = float(u) / (len(x) * len(y))
+    cles = float(stats.mannwhitneyu(x, y).statistic) / (len(x) * len(y))
     return {"cliffs_delta": 2.0 * cles - 1.0, "cles": cles}
 
 
@@ -85,3 +95,58 @@ def rate_difference(k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95
     (l1, u1), (l2, u2) = intervals.wilson(k1, n1, confidence), intervals.wilson(k2, n2, confidence)
     d = p1 - p2
     return d, d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
+
+
+def join_cell(row) -> str:
+    """A cell's short name in a dataset: its grid label / loss."""
+    return f"{join_label(row['variant'], row['setting'])} / {row['loss']}"
+
+
+def cell_pairs(
+    runs: pd.DataFrame,
+    main: dict[str, str],
+    directions: dict[str, bool],
+    alpha: float = 0.05,
+    correction: str = "holm",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Every pair of cells of a dataset: a two-sided Mann-Whitney U test of the final
+    main metric over seeds (a run without a final value counts as the worst), its p
+    corrected over all pairs of the table, Cliff's delta and the difference of
+    success rates with its interval. ``significant``: which cell is better, where
+    p_adj <= alpha."""
+    rows = []
+    for dataset, part in runs.groupby("dataset", sort=True):
+        m = main[dataset]
+        cells = [(join_cell(dict(zip(CELL, k, strict=True))), g) for k, g in part.groupby(CELL, sort=True)]
+        for i, (name_a, a) in enumerate(cells):
+            for name_b, b in cells[i + 1 :]:
+                rows.append(_pair(dataset, m, directions[m], (name_a, a), (name_b, b), confidence))
+    columns = ["dataset", "a", "b", "metric", "seeds_a", "seeds_b", "median_a", "median_b", "cliffs_delta", "cles"]
+    columns += ["success_diff", "success_diff_lo", "success_diff_hi", "p", "p_adj", "significant"]
+    table = pd.DataFrame(rows, columns=[c for c in columns if c not in ("p_adj", "significant")])
+    table["p_adj"] = adjust(table["p"], correction)
+    table["significant"] = [
+        ("a better" if d > 0 else "b better") if q <= alpha and d != 0 else ""
+        for q, d in zip(table["p_adj"], table["cliffs_delta"], strict=True)
+    ]
+    return table[columns]
+
+
+def _pair(dataset: str, metric: str, higher: bool, a: tuple, b: tuple, confidence: float) -> dict[str, Any]:
+    (name_a, ga), (name_b, gb) = a, b
+    x, y = (oriented(g[metric].astype(float), higher).fillna(-np.inf).to_numpy() for g in (ga, gb))
+    diff = rate_difference(int(ga["converged"].sum()), len(ga), int(gb["converged"].sum()), len(gb), confidence)
+    return {
+        "dataset": dataset,
+        "a": name_a,
+        "b": name_b,
+        "metric": metric,
+        "seeds_a": len(x),
+        "seeds_b": len(y),
+        "median_a": float(oriented(np.median(x), higher)),
+        "median_b": float(oriented(np.median(y), higher)),
+        **rank_effect(x, y),
+        **dict(zip(("success_diff", "success_diff_lo", "success_diff_hi"), diff, strict=True)),
+        "p": mann_whitney(x, y),
+    }
