@@ -109,8 +109,11 @@ def config_differences(a: dict[str, Any], b: dict[str, Any], limit: int = 8) -> 
             va, vb = (_plain(t.at[k, col]) for t in (ra, rb))
             out.append(f"{col}: A {va!r} vs B {vb!r} (in {len(diff)} runs, e.g. {'/'.join(k)})")
     for section in ("evaluation", "analysis"):
-        if a["provenance"][section] != b["provenance"][section]:
-            out.append(f"{section}: {_dict_difference(a['provenance'][section], b['provenance'][section])}")
+        sa, sb = a["provenance"][section], b["provenance"][section]
+        if section == "analysis":  # an option only one folder records came with a later code version
+            sa, sb = ({k: v for k, v in s.items() if k in sa and k in sb} for s in (sa, sb))
+        if sa != sb:
+            out.append(f"{section}: {_dict_difference(sa, sb)}")
     return out[:limit] + ([f"... and {len(out) - limit} more"] if len(out) > limit else [])
 
 
@@ -136,6 +139,11 @@ def execution_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
         vb = sorted(set(map(str, b["runs"].get(col, pd.Series(dtype=str)))))
         if va != vb:
             out.append(f"{col.removeprefix('hp.')}: A {', '.join(va)} vs B {', '.join(vb)}")
+    pa, pb = a["provenance"]["analysis"], b["provenance"]["analysis"]
+    for name, mine, other in (("A", pa, pb), ("B", pb, pa)):
+        added = sorted(set(mine) - set(other))
+        if added:
+            out.append(f"analysis options recorded only in {name} (a later code version): {', '.join(added)}")
     for key in ("code_versions", "processors", "threads", "torch"):
         pa, pb = a["provenance"].get(key), b["provenance"].get(key)
         if pa != pb:

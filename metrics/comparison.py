@@ -238,6 +238,8 @@ def baseline_check(
         return table, verdict(table, baseline, alpha, correction)
     adjusted = contrasts.adjust(np.r_[table["p_better"], table["p_worse"]], correction)
     table["p_better_adj"], table["p_worse_adj"] = adjusted[: len(table)], adjusted[len(table) :]
+    first = [c for c in table if c not in ("p_better", "p_worse", "p_better_adj", "p_worse_adj")]
+    table = table[[*first, "p_better", "p_better_adj", "p_worse", "p_worse_adj"]].copy()
     table["verdict"] = [
         "better" if pb <= alpha and d > 0 else "worse" if pw <= alpha and d < 0 else "no clear difference"
         for pb, pw, d in zip(table["p_better_adj"], table["p_worse_adj"], table["better_by"], strict=True)

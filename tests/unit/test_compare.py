@@ -153,3 +153,13 @@ def test_power_adequate_with_enough_seeds(tmp_path):
     b = write_tables(tmp_path / "b", {"nonsaturating": many[::-1], "wgan": many})
     word, report = compare.compare(a, b)
     assert word == "agree" and "**Power: adequate.**" in report
+
+
+def test_an_analysis_option_added_by_a_later_code_version_is_listed_not_refused(tmp_path):
+    a = write_tables(tmp_path / "a", {"nonsaturating": GOOD, "wgan": BAD})
+    b = write_tables(tmp_path / "b", {"nonsaturating": GOOD, "wgan": BAD})
+    older = json.loads((a / "provenance.json").read_text())
+    del older["analysis"]["correction"]  # tables made before the option existed
+    (a / "provenance.json").write_text(json.dumps(older))
+    word, report = compare.compare(a, b)
+    assert word == "agree" and "analysis options recorded only in B (a later code version): correction" in report
