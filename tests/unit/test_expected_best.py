@@ -56,3 +56,30 @@ def test_table_in_the_metrics_units_with_a_band_and_diverged_settings_as_the_wor
     assert (t["band_low"] <= t["expected_best"] + 1e-9).all() and (t["expected_best"] <= t["band_high"] + 1e-9).all()
     assert t["expected_best"].is_monotonic_decreasing and t["p_all_diverged"].tolist()[:2] == [0.2, 0.0]
     assert set(t["of"]) == {5} and (t["confidence"] == 0.9).all()
+
+
+def test_the_search_figures_draw_the_curves_per_dataset(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib import ticker
+
+    from gans.config import section_defaults
+    from metrics import search_tables
+    from metrics.figures import search as figures
+
+    cells = pd.concat(
+        [settings([3.0, 8, 5, 1, 6, 7], loss=loss).assign(dataset="8gaussians") for loss in ("hinge", "wgan")]
+    )
+    cells = cells.assign(d_updates=[4000.0, 5000, 6000, 4500, 5200, 4800] * 2, g_updates=0.0, wall_time_share_s=1.0)
+    opts = section_defaults("figures", {"dpi": 50})
+    figures.plot_score_vs_budget(expected_best.table(cells, 100, 0.95, 0), tmp_path, opts)
+    assert "score_vs_budget" in figures.FIGURES and (tmp_path / "score_vs_budget.png").stat().st_size > 5_000
+    # the budget figure's log axis within about a decade: major ticks at 1-2-5 labelled, minor ones not
+    fig, ax = plt.subplots()
+    figures._log_ticks(ax)
+    ax.set_xlim(4e3, 5e4)
+    assert isinstance(ax.xaxis.get_minor_formatter(), ticker.NullFormatter)
+    labels = [ax.xaxis.get_major_formatter()(x) for x in ax.get_xticks() if 4e3 <= x <= 5e4]
+    assert labels == ["5k", "10k", "20k", "50k"]
+    plt.close(fig)
+    figures.plot_budget(search_tables.budget_table(cells, 50, 0), tmp_path, opts)
+    assert (tmp_path / "budget.png").stat().st_size > 5_000
