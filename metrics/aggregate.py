@@ -13,6 +13,8 @@ Writes, as CSV, Markdown and LaTeX:
              spread over sampling seeds (not-applicable cells listed with their reason)
   rankings   per dataset, cells ranked by median final main metric, with which
              differences are significant and which cells tie
+  rankings_pairs  every pair of a dataset's cells: Mann-Whitney U p, corrected p
+             (Holm by default), Cliff's delta, difference of success rates
   loss_tracking   per loss, how well D's loss tracks the main metric
   baseline_check  each loss against the baseline (nonsaturating), with a verdict
 and trajectories.csv / train_logs.csv (every run's metrics at every evaluation point
@@ -41,6 +43,7 @@ from gans.runtime import read_json
 from metrics import calibration as calib
 from metrics import (
     comparison,
+    contrasts,
     higher_is_better,
     intervals,
     outcomes,
@@ -51,11 +54,11 @@ from metrics import (
 )
 from metrics.config import analysis_options
 from metrics.setup_columns import latent_note, setup_columns, with_setup
-from metrics.table_views import RANKINGS_NOTE, rankings_view, runs_view, summary_view, write_table
+from metrics.table_views import RANKINGS_NOTE, pairs_view, rankings_view, runs_view, summary_view, write_table
 
 KEYS = [*stability.CELL, "seed"]
 CELL = stability.CELL
-TABLE_NAMES = ["runs", "summary", "rankings", "loss_tracking", "baseline_check"]
+TABLE_NAMES = ["runs", "summary", "rankings", "rankings_pairs", "loss_tracking", "baseline_check"]
 FORMATS = ["csv", "md", "tex"]
 RAW_TABLES = ["trajectories.csv", "train_logs.csv", records.CALIBRATION_TABLE, records.PROVENANCE]
 
@@ -152,11 +155,16 @@ def aggregate(
     ci = intervals.options(opts)
     summary = summarize(runs, dirs, skipped, ci)
     main_names = {d: m for d, (m, _) in main.items()}
-    check, verdict = comparison.baseline_check(runs, main_names, dirs, opts["baseline"], opts["alpha"])
+    alpha, correction = opts["alpha"], opts["correction"]
+    check, verdict = comparison.baseline_check(
+        runs, main_names, dirs, opts["baseline"], alpha, correction, opts["confidence"]
+    )
+    pairs = contrasts.cell_pairs(runs, main_names, dirs, alpha, correction, opts["confidence"])
     tables = {
         "runs": runs,
         "summary": summary,
-        "rankings": comparison.rankings(runs, main_names, dirs, ci),
+        "rankings": comparison.rankings(runs, main_names, dirs, ci, pairs),
+        "rankings_pairs": pairs,
         "loss_tracking": comparison.loss_tracking(runs, opts["tracking_rho"], ci),
         "baseline_check": check,
         "trajectories": pd.concat(trajectories, ignore_index=True),
@@ -269,7 +277,10 @@ def write(
     )
     write_table(runs_view(tables["runs"]), out, "runs", note=records.provenance_note(provenance))
     write_table(summary_view(tables["summary"], main), out, "summary", note=summary_note)
-    write_table(rankings_view(tables["rankings"]), out, "rankings", note=RANKINGS_NOTE.format(level=level))
+    tests, alpha, correction = len(tables["rankings_pairs"]), opts["alpha"], opts["correction"]
+    ranked = RANKINGS_NOTE.format(level=level, correction=contrasts.correction_text(correction, tests, alpha))
+    write_table(rankings_view(tables["rankings"]), out, "rankings", note=ranked)
+    write_table(pairs_view(tables["rankings_pairs"]), out, "rankings_pairs", note=ranked)
     write_table(tables["loss_tracking"], out, "loss_tracking")
     write_table(tables["baseline_check"], out, "baseline_check", note=verdict)
 

@@ -2,6 +2,7 @@
 REPORTED_TABLES = {
     "results/tables/summary.csv": "summary.rst",
     "results/tables/rankings.csv": "rankings.rst",
+    "results/tables/rankings_pairs.csv": "rankings_pairs.rst",
     "results/tables/baseline_check.csv": "baseline_check.rst",
     "results/tables/loss_tracking.csv": "loss_tracking.rst",
     "results/tables/runs.csv": "runs.rst",
