@@ -196,6 +196,22 @@ def measure_rows(args: argparse.Namespace, device: torch.device) -> list[dict[st
     return rows
 
 
+def train_check(out: Path, device: torch.device, steps: int = 300) -> None:
+    """A population of two cells' settings (WGAN-GP at two penalty weights and rates,
+    two seeds each) trained on ``device`` with the in-training bar; prints one line."""
+    from gans.train import train_seeds
+
+    cfgs = member_configs("wgan-gp", 2, 64, 4, str(device), steps=steps, eval_every=100, log_every=50, until="bar")
+    for i, cfg in enumerate(cfgs):
+        cfg["regularizers"]["gradient_penalty"]["weight"] = 0.1 if i < 2 else 1.0
+        cfg["stop"] = {"modes": 1.0, "hq_share": 0.5, "hold_points": 2, "num_samples": 2500, "seed": 2024}
+        cfg["stop"].update(hq_std=3.0, min_count=1)
+    summaries = train_seeds(cfgs, [out / f"member{i}" for i in range(len(cfgs))], progress=False)
+    rate = sum(s["steps_completed"] for s in summaries) / max(s["wall_time_s"] for s in summaries)
+    ends = ", ".join(f"{s['status']}@{s['steps_completed']}" for s in summaries)
+    print(f"train check: {len(cfgs)} members on {device}, {rate:,.0f} member-steps/s, ends: {ends}")
+
+
 def summarise(rows: list[dict[str, Any]], peak: float) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     plain = table[table["row"] == "plain loop"].set_index(["loss", "mlp"])["member_steps_per_s"]
@@ -215,6 +231,7 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3, help="measurements per row (the median is reported)")
     parser.add_argument("--out", default=str(ROOT / "results" / "benchmarks"))
+    parser.add_argument("--train-check", metavar="DIR", help="instead: train a two-cell population into DIR and report")
     return parser
 
 
@@ -235,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     device = select_device(args.device)
+    if args.train_check:
+        train_check(Path(args.train_check), device)
+        return 0
     peak = matmul_peak(device)
     table = summarise(measure_rows(args, device), peak)
     machine = cpu_name() if device.type == "cpu" else torch.cuda.get_device_name(device)
