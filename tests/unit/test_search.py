@@ -34,6 +34,13 @@ JOE_KUO = [
 BITS = 30
 
 
+
+def space_of(config, dataset, label, loss):
+    """A cell's search space, from its resolved run as the search resolves it."""
+    run = gcfg.resolve_run(config, dataset, label, loss, config["search"]["train_seed"])
+    return search.cell_space(config, dataset, label, loss, run)
+
+
 def sobol_integers(n: int, dims: int) -> list[list[int]]:
     """The first n Sobol' points as BITS-bit integers, in Gray-code order (Bratley & Fox)."""
     directions = [[1 << (BITS - 1 - k) for k in range(BITS)]]
@@ -101,7 +108,7 @@ def test_settings_match_an_independent_computation(config):
     """Sobol' points from the published direction numbers, scrambled as documented and
     mapped by the ranges' formulas: the same values on any machine."""
     cell, n = ("8gaussians", "gan", "wgan-gp"), 6
-    paths = sorted(search.cell_space(config, *cell))
+    paths = sorted(space_of(config, *cell))
     declared = {**LOSSES.get("wgan-gp").search_space, **REGULARIZERS.get("gradient_penalty").search_space}
     assert paths == sorted(declared)
     points = sobol_integers(n - 1, len(paths))
@@ -189,7 +196,7 @@ def test_an_optimizer_argument_the_set_up_lacks_is_not_searched():
     cfg = searched(budget=2)
     cfg["grid"]["losses"] = ["wgan"]  # RMSProp: no betas
     cfg = mcfg.validate(cfg)
-    assert sorted(search.cell_space(cfg, "8gaussians", "gan", "wgan")) == [
+    assert sorted(space_of(cfg, "8gaussians", "gan", "wgan")) == [
         "n_critic",
         "optimizer.lr_d",
         "optimizer.lr_g",
@@ -204,8 +211,8 @@ def test_a_config_narrows_replaces_and_removes_ranges():
         losses={"nonsaturating": {"n_critic": {"choice": [1, 2]}}},
     )
     cfg = mcfg.validate(cfg)
-    ns = search.cell_space(cfg, "8gaussians", "gan", "nonsaturating")
-    gp = search.cell_space(cfg, "8gaussians", "gan", "wgan-gp")
+    ns = space_of(cfg, "8gaussians", "gan", "nonsaturating")
+    gp = space_of(cfg, "8gaussians", "gan", "wgan-gp")
     assert ns["optimizer.lr_d"] == gp["optimizer.lr_d"] == {"log_uniform": [1e-4, 1e-3]}
     assert ns["n_critic"] == {"choice": [1, 2]} and gp["n_critic"] == {"int": [1, 5]}
     assert "regularizers.gradient_penalty.weight" not in gp
@@ -213,7 +220,7 @@ def test_a_config_narrows_replaces_and_removes_ranges():
         values = gcfg.resolve_run(cfg, "8gaussians", f"gan+search-{i}", "nonsaturating", 0)["search"]["values"]
         assert 1e-4 <= values["optimizer.lr_d"] <= 1e-3 and values["n_critic"] in (1, 2)
     only = mcfg.validate(searched(budget=2, replace=True, space={"optimizer.lr_g": {"log_uniform": [1.0e-4, 1.0e-3]}}))
-    assert search.cell_space(only, "8gaussians", "gan", "wgan-gp") == {"optimizer.lr_g": {"log_uniform": [1e-4, 1e-3]}}
+    assert space_of(only, "8gaussians", "gan", "wgan-gp") == {"optimizer.lr_g": {"log_uniform": [1e-4, 1e-3]}}
 
 
 @pytest.mark.parametrize(
@@ -318,7 +325,7 @@ def test_a_new_variant_brings_its_space_in_its_own_module(tmp_path, monkeypatch)
         cfg = searched(budget=3)
         cfg["grid"]["variants"] = ["dropout-d"]
         cfg = mcfg.validate(cfg)
-        space = search.cell_space(cfg, "8gaussians", "dropout-d", "nonsaturating")
+        space = space_of(cfg, "8gaussians", "dropout-d", "nonsaturating")
         assert space == {**LOSSES.get("nonsaturating").search_space, "variant.params.p": {"uniform": [0.0, 0.5]}}
         for i in range(1, 3):
             run = gcfg.resolve_run(cfg, "8gaussians", f"dropout-d+search-{i}", "nonsaturating", 0)
