@@ -38,7 +38,7 @@ from gans import provenance as prov
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.runtime import read_json
-from metrics import calibration as calib
+from metrics import calibration_files as calib
 from metrics import (
     comparison,
     higher_is_better,
@@ -49,7 +49,7 @@ from metrics import (
     search,
     stability,
 )
-from metrics.config import analysis_options
+from metrics.checks import analysis_options
 from metrics.setup_columns import latent_note, setup_columns, with_setup
 from metrics.table_views import RANKINGS_NOTE, rankings_view, runs_view, summary_view, write_table
 

@@ -1,77 +1,83 @@
-"""Evaluation and analysis settings that pass the schema but would fail, or be
-changed without a word, after training: checked before any job starts.
+"""The analysis section of a config, and the whole config as the workflow checks it:
 
-- evaluation: precision/recall's k and KID's subset size against the sample
-  counts, the Inception Score's splits and the sample grid against the images
-  generated (``check_evaluation``, also run by ``python -m metrics.evaluate``);
+- ``validate``: ``metrics.config.validate`` (gans' checks and the evaluation's), then
+  the analysis section (``check_analysis``) and the search's metrics
+  (``check_search``); ``load`` reads a file and validates it so;
 - analysis: the main metric of each modality is measured on every dataset of the
   grid and ranks in its metric's direction; every target names a measured metric;
-  the baseline is a registered loss (``check_analysis``).
+  the baseline is a registered loss;
+- search: the metric that ranks a cell's settings (``ranking_metrics``) is evaluated
+  on every dataset of the grid, and every tie-breaker is a metric column;
+- ``notices``: evaluation and analysis settings no job or table will use.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from gans import config as gcfg
-from gans.config import ConfigError
+from gans.config import ConfigError, search
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.registry import RegistryError
-from gans.variants import VARIANTS
 from metrics import METRICS, higher_is_better, metric_columns
+from metrics import config as mcfg
+from metrics.config import evaluated_columns, measured_columns
 
 
-def sample_counts(ev: dict[str, Any]) -> tuple[int, int, str]:
-    """(generated, real) samples per evaluation point of a resolved evaluation
-    config, and the config keys that set them."""
-    if "extractor" in ev:  # images
-        return ev["images"]["num_samples"], ev["images"]["num_real"], "evaluation.images.num_samples/num_real"
-    return ev["num_samples"], ev["num_samples"], "evaluation.num_samples"
+def validate(config: dict) -> dict:
+    """The workflow's validation: ``metrics.config.validate`` (every key, every run of
+    the grid, every dataset's evaluation set-up), the analysis section and the
+    search's metrics. Fills defaults in place."""
+    mcfg.validate(config)
+    check_analysis(config)
+    check_search(config)
+    return config
 
 
-def check_evaluation(ev: dict[str, Any], dataset: str | None = None) -> None:
-    """Refuse settings a resolved evaluation config cannot honour with its sample counts."""
-    fake, real, keys = sample_counts(ev)
-    n, on = min(fake, real), f" for dataset '{dataset}'" if dataset else ""
-    counts = f"{fake} generated and {real} real samples ({keys})"
-    if "prc" in ev["metrics"] and ev["prc"]["neighborhood"] >= n:
-        raise ConfigError(
-            f"config key 'evaluation.prc.neighborhood': k = {ev['prc']['neighborhood']} nearest neighbours need more "
-            f"than k samples on each side, and evaluation{on} uses {counts}; lower k or raise the counts"
-        )
-    if "kid" in ev["metrics"] and ev["kid"]["subset_size"] > n:
-        raise ConfigError(
-            f"config key 'evaluation.kid.subset_size': subsets of {ev['kid']['subset_size']} samples, but evaluation"
-            f"{on} uses {counts}; set subset_size to at most {n} or raise the counts"
-        )
-    if "extractor" not in ev:
+def load(path: str | Path) -> dict:
+    """A config file, validated as the workflow validates it."""
+    return validate(mcfg.read(path))
+
+
+def analysis_options(opts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The analysis section with the schema's defaults filled in (and checked)."""
+    return gcfg.section_defaults("analysis", opts)
+
+
+def ranking_metrics(config: dict, dataset: str) -> list[tuple[str, bool]]:
+    """(metric, higher is better) that rank a dataset's settings: select_by (default
+    the dataset's main metric), then the evaluated tie-breakers."""
+    s, opts = config["search"], analysis_options(config["analysis"])
+    main = opts["main_metric"][DATASETS.get(dataset).modality]
+    first = s["select_by"] or main["name"]
+    higher = main["higher_is_better"] if first == main["name"] else higher_is_better(first)
+    evaluated = evaluated_columns(config, dataset)
+    ties = [(m, higher_is_better(m)) for m in s["tie_break"] if m in evaluated and m != first]
+    return [(first, higher), *ties]
+
+
+def check_search(config: dict) -> None:
+    """The search's metrics, before any job: select_by evaluated on every dataset of
+    the grid, every tie-breaker a metric column."""
+    if not search.active(config):
         return
-    images = ev["images"]
-    if "isc" in ev["metrics"] and images["isc_splits"] > images["num_samples"]:
-        raise ConfigError(
-            f"config key 'evaluation.images.isc_splits': {images['isc_splits']} splits of "
-            f"{images['num_samples']} generated images{on}; use at most one split per image"
-        )
-    if images["grid"] > images["num_samples"]:
-        raise ConfigError(
-            f"config key 'evaluation.images.grid': a grid of {images['grid']} images, but only "
-            f"{images['num_samples']} are generated{on} (evaluation.images.num_samples)"
-        )
-
-
-def measured_columns(config: dict, dataset: str) -> set[str]:
-    """The metric columns every run of ``dataset`` in the grid gets."""
-    from metrics.config import resolve_eval
-
-    modality = DATASETS.get(dataset).modality
-    names = list(resolve_eval(config, dataset)["metrics"])
-    labels = gcfg.variant_labels(config)
-    variants = {labels[label]["variant"] for label, _ in gcfg.cells_by_dataset(config).get(dataset, [])}
-    if variants and all(VARIANTS.get(v).conditional for v in variants):  # per-class metrics, added by evaluation
-        names += [n for n, cls in METRICS.items() if cls.per_class and modality in cls.modalities]
-    columns = {c for n in names for c in METRICS.get(n).higher_is_better}
-    return columns | ({"modes_total"} if columns & {"modes_covered"} else set())
+    s = config["search"]
+    known = {c for _, cls in METRICS.items() for c in cls.higher_is_better}
+    for name in s["tie_break"]:
+        if name not in known:
+            raise ConfigError(
+                f"config key 'search.tie_break': no metric gives '{name}'; known: {', '.join(sorted(known))}"
+            )
+    for dataset in gcfg.datasets_in_grid(config):
+        first = ranking_metrics(config, dataset)[0][0]
+        evaluated = evaluated_columns(config, dataset)
+        if first not in evaluated:
+            raise ConfigError(
+                f"config key 'search.select_by': '{first}' is not evaluated on dataset '{dataset}'; "
+                f"evaluated: {', '.join(evaluated)}"
+            )
 
 
 def check_analysis(config: dict) -> None:
@@ -112,11 +118,7 @@ def check_analysis(config: dict) -> None:
 
 def notices(config: dict) -> list[str]:
     """Evaluation and analysis settings no job or table will use with this grid."""
-    opts, lines = config["analysis"], []
-    images = [d for d in gcfg.datasets_in_grid(config) if DATASETS.get(d).modality == "images"]
-    unused = [f"evaluation.extractors.{d}" for d in config["evaluation"]["extractors"] if d not in images]
-    if unused:
-        lines.append(f"settings no run of the grid uses (no image dataset of that name in it): {', '.join(unused)}")
+    opts, lines = config["analysis"], mcfg.notices(config)
     if opts["baseline"] not in gcfg.losses_in_grid(config):
         lines.append(
             f"analysis.baseline '{opts['baseline']}' is not in the grid's losses: the baseline_check table stays empty"

@@ -4,7 +4,7 @@ user as one line naming the problem, before any job starts:
 - ``check_yaml``: the default config file parses (a YAML error names the file, line
   and column; Snakemake's own message names neither);
 - ``launch``: values given with ``--config`` typed as in a config file, the whole
-  config validated (``metrics.config.validate``), the device checked where jobs run
+  config validated (``metrics.checks.validate``), the device checked where jobs run
   on this machine, and what the grid will not do said as notes (cells a variant does
   not train, settings no run uses).
 
@@ -27,8 +27,8 @@ import yaml
 from gans.config import ConfigError
 from gans.config.checks import check_devices, notices
 from gans.config.overrides import type_command_line
-from metrics import checks as metrics_checks
-from metrics.config import validate
+from metrics import checks as analysis_checks
+from metrics.checks import validate
 
 
 def fail(message: str) -> NoReturn:
@@ -65,7 +65,7 @@ def launch(config: dict, workflow: Any) -> dict:
     except ConfigError as exc:
         fail(str(exc))
     if not (workflow.remote_exec or workflow.subprocess_exec):  # once, not again in every job
-        for line in [*notices(config), *metrics_checks.notices(config)]:
+        for line in [*notices(config), *analysis_checks.notices(config)]:
             print(f"note: {line}", file=sys.stderr)
     return config
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             config = validate(yaml.safe_load(Path(path).read_text()) or {})
         except ConfigError as exc:
             fail(f"{path}: {exc}")
-        for line in [*notices(config), *metrics_checks.notices(config)]:
+        for line in [*notices(config), *analysis_checks.notices(config)]:
             print(f"note: {line}", file=sys.stderr)
         print(f"{path}: valid", file=sys.stderr)
     return 0

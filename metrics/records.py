@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from gans.provenance import code_label, provenance
-from metrics.calibration import KINDS
+from metrics.calibration_files import KINDS
 
 CALIBRATION_TABLE = "calibration.csv"
 PROVENANCE = "provenance.json"

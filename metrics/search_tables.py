@@ -31,10 +31,10 @@ from gans import compute, layout
 from gans.datasets import DATASETS
 from gans.runtime import read_json
 from gans.space import distance
-from metrics import calibration as calib
+from metrics import calibration_files as calib
 from metrics import comparison, search, stability
 from metrics.aggregate import directions, main_metric
-from metrics.config import analysis_options
+from metrics.checks import analysis_options
 from metrics.stability import CELL, OUTCOMES
 
 TABLES = ["search_settings", "search_best", "search_budget", "search_baseline_check"]

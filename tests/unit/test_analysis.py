@@ -15,8 +15,8 @@ from gans import config as gcfg
 from gans.config import section_defaults
 from gans.runtime import read_json, write_json
 from gans.train import train
-from metrics import aggregate, calibration, figures, reference
-from metrics import config as mcfg
+from metrics import aggregate, calibration, calibration_files, figures, reference
+from metrics import checks as acfg
 from metrics.config import resolve_eval
 from metrics.evaluate import evaluate
 from metrics.figures import samples
@@ -26,7 +26,7 @@ from tests.conftest import TINY
 @pytest.fixture(scope="module")
 def runs_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("analysis")
-    cfg = mcfg.validate(copy.deepcopy(TINY))
+    cfg = acfg.validate(copy.deepcopy(TINY))
     for seed, threshold in ((0, 1e6), (1, 1e-3)):  # seed 1 "diverges" at its first logged loss
         run = gcfg.resolve_run(cfg, "8gaussians", "gan", "nonsaturating", seed)
         run["train"]["divergence_threshold"] = threshold
@@ -35,7 +35,7 @@ def runs_root(tmp_path_factory):
         evaluate(out, resolve_eval(cfg, "8gaussians"))
     ev = resolve_eval(cfg, "8gaussians")
     record = calibration.calibrate(gcfg.resolve_run(cfg, "8gaussians", "gan", "nonsaturating", 0), ev, draws=2)
-    path = root / calibration.calibration_path("8gaussians", ev)
+    path = root / calibration_files.calibration_path("8gaussians", ev)
     path.parent.mkdir(parents=True)
     write_json(record, path)
     return root

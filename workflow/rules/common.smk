@@ -11,7 +11,7 @@ from gans.datasets import DATASETS
 from gans.layout import EVAL_FILES, METRICS_FINAL, RUN, SAMPLES, TRAIN_FILES
 from gans.stacking import reason_not_stackable
 from metrics.aggregate import table_files
-from metrics.calibration import CALIBRATION, POINTS, calibration_path
+from metrics.calibration_files import CALIBRATION, POINTS, calibration_path
 from metrics.config import resolve_eval
 from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
 from metrics.figures import FIGURES as FIGURE_SUBCATEGORIES
