@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis import intervals
+from analysis.stability import CELL, OUTCOMES, SETTING, oriented
 from gans.config.sweep import join_label
-from metrics import intervals
-from metrics.stability import CELL, OUTCOMES, SETTING, oriented
 
 
 def best_final_gap(runs: pd.DataFrame, metric: str, higher: bool) -> pd.Series:
@@ -36,7 +36,7 @@ def seed_summary(
     q25/q75/IQR, bootstrap intervals of the median and the mean, and the median over
     runs of its spread over sampling seeds. Runs without a final value (diverged) are
     left out of that metric's statistics but count as seeds. ``ci``: the keyword
-    arguments of ``metrics.intervals.bootstrap`` (confidence, resamples, seed)."""
+    arguments of ``analysis.intervals.bootstrap`` (confidence, resamples, seed)."""
     ci = ci or {}
     rows = []
     for cell, group in runs.groupby(CELL, sort=True):

@@ -1,7 +1,7 @@
 """The search's selection: which setting of a cell is its best (the Snakemake
 checkpoint of the search; gans/config/search.py draws the settings).
 
-    python -m metrics.search --options JSON --out selection.json RUN_DIR [RUN_DIR ...]
+    python -m analysis.search --options JSON --out selection.json RUN_DIR [RUN_DIR ...]
 
 A setting is scored by its one seed's metrics at its final evaluation point
 (``at: final``) or at the point where ``select_by`` is best (``at: best``), the
@@ -24,12 +24,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from analysis.config import ranking_metrics
+from analysis.stability import CELL
 from gans import config as gcfg
 from gans import layout
 from gans.config import search
 from gans.runtime import read_json, write_json
-from metrics.checks import ranking_metrics
-from metrics.stability import CELL
 
 
 def options(config: dict, dataset: str, label: str, loss: str) -> dict[str, Any]:
@@ -143,7 +143,7 @@ def with_tuning(table: pd.DataFrame, entries: list[dict[str, str]], runs: pd.Dat
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.search", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.search", description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path, help="the cell's search runs (settings 0 .. budget-1)")
     parser.add_argument("--options", required=True, help="JSON: the cell's selection options")
     parser.add_argument("--out", required=True, type=Path)

@@ -14,7 +14,7 @@ Kinds, each against the real side of every evaluation:
 
 Each kind is measured ``evaluation.calibration.draws`` times (other samples, other
 initialisations); the file keeps every draw, their mean (what the outcome rules
-use) and their range. The outcome rules (metrics.outcomes) place runs between these
+use) and their range. The outcome rules (analysis.outcomes) place runs between these
 values; the tables and figures show them. Points use the points themselves as
 features, so their 'extractor' is ``points``.
 """

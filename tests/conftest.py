@@ -47,7 +47,7 @@ def tiny_with(**changes):
 
 @pytest.fixture
 def tiny_config():
-    from metrics import checks as acfg
+    from analysis import config as acfg
 
     return acfg.validate(copy.deepcopy(TINY))
 

@@ -1,7 +1,7 @@
-"""python -m metrics.figures: see the package's docstring."""
+"""python -m analysis.figures: see the package's docstring."""
 
 import sys
 
-from metrics.figures import main
+from analysis.figures import main
 
 sys.exit(main())

@@ -8,7 +8,7 @@
                   set-up and of the best, as their Fig. 3/5
   trainable.png   the share of each cell's settings by outcome: how much of the space trains
 
-    python -m metrics.figures.search --dataset 8gaussians --tables results/search/tables \\
+    python -m analysis.figures.search --dataset 8gaussians --tables results/search/tables \\
         --out results/search/figures/8gaussians
 """
 
@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from analysis.figures.common import OUTCOME_COLORS, cell_label, save
+from analysis.stability import CELL, OUTCOMES
 from gans.config import section_defaults
-from metrics.figures.common import OUTCOME_COLORS, cell_label, save
-from metrics.stability import CELL, OUTCOMES
 
 # the figures each dataset gets, by file name (the rules read this list)
 FIGURES = ("budget", "best_seeds", "trainable")
@@ -149,7 +149,7 @@ def draw(dataset: str, tables: Path, compared: Path, out: Path, opts: dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.figures.search", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.figures.search", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--tables", required=True, type=Path, help="the search's tables")
     parser.add_argument(

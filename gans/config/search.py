@@ -2,7 +2,7 @@
 dataset x variant x loss cell of the grid, ``budget`` settings drawn from the cell's
 search space, setting 0 being the cell's set-up (what ``resolve_run`` gives), each
 trained with one seed (``train_seed``); the best by the chosen metric is then
-trained with ``seeds_for_best`` new seeds (the selection: ``metrics.search``, in a
+trained with ``seeds_for_best`` new seeds (the selection: ``analysis.search``, in a
 Snakemake checkpoint).
 
 A cell's space joins the ranges its components declare (``search_space`` of the

@@ -4,11 +4,11 @@ import copy
 import shutil
 
 import gans.variants
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.config import ROOT
 from gans.job import build
 from gans.variants import VARIANTS
-from metrics import checks as acfg
 from tests.conftest import TINY
 
 

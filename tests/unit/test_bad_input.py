@@ -8,16 +8,16 @@ import json
 import pytest
 from snakemake.cli import parse_config
 
+from analysis import config as acfg
+from analysis.launch import check_yaml
 from gans import config as gcfg
 from gans.config.checks import check_device, notices
 from gans.config.overrides import type_command_line
 from gans.datasets import build_dataset
 from gans.runtime import visible_gpu_count
 from gans.train import main as train_main
-from metrics import checks as acfg
 from metrics import config as mcfg
 from metrics.evaluate import main as evaluate_main
-from metrics.launch import check_yaml
 from tests.conftest import TINY
 from tests.conftest import tiny_with as bad
 

@@ -5,9 +5,9 @@ import copy
 
 import pytest
 
+from analysis import config as acfg
 from gans import config as gcfg
 from metrics import calibration, calibration_files
-from metrics import checks as acfg
 from metrics.config import resolve_eval
 from tests.conftest import TINY
 

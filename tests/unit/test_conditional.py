@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.datasets import build_dataset
 from gans.job import build
 from gans.train import train
 from metrics import METRICS
-from metrics import checks as acfg
 from metrics.config import resolve_eval
 from metrics.evaluate import evaluate, per_class_metrics
 from metrics.points import PointInputs

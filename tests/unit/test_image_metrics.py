@@ -7,11 +7,11 @@ import pytest
 import scipy.linalg
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.datasets import build_dataset
 from gans.datasets.images import to_uint8
 from metrics import METRICS
-from metrics import checks as acfg
 from metrics.config import resolve_eval
 from metrics.extractors import build_extractor, joint_log_probs
 from metrics.library.classes import class_mode_statistics, confident_classes
@@ -334,9 +334,10 @@ def test_image_calibration_outcome_and_figures_speak_of_images(digits_lenet, tmp
     titled for images, with the calibration values, not as points over D's contours."""
     import pandas as pd
 
+    from analysis import aggregate, figures
+    from analysis.figures import samples
     from gans.runtime import write_json
-    from metrics import aggregate, calibration, figures
-    from metrics.figures import samples
+    from metrics import calibration
 
     run, ev = evaluated_digits_run(digits_lenet, tmp_path)
     config = acfg.validate({"grid": {"datasets": ["digits"], "losses": ["hinge"], "seeds": [0]}})

@@ -6,10 +6,10 @@ import copy
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.architectures import ARCHITECTURES, build_architecture
 from gans.job import build
-from metrics import checks as acfg
 
 IMAGE_ARCHS = [name for name, cls in ARCHITECTURES.items() if "images" in cls.modalities]
 SHAPES = [(1, 28, 28), (3, 28, 28), (1, 32, 32), (3, 32, 32)]

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.datasets import build_dataset
 from gans.job import build
 from gans.train import train
-from metrics import checks as acfg
 from metrics import images
 from metrics.config import resolve_eval
 from metrics.extractors import EXTRACTORS

@@ -3,11 +3,11 @@
 import torch
 from torch import nn
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.architectures import build_architecture
 from gans.architectures.maxout import Maxout
 from gans.job import build
-from metrics import checks as acfg
 
 
 def test_maxout_is_the_largest_of_its_pieces():

@@ -6,10 +6,10 @@ import copy
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.optim import build_optimizer
 from gans.train import train
-from metrics import checks as acfg
 from tests.conftest import TINY
 
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.job import build
-from metrics import checks as acfg
 
 SMALL = {"models": {"points": {"params": {"width": 16, "depth": 2}}}}
 

@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch import nn
 
+from analysis import config as acfg
 from gans.regularizers import REGULARIZERS, build_regularizers
-from metrics import checks as acfg
 
 
 def test_gradient_penalty_of_a_linear_critic():

@@ -12,13 +12,13 @@ import sys
 import pytest
 
 import gans.variants
+from analysis import config as acfg
 from gans import config as gcfg
 from gans import space
 from gans.config import search
 from gans.losses import LOSSES
 from gans.regularizers import REGULARIZERS
 from gans.variants import VARIANTS
-from metrics import checks as acfg
 from tests.conftest import TINY
 
 # Joe & Kuo's direction numbers (new-joe-kuo-6.21201), dimensions 2 to 7: (degree s,

@@ -4,11 +4,11 @@ in docs/setups.md; named deviations and config overrides are recorded."""
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.config.setups import DEVIATIONS, deviation_label
 from gans.datasets import build_dataset
 from gans.job import build
-from metrics import checks as acfg
 
 ADAM = "adam"
 # loss -> family -> (optimizer name, lr_d, lr_g, betas, n_critic, regularizers, deviations)

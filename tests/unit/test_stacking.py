@@ -13,12 +13,12 @@ import yaml
 
 import gans.job as gjob
 import gans.train as gtrain
+from analysis import config as acfg
 from gans import config as gcfg
 from gans import stacking
 from gans.layout import RESUME
 from gans.losses import LOSSES
 from gans.train import train, train_seeds
-from metrics import checks as acfg
 from metrics.config import resolve_eval
 from metrics.evaluate import evaluate
 from tests.conftest import ROOT, TINY

@@ -5,8 +5,8 @@ import copy
 
 import pytest
 
+from analysis import config as acfg
 from gans import config as gcfg
-from metrics import checks as acfg
 from tests.conftest import TINY
 
 

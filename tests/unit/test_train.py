@@ -5,13 +5,13 @@ import pytest
 import torch
 import yaml
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.job import build
 from gans.layout import TRAIN_FILES as OUTPUTS
 from gans.losses import LOSSES
 from gans.train import main, train
 from gans.variants import VARIANTS
-from metrics import checks as acfg
 from metrics.config import resolve_eval
 from metrics.evaluate import evaluate
 from tests.conftest import TINY

@@ -5,9 +5,9 @@ import copy
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.job import build
-from metrics import checks as acfg
 from tests.conftest import FAST_ADAM, TINY
 
 

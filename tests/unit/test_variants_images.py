@@ -6,12 +6,12 @@ import copy
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.job import build
 from gans.losses import LOSSES
 from gans.variants import VARIANTS
 from gans.variants.improved import VirtualBatchNorm
-from metrics import checks as acfg
 
 TINY_IMAGES = {"noise_dim": 8, "params": {"ngf": 4, "ndf": 4}}
 

@@ -5,11 +5,11 @@ import re
 import pytest
 import yaml
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.config.grid import dataset_seed_groups
 from gans.datasets import DATASETS
 from gans.stacking import reason_not_stackable
-from metrics import checks as acfg
 from tests.workflow.conftest import ROOT, snakemake
 
 
