@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from analysis import config as analysis_checks
+from analysis import config as acfg
 from analysis.config import validate
 from gans.config import ConfigError
 from gans.config.checks import check_devices, notices
@@ -65,7 +65,7 @@ def launch(config: dict, workflow: Any) -> dict:
     except ConfigError as exc:
         fail(str(exc))
     if not (workflow.remote_exec or workflow.subprocess_exec):  # once, not again in every job
-        for line in [*notices(config), *analysis_checks.notices(config)]:
+        for line in [*notices(config), *acfg.notices(config)]:
             print(f"note: {line}", file=sys.stderr)
     return config
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             config = validate(yaml.safe_load(Path(path).read_text()) or {})
         except ConfigError as exc:
             fail(f"{path}: {exc}")
-        for line in [*notices(config), *analysis_checks.notices(config)]:
+        for line in [*notices(config), *acfg.notices(config)]:
             print(f"note: {line}", file=sys.stderr)
         print(f"{path}: valid", file=sys.stderr)
     return 0

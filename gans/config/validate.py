@@ -25,7 +25,8 @@ from gans.variants import VARIANTS
 def validate(config: dict) -> dict:
     """Validate ``config`` in place (defaults filled) and return it: every key, and
     every run of the grid as training will see it. (``metrics.config.validate`` adds
-    the evaluation and analysis sections: what the workflow checks.)
+    the evaluation section, ``analysis.config.validate`` the analysis section: what the
+    workflow checks.)
 
     Raises ConfigError naming the bad key or value and the valid choices, before
     any work starts.
