@@ -145,54 +145,37 @@ def matmul_peak(device: torch.device, n: int = 1024, repeats: int = 20) -> float
     return 2 * n**3 * repeats / seconds
 
 
+def row_timers(
+    loss: str, depth: int, width: int, args: argparse.Namespace, device: torch.device
+) -> list[tuple[str, int, Callable[[], float]]]:
+    """(row name, members, a function timing its ``args.steps`` steps) of one set-up."""
+    steps, warmup, dev = args.steps, args.warmup, str(device)
+    schedule = timing_schedule(steps, warmup)
+
+    def plain() -> float:
+        return timed(plain_loop(member_configs(loss, depth, width, 1, dev)[0], device), steps, warmup, device)
+
+    def suite(members: int, stacked: bool) -> Callable[[], float]:
+        return lambda: trainer_seconds(
+            member_configs(loss, depth, width, members, dev, **schedule), warmup, steps, stacked
+        )
+
+    rows = [("plain loop", 1, plain), ("suite, one run", 1, suite(1, False))]
+    return rows + [(f"population P={p}", p, suite(p, True)) for p in args.sizes]
+
+
 def measure_rows(args: argparse.Namespace, device: torch.device) -> list[dict[str, Any]]:
     rows = []
     for loss in args.losses:
         for depth, width in args.mlps:
-            base = member_configs(loss, depth, width, 1, str(device))[0]
-            steps = args.steps
-            flops = flops_per_member_step(base)
-            schedule = timing_schedule(steps, args.warmup)
-            kinds: list[tuple[str, int, Callable[[], float]]] = [
-                ("plain loop", 1, lambda b=base: timed(plain_loop(b, device), steps, args.warmup, device)),
-                (
-                    "suite, one run",
-                    1,
-                    lambda: trainer_seconds(
-                        member_configs(loss, depth, width, 1, str(device), **schedule),
-                        args.warmup,
-                        steps,
-                        stacked=False,
-                    ),
-                ),
-            ]
-            for p in args.sizes:
-                kinds.append(
-                    (
-                        f"population P={p}",
-                        p,
-                        lambda p=p: trainer_seconds(
-                            member_configs(loss, depth, width, p, str(device), **schedule),
-                            args.warmup,
-                            steps,
-                            stacked=True,
-                        ),
-                    )
-                )
-            for name, members, seconds in kinds:
+            flops = flops_per_member_step(member_configs(loss, depth, width, 1, str(device))[0])
+            for name, members, seconds in row_timers(loss, depth, width, args, device):
                 times = [seconds() for _ in range(args.repeats)]
-                rate = members * steps / statistics.median(times)
-                rows.append(
-                    {
-                        "loss": loss,
-                        "mlp": f"{depth}x{width}",
-                        "row": name,
-                        "members": members,
-                        "member_steps_per_s": rate,
-                        "flops_per_member_step": flops,
-                    }
-                )
-                print(f"  {loss} {depth}x{width} {name}: {rate:,.0f} member-steps/s", file=sys.stderr, flush=True)
+                rate = members * args.steps / statistics.median(times)
+                mlp = f"{depth}x{width}"
+                row = {"loss": loss, "mlp": mlp, "row": name, "members": members, "member_steps_per_s": rate}
+                rows.append({**row, "flops_per_member_step": flops})
+                print(f"  {loss} {mlp} {name}: {rate:,.0f} member-steps/s", file=sys.stderr, flush=True)
     return rows
 
 

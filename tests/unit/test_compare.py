@@ -1,4 +1,4 @@
-"""metrics.compare on constructed tables folders: two folders that agree within their
+"""analysis.compare on constructed tables folders: two folders that agree within their
 intervals (other per-seed numbers, other thread counts), two that disagree, and
 folders of different configs, which it refuses, naming the difference."""
 
@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import aggregate, compare, comparison, intervals
 from gans.config import section_defaults
-from metrics import aggregate, compare, comparison, intervals
 
 DIRS = {"modes_covered": True, "hq_fraction": True}
 OPTS = section_defaults("analysis")
 
 
 def write_tables(folder, cells, threads=1, lr_d=4e-4, num_samples=2000):
-    """A tables folder as metrics.aggregate writes it, from per-cell final mode counts
+    """A tables folder as analysis.aggregate writes it, from per-cell final mode counts
     and high-quality shares (a run converges when it covers all 8 modes)."""
     rows = []
     for loss, values in cells.items():

@@ -8,7 +8,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from metrics import contrasts
+from analysis import contrasts
 
 # a known case: ties, a p of 1, unsorted
 P = [0.01, 0.04, 0.03, 0.005, 0.2, 0.04, 1.0, 0.0001]

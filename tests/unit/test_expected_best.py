@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics import expected_best
+from analysis import expected_best
 
 
 def brute_force(values: np.ndarray, k: int) -> float:
@@ -62,9 +62,9 @@ def test_the_search_figures_draw_the_curves_per_dataset(tmp_path):
     import matplotlib.pyplot as plt
     from matplotlib import ticker
 
+    from analysis import search_tables
+    from analysis.figures import search as figures
     from gans.config import section_defaults
-    from metrics import search_tables
-    from metrics.figures import search as figures
 
     cells = pd.concat(
         [settings([3.0, 8, 5, 1, 6, 7], loss=loss).assign(dataset="8gaussians") for loss in ("hinge", "wgan")]

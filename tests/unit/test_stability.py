@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from analysis import comparison, contrasts, intervals, stability
 from gans.config import section_defaults
-from metrics import comparison, contrasts, intervals, stability
 
 DIRS = {"modes_covered": True, "hq_fraction": True, "fid": False}
 OPTS = section_defaults("analysis")  # the schema's defaults: all modes, half the real data's high-quality share
@@ -370,6 +370,6 @@ def test_loss_tracking_with_intervals():
 def test_one_seed_has_no_interval_and_ties_with_everyone():
     r = comparison.rankings(cells({"a": [5], "b": [3]}), {"d": "modes_covered"}, DIRS).set_index("loss")
     assert np.isnan(r.loc["a", "median_lo"]) and list(r["rank"]) == [1, 1] and r.loc["a", "tied_with"] == "gan / b"
-    from metrics.table_views import rankings_view
+    from analysis.table_views import rankings_view
 
     assert rankings_view(r.reset_index()).set_index("loss").loc["a", "median_lo"] == ""  # not "diverged"

@@ -13,12 +13,12 @@ import yaml
 
 import gans.job as gjob
 import gans.train as gtrain
+from analysis import config as acfg
 from gans import config as gcfg
 from gans import stacking
 from gans.layout import RESUME
 from gans.losses import LOSSES
 from gans.train import train, train_seeds
-from metrics import config as mcfg
 from metrics.config import resolve_eval
 from metrics.evaluate import evaluate
 from tests.conftest import ROOT, TINY
@@ -216,7 +216,7 @@ def test_seeds_per_job_is_not_a_sweep_axis(tiny_config):
     cfg = copy.deepcopy(TINY)
     cfg["grid"] = {**TINY["grid"], "sweep": {"train.seeds_per_job": [1, 2]}}
     with pytest.raises(gcfg.ConfigError, match="'train.seeds_per_job' cannot vary along the grid"):
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
 
 
 # -- buffered random draws (train.random_draws) ---------------------------------------------
@@ -275,7 +275,7 @@ def test_auto_draws_directly_on_a_cpu(tiny_config, tmp_path):
 
 
 def test_datasets_that_cannot_serve_buffered_draws_draw_directly(tmp_path):
-    config = mcfg.validate(
+    config = acfg.validate(
         {
             "grid": {"datasets": ["digits"], "variants": ["gan"], "losses": ["nonsaturating"], "seeds": [0]},
             "train": {"steps": 2, "batch_size": 8, "random_draws": "buffered"},

@@ -5,11 +5,11 @@ import re
 import pytest
 import yaml
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.config.grid import dataset_seed_groups
 from gans.datasets import DATASETS
 from gans.stacking import reason_not_stackable
-from metrics import config as mcfg
 from tests.workflow.conftest import ROOT, snakemake
 
 
@@ -54,7 +54,7 @@ def test_full_grid_on_slurm_every_training_job_asks_one_gpu_and_its_datasets_siz
         "slurm_account=myproject",
     )
     found = jobs(out)
-    config = mcfg.load(ROOT / "config/full.yaml")
+    config = acfg.load(ROOT / "config/full.yaml")
     train = [j for j in found if j[0].startswith("train")]
     # the full config stacks each cell's seeds into one job (train.seeds_per_job)
     cells = {(r["dataset"], r["variant"], r["loss"]) for r in gcfg.grid(config)}
@@ -95,7 +95,7 @@ def test_gpu_profile_caps_training_jobs_at_the_gpus_given(tmp_path):
 def test_resource_overrides_reach_every_job_of_the_family(tmp_path, configfile):
     """`--set-resources train:...` sizes every training job, whatever the seed grouping
     (train_seeds_0_1_2, ...); an override naming one group's rule wins for it."""
-    config = mcfg.load(ROOT / "config" / configfile)
+    config = acfg.load(ROOT / "config" / configfile)
     groups = list(gcfg.seed_groups(config))
     assert groups, "both configs train seeds in groups"
     one = f"train_{groups[0]}"

@@ -41,7 +41,7 @@ rule aggregate:
         analysis=json.dumps(config["analysis"], sort_keys=True),
         out=output_folder,
     shell:
-        "python -m metrics.aggregate --out {params.out:q} --analysis {params.analysis:q}"
+        "python -m analysis.aggregate --out {params.out:q} --analysis {params.analysis:q}"
         " --skipped {params.skipped:q} --tuning {params.tuning:q} --calibration {input.calibration:q}"
         " -- {params.runs:q} 2>&1 | tee {log:q} >&2"
 

@@ -15,7 +15,7 @@ rule figures:
         tables=input_folder,
         out=output_folder,
     shell:
-        "python -m metrics.figures --dataset {wildcards.dataset} --tables {params.tables:q}"
+        "python -m analysis.figures --dataset {wildcards.dataset} --tables {params.tables:q}"
         " --options {params.options:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"
 
 
@@ -55,7 +55,7 @@ for dataset, cells in CELLS_BY_DATASET.items():
             cells=" ".join(f"--cell {shlex.quote(v)} {shlex.quote(l)}" for v, l in cells),
             out=cells_folder,
         shell:
-            "python -m metrics.figures --dataset {params.dataset:q} {params.cells} --tables {params.tables:q}"
+            "python -m analysis.figures --dataset {params.dataset:q} {params.cells} --tables {params.tables:q}"
             " --options {params.options:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"
 
 

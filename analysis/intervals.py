@@ -12,7 +12,7 @@ bootstrap interval of the median is the seed range (it covers the true median in
 75% of experiments, not 95%), and 3/3 successes cannot be told from 0/3 (Wilson
 [0.44, 1] against [0, 0.56]). The intervals describe; significance is tested in
 metrics/contrasts.py (Mann-Whitney U, p corrected over every test of a table), and
-metrics.compare asks whether two folders' intervals overlap.
+analysis.compare asks whether two folders' intervals overlap.
 """
 
 from __future__ import annotations

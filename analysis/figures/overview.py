@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from metrics import higher_is_better
-from metrics.figures.common import (
+from analysis.figures.common import (
     CALIBRATION_STYLE,
     OUTCOME_COLORS,
     PANEL_METRICS,
@@ -23,7 +22,8 @@ from metrics.figures.common import (
     save,
     spans_decades,
 )
-from metrics.stability import OUTCOMES
+from analysis.stability import OUTCOMES
+from metrics import higher_is_better
 
 
 def _heatmap(

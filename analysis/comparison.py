@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics import contrasts, intervals
-from metrics.contrasts import join_cell
-from metrics.stability import CELL, OUTCOMES, SETTING, oriented
+from analysis import contrasts, intervals
+from analysis.contrasts import join_cell
+from analysis.stability import CELL, OUTCOMES, SETTING, oriented
 
 
 def best_final_gap(runs: pd.DataFrame, metric: str, higher: bool) -> pd.Series:
@@ -35,7 +35,7 @@ def seed_summary(
     q25/q75/IQR, bootstrap intervals of the median and the mean, and the median over
     runs of its spread over sampling seeds. Runs without a final value (diverged) are
     left out of that metric's statistics but count as seeds. ``ci``: the keyword
-    arguments of ``metrics.intervals.bootstrap`` (confidence, resamples, seed)."""
+    arguments of ``analysis.intervals.bootstrap`` (confidence, resamples, seed)."""
     ci = ci or {}
     rows = []
     for cell, group in runs.groupby(CELL, sort=True):
@@ -133,7 +133,7 @@ def rankings(
     """Per dataset, its cells ranked by their median final main metric, with a
     bootstrap interval of the median (a run without a final value counts as the
     worst). ``rank``: 1 + the number of cells significantly better (``pairs``, from
-    ``metrics.contrasts.cell_pairs``: two-sided Mann-Whitney U tests, p corrected over
+    ``analysis.contrasts.cell_pairs``: two-sided Mann-Whitney U tests, p corrected over
     every pair of the table; by default Holm at 0.05); ``better_than``: the number
     significantly worse; ``tied_with``: the cells not significantly different;
     ``order``: the position by the median alone (ties broken by success rate, then IQR)."""

@@ -1,4 +1,4 @@
-"""Did a comparison of two result folders (metrics.compare) have the power to disagree?
+"""Did a comparison of two result folders (analysis.compare) have the power to disagree?
 
 Overlapping intervals are agreement only when the intervals are narrow enough to have
 missed each other. Per cell: the widest interval of either folder (success rate, main
@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.contrasts import join_cell
+from analysis.contrasts import join_cell
 
 MAX_WIDTH = 0.5  # the documented default of --max-width
 

@@ -13,7 +13,7 @@ and the runs of the best settings' new seeds (the aggregation's runs table):
   search_baseline_check  is any loss better than the baseline, on the new seeds of the
                          best settings, scored as the search scored (at: final or best)
 
-    python -m metrics.search_tables --out results/search/tables --compared results/tables/runs.csv \\
+    python -m analysis.search_tables --out results/search/tables --compared results/tables/runs.csv \\
         --options JSON --selections SEL.json ... --runs RUN_DIR ...
 """
 
@@ -30,15 +30,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis import comparison, expected_best, search, stability
+from analysis.aggregate import directions, main_metric
+from analysis.config import analysis_options
+from analysis.stability import CELL, OUTCOMES
 from gans import compute, layout
 from gans.datasets import DATASETS
 from gans.runtime import read_json
 from gans.space import distance
-from metrics import calibration as calib
-from metrics import comparison, expected_best, search, stability
-from metrics.aggregate import directions, main_metric
-from metrics.config import analysis_options
-from metrics.stability import CELL, OUTCOMES
+from metrics import calibration_files as calib
 
 TABLES = ["search_settings", "search_best", "search_budget", "search_expected_best", "search_baseline_check"]
 TRAINS = ("converged", "oscillating")  # outcomes of a setting that trains (neither diverged nor collapsed)
@@ -307,7 +307,7 @@ def write(out: Path, made: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.search_tables", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.search_tables", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument(
         "--compared", required=True, type=Path, help="the aggregation's runs.csv (the best settings' seeds)"

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis import intervals
+from analysis.stability import CELL, oriented
 from gans.config.sweep import join_label
-from metrics import intervals
-from metrics.stability import CELL, oriented
 
 CORRECTIONS = {"holm": "Holm-Bonferroni", "bh": "Benjamini-Hochberg"}
 CONTROLS = {"holm": "family-wise error rate", "bh": "false discovery rate"}

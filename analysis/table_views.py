@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metrics import higher_is_better, intervals, metric_columns
-from metrics.setup_columns import SETUP_COLUMNS
-from metrics.stability import CELL, OUTCOMES
+from analysis import intervals
+from analysis.setup_columns import SETUP_COLUMNS
+from analysis.stability import CELL, OUTCOMES
+from metrics import higher_is_better, metric_columns
 
 
 def _fmt(x: float, spec: str = ".3g") -> str:

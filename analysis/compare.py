@@ -1,8 +1,8 @@
 """Do two result folders of the same config agree within their intervals?
 
-    python -m metrics.compare results/tables other/results/tables [--out comparison.md] [--max-width 0.5]
+    python -m analysis.compare results/tables other/results/tables [--out comparison.md] [--max-width 0.5]
 
-A and B are tables folders (what ``metrics.aggregate`` writes: runs.csv, summary.csv,
+A and B are tables folders (what ``analysis.aggregate`` writes: runs.csv, summary.csv,
 rankings.csv, provenance.json). The command first checks that they come from the same
 config: the same runs (dataset x variant x setting x loss x seed), the same resolved
 run configs (every hp.* column) apart from how a run was executed (threads, device,
@@ -22,7 +22,7 @@ folder and tied or reversed in the other), and how many single runs changed outc
   agree on headlines  as above, but some other metric's intervals do not overlap
   disagree            a headline interval does not overlap, or an ordering is reversed
 
-Beside the verdict, its power (metrics.power): per cell the widest interval of either
+Beside the verdict, its power (analysis.power): per cell the widest interval of either
 folder and a note where agreement says little (both at 0 or 100%, a success-rate
 interval wider than --max-width, default 0.5, no interval of the main metric); "low"
 when any cell has a note, else "adequate".
@@ -42,10 +42,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics import higher_is_better, intervals, power
-from metrics.comparison import join_cell
-from metrics.records import PROVENANCE
-from metrics.stability import CELL
+from analysis import intervals, power
+from analysis.comparison import join_cell
+from analysis.records import PROVENANCE
+from analysis.stability import CELL
+from metrics import higher_is_better
 
 RUN = [*CELL, "seed"]
 # hp.* columns that say how a run was executed, not what it computes: they may differ
@@ -62,7 +63,7 @@ class Refused(ValueError):
 def load(folder: Path) -> dict[str, Any]:
     missing = [n for n in ("runs.csv", "summary.csv", "rankings.csv", PROVENANCE) if not (folder / n).is_file()]
     if missing:
-        raise FileNotFoundError(f"{folder} is not a tables folder of metrics.aggregate: it lacks {', '.join(missing)}")
+        raise FileNotFoundError(f"{folder} is not a tables folder of analysis.aggregate: it lacks {', '.join(missing)}")
 
     def read(name: str) -> pd.DataFrame:
         return pd.read_csv(folder / name, keep_default_na=False, na_values=[""])
@@ -154,8 +155,8 @@ def execution_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 def cell_table(a: dict[str, Any], b: dict[str, Any], bound: float = power.MAX_WIDTH) -> pd.DataFrame:
     """Per cell: success rates, main metric medians and other metrics' means of A and
     B with their intervals, whether each pair overlaps, the outcome counts, and the
-    widest intervals with a note where the agreement says little (metrics.power)."""
-    from metrics.stability import OUTCOMES
+    widest intervals with a note where the agreement says little (analysis.power)."""
+    from analysis.stability import OUTCOMES
 
     sa, sb = (t["summary"].set_index(CELL) for t in (a, b))
     main = {r["dataset"]: r["metric"] for _, r in a["rankings"].iterrows()}
@@ -281,7 +282,7 @@ def verdict(cells: pd.DataFrame, orders: pd.DataFrame) -> tuple[str, str]:
 def compare(folder_a: Path, folder_b: Path, bound: float = power.MAX_WIDTH) -> tuple[str, str]:
     """(verdict, a Markdown report); raises Refused for folders of different configs.
     ``bound``: the success-rate interval width above which a cell's agreement is
-    reported as saying little (metrics.power)."""
+    reported as saying little (analysis.power)."""
     a, b = load(folder_a), load(folder_b)
     differences = config_differences(a, b)
     if differences:
@@ -322,7 +323,7 @@ def compare(folder_a: Path, folder_b: Path, bound: float = power.MAX_WIDTH) -> t
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.compare", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("a", type=Path, help="a tables folder (results/tables)")
     parser.add_argument("b", type=Path, help="another tables folder of the same config")
     parser.add_argument("--out", type=Path, help="also write the report here (Markdown)")

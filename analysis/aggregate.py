@@ -1,11 +1,11 @@
 """Collect every run into tidy tables, with the stability analysis.
 
-    python -m metrics.aggregate --out results/tables --calibration CALIBRATION_JSON ... -- RUN_DIR [RUN_DIR ...]
+    python -m analysis.aggregate --out results/tables --calibration CALIBRATION_JSON ... -- RUN_DIR [RUN_DIR ...]
 
 Writes, as CSV, Markdown and LaTeX:
   runs       one row per run (failed runs included): hyper-parameters as hp.* columns,
              final and best metrics, their spread over sampling seeds, outcome
-             (metrics.outcomes), bar score, oscillation, steps to targets, D-loss/metric
+             (analysis.outcomes), bar score, oscillation, steps to targets, D-loss/metric
              rank correlation, and provenance (code version, processor, threads)
   summary    per dataset x variant x loss: outcome counts, success rate with its
              Wilson interval, and over seeds of every final metric and best-final gap
@@ -34,27 +34,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis import comparison, contrasts, intervals, outcomes, records, search, stability
+from analysis.config import analysis_options
+from analysis.setup_columns import latent_note, setup_columns, with_setup
+from analysis.table_views import RANKINGS_NOTE, pairs_view, rankings_view, runs_view, summary_view, write_table
 from gans import compute, layout, safe_io
 from gans import config as gcfg
 from gans import provenance as prov
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.runtime import read_json
-from metrics import calibration as calib
-from metrics import (
-    comparison,
-    contrasts,
-    higher_is_better,
-    intervals,
-    outcomes,
-    records,
-    sampling,
-    search,
-    stability,
-)
-from metrics.config import analysis_options
-from metrics.setup_columns import latent_note, setup_columns, with_setup
-from metrics.table_views import RANKINGS_NOTE, pairs_view, rankings_view, runs_view, summary_view, write_table
+from metrics import calibration_files as calib
+from metrics import higher_is_better, sampling
 
 KEYS = [*stability.CELL, "seed"]
 CELL = stability.CELL
@@ -286,7 +277,7 @@ def write(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.aggregate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.aggregate", description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (each with metrics.json)")
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--skipped", default="[]", help="JSON list of not-applicable cells with reasons")

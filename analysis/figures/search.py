@@ -10,7 +10,7 @@
   score_vs_budget.png  expected best score after k settings drawn at random from the
                   cell's N, one curve per cell with its bootstrap band, as their Fig. 4
 
-    python -m metrics.figures.search --dataset 8gaussians --tables results/search/tables \\
+    python -m analysis.figures.search --dataset 8gaussians --tables results/search/tables \\
         --out results/search/figures/8gaussians
 """
 
@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from analysis.figures.common import OUTCOME_COLORS, cell_label, save
+from analysis.stability import CELL, OUTCOMES
 from gans.config import section_defaults
-from metrics.figures.common import OUTCOME_COLORS, cell_label, save
-from metrics.stability import CELL, OUTCOMES
 
 # the figures each dataset gets, by file name (the rules read this list)
 FIGURES = ("budget", "best_seeds", "trainable", "score_vs_budget")
@@ -185,7 +185,7 @@ def draw(dataset: str, tables: Path, compared: Path, out: Path, opts: dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.figures.search", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.figures.search", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--tables", required=True, type=Path, help="the search's tables")
     parser.add_argument(

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import comb
 
-from metrics.stability import CELL, oriented
+from analysis.stability import CELL, oriented
 
 
 def weights(n: int) -> np.ndarray:
