@@ -3,6 +3,7 @@
 #   make test       set up .venv and run the test suite (unit and workflow tests)
 #   make test-fast  the unit tests alone (no Snakemake; under two minutes)
 #   make lint       snakemake --lint, ruff and snakefmt
+#   make check CONFIG=config/full.yaml   check a config file: names the file, line and key at fault
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= all
@@ -15,7 +16,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 TORCH_PIP_FLAGS ?= --isolated
 TORCH := torch==2.13.0 torchvision==0.28.0
 
-.PHONY: setup run test test-fast lint report reference clean-results
+.PHONY: setup run test test-fast lint check report reference clean-results
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; set PYTHON=python3.11")'
@@ -40,6 +41,11 @@ lint: setup
 	$(BIN)/ruff check gans metrics benchmarks tests docs
 	$(BIN)/ruff format --check gans metrics benchmarks tests docs
 	$(BIN)/snakefmt --check Snakefile workflow/rules
+
+# a config file checked as the pipeline checks it (file, line and key of a mistake)
+CONFIG ?= config/config.yaml
+check: setup
+	$(BIN)/python -m gans.config check $(CONFIG)
 
 # every table and figure redrawn from the existing runs, then the report
 report: setup
