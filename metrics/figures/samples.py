@@ -65,17 +65,17 @@ def _mark_outcome(ax, outcome: str) -> None:
 
 
 def image_grid(images: np.ndarray, ncols: int) -> np.ndarray:
-    """N x C x H x W images (uint8, or floats in [-1, 1]) tiled into one H x W (x 3)
-    picture in [0, 1], 1 px apart."""
-    n, c, h, w = images.shape
-    nrows = int(np.ceil(n / ncols))
-    grid = np.ones((nrows * (h + 1) - 1, ncols * (w + 1) - 1, c), dtype=np.float32)
+    """N x C x H x W images (uint8, or floats in [-1, 1]) tiled by torchvision's
+    ``make_grid`` into one H x W (x 3) picture in [0, 1], 1 px apart on white."""
+    import torch
+    from torchvision.utils import make_grid
+
+    c = images.shape[1]
     unit = images / 255.0 if images.dtype == np.uint8 else (np.nan_to_num(images) + 1) / 2
-    pictures = np.clip(unit, 0, 1).transpose(0, 2, 3, 1)
-    for i, img in enumerate(pictures):
-        r, k = divmod(i, ncols)
-        grid[r * (h + 1) : r * (h + 1) + h, k * (w + 1) : k * (w + 1) + w] = img
-    return grid[..., 0] if c == 1 else grid
+    tiles = torch.from_numpy(np.clip(unit, 0, 1).astype(np.float32))
+    grid = make_grid(tiles, nrow=ncols, padding=1, pad_value=1.0)[:, 1:-1, 1:-1]  # no outer border
+    picture = grid.permute(1, 2, 0).numpy()
+    return picture[..., 0] if c == 1 else picture
 
 
 def samples_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
