@@ -188,7 +188,7 @@ BAD_CONFIGS = [
     # analysis: misspelt metric, wrong direction, misspelt target or baseline
     (
         bad(analysis={"main_metric": {"points": {"name": "modes_coverd"}}}),
-        "'analysis.main_metric.points.name': 'modes_coverd' is not measured on dataset '8gaussians'; choose one of: f_score, fid",
+        "'analysis.main_metric.points.name': 'modes_coverd' is not measured on dataset '8gaussians'; choose one of: coverage, density, f_score, fid",
     ),
     (
         bad(analysis={"main_metric": {"points": {"name": "fid"}}}),
