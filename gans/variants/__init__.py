@@ -76,7 +76,10 @@ class Variant(Component):
         """Why this variant does not train with ``loss``; None when it does."""
         from gans.losses import LOSSES
 
-        owners = LOSSES.get(loss).variants
+        loss_cls = LOSSES.get(loss)
+        if cls.name in loss_cls.excluded_variants:
+            return loss_cls.excluded_variants[cls.name]
+        owners = loss_cls.variants
         if owners is not None:
             return None if cls.name in owners else f"'{loss}' is the objective of {', '.join(owners)} only"
         if cls.supported_losses is not None and loss not in cls.supported_losses:
