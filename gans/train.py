@@ -81,7 +81,7 @@ def train_seeds(
     for i, run in enumerate(runs):
         run.out.mkdir(parents=True, exist_ok=True)
         gcfg.dump(run.cfg, run.out / layout.RESOLVED_CONFIG)
-        run.snapshots[0] = cpu_copy(job.state(i, job.variant.generator_modules()))
+        run.snapshots[0] = cpu_copy(job.state(i, job.variant.snapshot_modules()))
     resume_path = runs[0].out / layout.RESUME
     resumed = load_resume(resume_path, cfgs, job)
     if resumed:
@@ -153,7 +153,7 @@ def record_step(
         if reason:
             run.finish("diverged", reason, step, cpu_copy(job.state(i)))
         elif is_eval:
-            run.snapshots[step] = cpu_copy(job.state(i, job.variant.generator_modules()))
+            run.snapshots[step] = cpu_copy(job.state(i, job.variant.snapshot_modules()))
 
 
 def _label(cfgs: list[dict[str, Any]]) -> str:

@@ -53,7 +53,7 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     summary = read_json(run / layout.TRAIN_SUMMARY)
     seed_everything(eval_cfg["seed"])
     dataset, variant = build(cfg, "cpu")
-    inputs = (ImageInputs if dataset.modality == "images" else PointInputs)(dataset, variant, eval_cfg, run)
+    inputs = INPUTS.get(dataset.modality, PointInputs)(dataset, variant, eval_cfg, run)
     real = inputs.real()
     metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
     per_class = per_class_metrics(variant, inputs, eval_cfg, real)
@@ -233,6 +233,22 @@ class ImageInputs(PointInputs):
 
     def real_samples(self, real):
         return real["grid"].numpy()
+
+
+class DiracInputs(PointInputs):
+    """The Dirac-GAN: metrics take both players' parameters, theta (G's one output) and
+    psi (D's one weight), read from the networks at each evaluation point."""
+
+    classifier = False
+
+    def measure(self, fake):
+        from gans.architectures.dirac import theta_psi
+
+        theta, psi = theta_psi(self.variant.generator, self.variant.discriminator)
+        return {"theta": theta, "psi": psi}
+
+
+INPUTS = {"images": ImageInputs, "dirac": DiracInputs}
 
 
 def variant_eval(variant) -> None:

@@ -146,6 +146,13 @@ class Variant(Component):
         """Names in ``modules()`` needed to draw samples (stored at each evaluation point)."""
         return ["generator"]
 
+    def snapshot_modules(self) -> list[str]:
+        """Names in ``modules()`` stored at each evaluation point: the generator's, and
+        the discriminator where the architecture's evaluation reads it (the Dirac-GAN's
+        psi)."""
+        arch = getattr(self, "arch", None)
+        return self.generator_modules() + (["discriminator"] if getattr(arch, "snapshot_discriminator", False) else [])
+
     def state_dict(self, names: list[str] | None = None) -> dict[str, Any]:
         mods = self.modules()
         return {k: mods[k].state_dict() for k in (names or mods)}
