@@ -155,12 +155,14 @@ def _locate(run: dict, path: str, key: str, where: str) -> tuple[dict, str]:
 
 
 def _add_regularizer(run: dict, path: str, key: str) -> None:
-    """A setting of ``regularizers.<name>.<param>`` for a registered regularizer the run
-    lacks adds it with its defaults (a preset may switch a regularizer on)."""
+    """A preset's ``regularizers.<name>.<param>`` for a registered regularizer the run
+    lacks adds it with its defaults: a preset may switch a regularizer on. (A swept
+    path the run lacks stays an error: sweeping wgan-gp's penalty weight must not give
+    every other loss a penalty.)"""
     from gans.regularizers import REGULARIZERS
 
     parts = path.split(".")
-    if len(parts) != 3 or parts[0] != "regularizers" or parts[1] in run["regularizers"] or parts[1] not in REGULARIZERS:
+    if not key.startswith("grid.presets.") or len(parts) != 3 or parts[0] != "regularizers" or parts[1] in run["regularizers"] or parts[1] not in REGULARIZERS:
         return
     cls = REGULARIZERS.get(parts[1])
     if cls.losses is not None and run["loss"]["name"] not in cls.losses:
