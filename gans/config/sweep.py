@@ -162,7 +162,13 @@ def _add_regularizer(run: dict, path: str, key: str) -> None:
     from gans.regularizers import REGULARIZERS
 
     parts = path.split(".")
-    if not key.startswith("grid.presets.") or len(parts) != 3 or parts[0] != "regularizers" or parts[1] in run["regularizers"] or parts[1] not in REGULARIZERS:
+    if (
+        not key.startswith("grid.presets.")
+        or len(parts) != 3
+        or parts[0] != "regularizers"
+        or parts[1] in run["regularizers"]
+        or parts[1] not in REGULARIZERS
+    ):
         return
     cls = REGULARIZERS.get(parts[1])
     if cls.losses is not None and run["loss"]["name"] not in cls.losses:
