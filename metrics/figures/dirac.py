@@ -13,7 +13,7 @@ import pandas as pd
 from gans import layout
 from metrics.figures.common import OUTCOME_COLORS, plt
 
-LIMIT = 2.0  # the axes' half-width: the start (1, 1) and the circles through it fit
+LIMIT = 2.3  # the axes' half-width: the start (1, 1), its circles and WGAN-GP's stops at theta = +-2 fit
 
 
 def phase_portrait(rows: pd.DataFrame, out: Path, bar: float | None = None) -> None:
