@@ -83,3 +83,33 @@ def test_the_theory_table_expectations():
     assert expected("minimax", {"instance_noise": {"std": 1.0, "anneal": False}})[0] == CONVERGES
     assert expected("wgan-gp", {"gradient_penalty": {"weight": 1.0}})[0] == DOES_NOT
     assert expected("lsgan", {"r1": {}})[0] == DOES_NOT
+
+
+def test_train_evaluate_and_the_theory_table_from_the_pipelines_clis(tmp_path):
+    """The pipeline's path: gans.train stores D beside G at each evaluation point,
+    metrics.evaluate reads (theta, psi), metrics.dirac labels the runs and draws them."""
+    import yaml
+
+    from gans.train import main as train_main
+    from metrics.dirac import main as dirac_main
+    from metrics.evaluate import main as evaluate_main
+
+    cfg = copy.deepcopy(CONFIG)
+    cfg["train"] = {"steps": 400, "batch_size": 4, "eval_every": 20, "log_every": 20, "seeds_per_job": 1}
+    cfg["evaluation"] = {"num_samples": 10, "sampling_seeds": 1}
+    path = tmp_path / "dirac.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    runs = []
+    for preset in ("none", "r1"):
+        out = tmp_path / preset
+        args = ["--config", str(path), "--dataset", "dirac", "--variant", f"gan+{preset}", "--loss", "wgan"]
+        assert train_main([*args, "--seed", "0", "--out", str(out), "--no-progress"]) == 0
+        assert evaluate_main(["--config", str(path), "--run", str(out)]) == 0
+        runs.append(str(out))
+    table, figure = tmp_path / "tables" / "dirac", tmp_path / "dirac.png"
+    assert dirac_main(["--config", str(path), "--runs", *runs, "--table", str(table), "--figure", str(figure)]) == 0
+    rows = pd.read_csv(table.with_suffix(".csv")).set_index("regularizer")
+    assert rows.loc["r1", "measured"] == "converged" and rows.loc["r1", "agree"] == "yes"
+    assert rows.loc["none", "measured"] != "converged" and rows.loc["none", "agree"] == "yes"
+    assert rows.loc["none", "final_psi"] != 1.0  # psi is read from D at each point, not its start
+    assert figure.stat().st_size > 0 and "agree" in table.with_suffix(".md").read_text()
