@@ -57,12 +57,12 @@ def calibration_path(dataset: str, eval_cfg: dict[str, Any]) -> str:
 
 def calibrate(run_cfg: dict[str, Any], eval_cfg: dict[str, Any], draws: int = 3) -> dict[str, Any]:
     """Every metric of ``eval_cfg`` for each kind and draw; see the module's docstring."""
-    from metrics.evaluate import ImageInputs, PointInputs, variant_eval
+    from metrics.evaluate import INPUTS, PointInputs, variant_eval
 
     seed_everything(eval_cfg["seed"])
     dataset, variant = build(run_cfg, "cpu")
     images = dataset.modality == "images"
-    inputs = (ImageInputs if images else PointInputs)(dataset, variant, eval_cfg, None)
+    inputs = INPUTS.get(dataset.modality, PointInputs)(dataset, variant, eval_cfg, None)
     real = inputs.real()
     metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
     n = sample_size(eval_cfg)
@@ -74,14 +74,17 @@ def calibrate(run_cfg: dict[str, Any], eval_cfg: dict[str, Any], draws: int = 3)
         _, fresh = build(run_cfg, "cpu")  # an untrained generator of this draw's initialisation
         variant_eval(fresh)
         inputs.variant = fresh
-        samples = {
-            "real": held_out_real(dataset, n, gen, images),
-            "noise": uniform_noise(dataset, n, gen, images),
-            "untrained": inputs.generate(gen),
-        }
-        for kind, fake in samples.items():
+        if dataset.modality == "dirac":
+            measured_by_kind = dirac_references(inputs, gen)
+        else:
+            samples = {
+                "real": held_out_real(dataset, n, gen, images),
+                "noise": uniform_noise(dataset, n, gen, images),
+                "untrained": inputs.generate(gen),
+            }
+            measured_by_kind = {kind: inputs.measure(fake) for kind, fake in samples.items()}
+        for kind, measured in measured_by_kind.items():
             row: dict[str, Any] = {}
-            measured = inputs.measure(fake)
             for metric in metrics:
                 row.update(metric.compute(measured))
             values[kind].append(row)
@@ -93,6 +96,18 @@ def calibrate(run_cfg: dict[str, Any], eval_cfg: dict[str, Any], draws: int = 3)
         "evaluation": eval_cfg,
         "untrained_generator": {k: run_cfg[k] for k in ("architecture", "noise_dim")},
         **{kind: summarize(rows) for kind, rows in values.items()},
+    }
+
+
+def dirac_references(inputs, gen: torch.Generator) -> dict[str, dict[str, float]]:
+    """The Dirac-GAN's reference points in (theta, psi): the equilibrium itself (real),
+    a point uniform in the phase portrait's square [-2, 2]^2 (noise), and the untrained
+    players' start."""
+    theta, psi = (torch.rand(2, generator=gen, dtype=torch.float64) * 4 - 2).tolist()
+    return {
+        "real": {"theta": 0.0, "psi": 0.0},
+        "noise": {"theta": theta, "psi": psi},
+        "untrained": inputs.measure(None),
     }
 
 
