@@ -82,7 +82,7 @@ def train_seeds(
     for i, run in enumerate(runs):
         run.out.mkdir(parents=True, exist_ok=True)
         gcfg.dump(run.cfg, run.out / layout.RESOLVED_CONFIG)
-        run.snapshots[0] = cpu_copy(job.state(i, job.variant.generator_modules()))
+        run.snapshots[0] = cpu_copy(job.state(i, job.variant.snapshot_modules()))
     resume_path = runs[0].out / layout.RESUME
     resumed = load_resume(resume_path, cfgs, job)
     if resumed:
@@ -160,7 +160,7 @@ def record_step(
             run.finish("diverged", reason, step, cpu_copy(job.state(position)))
             continue
         if is_eval:
-            run.snapshots[step] = cpu_copy(job.state(position, job.variant.generator_modules()))
+            run.snapshots[step] = cpu_copy(job.state(position, job.variant.snapshot_modules()))
         if met is not None:
             run.held = run.held + 1 if met[position] else 0
             if run.held >= run.cfg["stop"]["hold_points"]:

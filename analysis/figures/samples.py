@@ -92,9 +92,24 @@ def samples_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
     if fake.ndim == 2 and fake.shape[1] == 2:
         scatter_panel(ax, data, row, opts, rng)
         return
+    if fake.ndim == 2 and fake.shape[1] == 1:
+        line_panel(ax, data, fake, row)
+        return
     side = opts["grid_side"]
     ax.imshow(image_grid(fake[: side * side], side), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
+    ax.set_yticks([])
+    _mark_outcome(ax, row["outcome"])
+
+
+def line_panel(ax, data, fake: np.ndarray, row: pd.Series) -> None:
+    """1-D data (the Dirac-GAN): the real points (grey line) and the final generated
+    ones (orange) on one axis; the phase portrait (metrics.figures.dirac) shows the rest."""
+    real = np.asarray(data["real"]).ravel()
+    ax.axvline(float(np.median(real)), color="0.5", lw=2)
+    ax.plot(fake.ravel(), np.zeros(len(fake)), "o", color="tab:orange", ms=4)
+    extent = max(1.0, float(np.nanmax(np.abs(np.concatenate([real, fake.ravel()])))) * 1.2)
+    ax.set_xlim(-extent, extent)
     ax.set_yticks([])
     _mark_outcome(ax, row["outcome"])
 
