@@ -155,7 +155,7 @@ def stacking_plan(cfgs: list[dict[str, Any]], device: torch.device) -> tuple[boo
     return True, block, None
 
 
-def check_one_cell(cfgs: list[dict[str, Any]]) -> None:
+def check_one_population(cfgs: list[dict[str, Any]]) -> None:
     """Runs trained together must share one population key (gans/members.py): they
     may differ in their seed and member values (learning rates, betas, penalty
     weights, ...) only."""

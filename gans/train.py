@@ -37,7 +37,7 @@ from gans import layout
 from gans.checkpoints import SeedRun, cpu_copy, load_resume, save_resume, write_run
 from gans.components import ParamError
 from gans.config.checks import check_device
-from gans.job import Job, build_job, check_one_cell
+from gans.job import Job, build_job, check_one_population
 from gans.population import BarMonitor
 from gans.progress import progress_bar
 from gans.registry import RegistryError
@@ -70,7 +70,7 @@ def train_seeds(
     writes its own folder, exactly as when trained alone."""
     if len(cfgs) != len(out_dirs) or not cfgs:
         raise ValueError(f"give one output folder per run config ({len(cfgs)} configs, {len(out_dirs)} folders)")
-    check_one_cell(cfgs)
+    check_one_population(cfgs)
     tcfg = cfgs[0]["train"]
     set_threads(tcfg["threads"])
     set_matmul_precision(tcfg.get("precision", "fp32"))
@@ -197,7 +197,7 @@ def run_configs_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
             raise gcfg.ConfigError(f"a run config must be a mapping, got {type(cfg).__name__}")
         gcfg.check_run(cfg)
     try:
-        check_one_cell(cfgs)
+        check_one_population(cfgs)
     except ValueError as exc:
         raise gcfg.ConfigError(str(exc)) from None
     check_device(cfgs[0]["train"]["device"], local=True)
