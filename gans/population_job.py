@@ -8,6 +8,11 @@ after another; a killed job started again resumes) and then writes the populatio
 marker (``gans.layout.POPULATION``): its id and each member's run folder and status.
 The marker is the training rule's output; the members' files stay in their run folders.
 
+A member whose folder already holds a finished run of its resolved config is kept, not
+trained again: a population that grows (a larger search budget, more seeds) trains its
+new members only, and a deleted run is trained with the other missing members (each
+member's numbers do not depend on the population it trains in, up to float rounding).
+
 A marker is stale when a member's training files are gone (a deleted run folder): the
 workflow removes stale markers when it starts (``stale_markers``), so the population
 trains again and its members are evaluated again.
@@ -21,8 +26,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from gans import layout, safe_io
 from gans.runtime import read_json
+
+
+def finished(cfg: dict[str, Any], folder: str | Path) -> bool:
+    """Whether ``folder`` holds a finished run of exactly ``cfg`` (every training file,
+    and the resolved config it was trained with equal to ``cfg``)."""
+    folder = Path(folder)
+    if not all((folder / name).is_file() for name in layout.TRAIN_FILES):
+        return False
+    try:
+        return yaml.safe_load((folder / layout.RESOLVED_CONFIG).read_text()) == json.loads(json.dumps(cfg))
+    except (OSError, yaml.YAMLError):
+        return False
 
 
 def marker(population: str, cfgs: list[dict[str, Any]], folders: list[str]) -> dict[str, Any]:
@@ -78,10 +97,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from gans import train  # torch and the components: after the arguments are read
 
-    status = train.main(["--run-config", args.run_config, "--out", *args.out])
+    cfgs = json.loads(args.run_config)
+    cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
+    if len(cfgs) != len(args.out):
+        parser.error(f"give one --out folder per run config: {len(cfgs)} runs, {len(args.out)} folders")
+    todo = [i for i, (cfg, out) in enumerate(zip(cfgs, args.out, strict=True)) if not finished(cfg, out)]
+    if len(todo) < len(cfgs):
+        kept = ", ".join(args.out[i] for i in range(len(cfgs)) if i not in todo)
+        print(f"kept (a finished run of the same config): {kept}", file=sys.stderr)
+    status = 0
+    if todo:
+        runs = json.dumps([cfgs[i] for i in todo])
+        status = train.main(["--run-config", runs, "--out", *(args.out[i] for i in todo)])
     if status == 0:
-        cfgs = json.loads(args.run_config)
-        write_marker(args.marker, marker(args.population, cfgs if isinstance(cfgs, list) else [cfgs], args.out))
+        write_marker(args.marker, marker(args.population, cfgs, args.out))
     return status
 
 

@@ -123,3 +123,21 @@ def test_a_marker_goes_stale_when_a_members_files_are_gone(tmp_path):
     assert population_job.stale_markers([str(marker)]) == {str(marker): [f"{runs[1]}/{layout.CHECKPOINT}"]}
     marker.write_text("not json")
     assert population_job.stale_markers([str(marker)]) == {str(marker): [str(marker)]}
+
+
+def test_a_population_job_keeps_its_finished_members_and_trains_the_rest(tiny_config, tmp_path, capsys):
+    cfgs = [gcfg.resolve_run(tiny_config, "8gaussians", "gan", "wgan-gp", seed) for seed in (0, 1)]
+    outs = [str(tmp_path / f"seed{c['seed']}") for c in cfgs]
+    marker = tmp_path / "p0.json"
+    args = ["--population", "8gaussians/gan/wgan-gp/p0", "--marker", str(marker)]
+    assert population_job.main([*args, "--run-config", json.dumps(cfgs[:1]), "--out", outs[0]]) == 0
+    first = (tmp_path / "seed0" / layout.TRAIN_SUMMARY).stat().st_mtime_ns
+    assert population_job.finished(cfgs[0], outs[0]) and not population_job.finished(cfgs[1], outs[1])
+    capsys.readouterr()
+    assert population_job.main([*args, "--run-config", json.dumps(cfgs), "--out", *outs]) == 0
+    assert f"kept (a finished run of the same config): {outs[0]}" in capsys.readouterr().err
+    assert (tmp_path / "seed0" / layout.TRAIN_SUMMARY).stat().st_mtime_ns == first
+    assert [m["seed"] for m in json.loads(marker.read_text())["members"]] == [0, 1]
+    assert population_job.finished(cfgs[1], outs[1])
+    other = {**cfgs[0], "train": {**cfgs[0]["train"], "steps": 20}}
+    assert not population_job.finished(other, outs[0])  # another config: trained again
