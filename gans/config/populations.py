@@ -13,14 +13,13 @@ id, the value of the workflow's ``population`` wildcard, predictable from the co
                                          (label: the cell's grid label), known after the
                                          selection; k counts chunks of population_size seeds
 
-A population whose set-up cannot be stacked (``gans.stacking.reason_not_stackable``)
-trains its members one after another in its job, as runs alone.
+Runs whose set-up cannot be one batched model (``gans.stacking.reason_not_stackable``:
+state shared between members, other control flow) fall back to one run per member: each
+is a population of one, in its own job, and the dry run says why.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -57,8 +56,8 @@ class Population:
         return self.runs[0]["dataset"]
 
     def not_batched(self) -> str | None:
-        """Why its members train one after another (None: one batched model, or one member)."""
-        return None if self.size == 1 else reason_not_batched(self.cfgs[0])
+        """Why its runs cannot be one batched model (None: they can)."""
+        return reason_not_batched(self.cfgs[0])
 
 
 def population_size(config: dict, dataset: str) -> int:
@@ -79,10 +78,11 @@ def populations(config: dict, runs: list[dict[str, Any]]) -> dict[str, Populatio
             chosen = [idx[j] for j in group]
             first = cfgs[chosen[0]]
             stem = f"{dataset}/{first['variant']['name']}/{runs[chosen[0]]['loss']}"
-            k = counts[stem] = counts.get(stem, -1) + 1
-            out[f"{stem}/p{k}"] = Population(
-                f"{stem}/p{k}", tuple(runs[i] for i in chosen), tuple(cfgs[i] for i in chosen)
-            )
+            for part in [[i] for i in chosen] if reason_not_batched(first) else [chosen]:
+                k = counts[stem] = counts.get(stem, -1) + 1
+                out[f"{stem}/p{k}"] = Population(
+                    f"{stem}/p{k}", tuple(runs[i] for i in part), tuple(cfgs[i] for i in part)
+                )
     return out
 
 
@@ -92,9 +92,12 @@ def run_populations(pops: dict[str, Population]) -> dict[tuple, str]:
 
 
 # -- a search's best settings: their populations are known after the selection -----------
-def best_chunks(config: dict, dataset: str) -> list[list[int]]:
-    """The new seeds of a cell's best setting, in chunks of ``train.population_size``."""
+def best_chunks(config: dict, dataset: str, label: str, loss: str) -> list[list[int]]:
+    """The new seeds of a cell's best setting, in chunks of ``train.population_size``,
+    or one by one where the cell's set-up cannot be batched."""
     seeds, cap = gsearch.best_seeds(config), population_size(config, dataset)
+    if reason_not_batched(resolve_run(config, dataset, label, loss, seeds[0])):
+        cap = 1
     return [seeds[i : i + cap] for i in range(0, len(seeds), cap)]
 
 
@@ -103,14 +106,14 @@ def best_ids(config: dict) -> list[str]:
     return [
         f"{d}/{label}/{loss}/best{k}"
         for d, label, loss in gsearch.cells(config)
-        for k in range(len(best_chunks(config, d)))
+        for k in range(len(best_chunks(config, d, label, loss)))
     ]
 
 
 def best_population(config: dict, population: str, best_label: str) -> Population:
     """Population ``population`` (``.../best<k>``) once its cell's best setting is ``best_label``."""
     m = BEST.match(population)
-    seeds = best_chunks(config, m["dataset"])[int(m["k"])]
+    seeds = best_chunks(config, m["dataset"], m["label"], m["loss"])[int(m["k"])]
     runs = [{"dataset": m["dataset"], "variant": best_label, "loss": m["loss"], "seed": s} for s in seeds]
     return Population(population, tuple(runs), tuple(resolve_run(config, **r) for r in runs))
 
@@ -118,7 +121,7 @@ def best_population(config: dict, population: str, best_label: str) -> Populatio
 def best_population_of(config: dict, dataset: str, best_label: str, loss: str, seed: int) -> str:
     """The id of the population that trains a best setting's run (a new seed)."""
     base, _ = gsearch.parse_label(best_label)
-    k = next(i for i, chunk in enumerate(best_chunks(config, dataset)) if seed in chunk)
+    k = next(i for i, chunk in enumerate(best_chunks(config, dataset, base, loss)) if seed in chunk)
     return f"{dataset}/{base}/{loss}/best{k}"
 
 
@@ -129,32 +132,30 @@ def cell_of(population: str) -> dict[str, str]:
 
 
 # -- what a job asks the scheduler for, and what the dry run says ---------------------------
-@functools.lru_cache(maxsize=256)
-def _reason(key: str) -> str | None:
-    from gans.stacking import reason_not_stackable  # builds the networks: only when asked
-
-    return reason_not_stackable(json.loads(key))
+_REASONS: dict[str, str | None] = {}
 
 
 def reason_not_batched(cfg: dict[str, Any]) -> str | None:
-    """Why runs of ``cfg``'s population key cannot be one batched model (None: they can)."""
-    return _reason(json.dumps(cfg, sort_keys=True))
+    """Why runs of ``cfg``'s population key cannot be one batched model (None: they can);
+    found once per key (it builds the networks)."""
+    key = members.population_key(cfg)
+    if key not in _REASONS:
+        from gans.stacking import reason_not_stackable
+
+        _REASONS[key] = reason_not_stackable(cfg)
+    return _REASONS[key]
 
 
-def runtime(base: int, size: int, not_batched: str | None, gpu: int) -> int:
-    """Minutes for a population of ``size`` whose one run takes ``base``: members one after
-    another take ``size`` times it; a batched population about one run's time on a GPU
-    (twice it, for margin) and ``size / CPU_SPEEDUP`` runs' time on a CPU."""
-    if size == 1:
-        return base
-    if not_batched:
-        return base * size
-    return base * (2 if gpu else max(2, math.ceil(size / CPU_SPEEDUP)))
+def runtime(base: int, size: int, gpu: int) -> int:
+    """Minutes for a population of ``size`` batched members whose one run takes ``base``:
+    about one run's time on a GPU (twice it, for margin), ``size / CPU_SPEEDUP`` runs'
+    time on a CPU."""
+    return base if size == 1 else base * (2 if gpu else max(2, math.ceil(size / CPU_SPEEDUP)))
 
 
-def mem_mb(base: int, size: int, not_batched: str | None) -> int:
-    """Memory of a population's job: one run's, and a share more per batched member."""
-    return base if not_batched or size == 1 else math.ceil(base * (1 + MEMBER_MEMORY * (size - 1)))
+def mem_mb(base: int, size: int) -> int:
+    """Memory of a population's job: one run's, and a share of it more per further member."""
+    return math.ceil(base * (1 + MEMBER_MEMORY * (size - 1)))
 
 
 def describe(pop: Population) -> str:
@@ -169,5 +170,5 @@ def describe(pop: Population) -> str:
     else:
         what = "; ".join(f"{label} seed {', '.join(map(str, s))}" for label, s in seeds.items())
     reason = pop.not_batched()
-    how = "alone" if pop.size == 1 else "one after another: " + reason if reason else "batched"
+    how = f"one run per member: {reason}" if reason else "batched" if pop.size > 1 else "alone"
     return f"population {pop.id}: {pop.size} member{'s' * (pop.size > 1)} ({what}), {how}"

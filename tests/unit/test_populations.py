@@ -49,11 +49,15 @@ def test_the_default_cap_puts_a_cells_seeds_in_one_population():
     }
 
 
-def test_the_default_config_groups_its_seeds_in_threes():
+def test_the_default_config_groups_its_seeds_in_threes_where_they_batch():
     config = gcfg.load(gcfg.ROOT / "config/config.yaml")
     pops = gpop.populations(config, list(gcfg.grid(config)))
-    assert len(pops) == 13 and all(p.size == 3 for p in pops.values())
-    assert [r["seed"] for r in pops["8gaussians/gan/hinge/p1"].runs] == [3, 4, 5]
+    sizes = [p.size for p in pops.values()]
+    assert len(pops) == 19 and sizes.count(3) == 10 and sizes.count(1) == 9
+    assert [r["seed"] for r in pops["8gaussians/gan/wgan-gp/p1"].runs] == [3, 4, 5]
+    # spectral normalisation (hinge's set-up) and conv nets: one run per member
+    assert [r["seed"] for r in pops["8gaussians/gan/hinge/p4"].runs] == [4]
+    assert pops["digits/gan/nonsaturating/p2"].size == 1
 
 
 def test_settings_of_a_search_share_a_population_unless_a_discrete_choice_splits_them():
@@ -79,17 +83,16 @@ def test_settings_of_a_search_share_a_population_unless_a_discrete_choice_splits
 
 
 @pytest.mark.parametrize(
-    "size, reason, gpu, runtime, mem",
+    "size, gpu, runtime, mem",
     [
-        (1, None, 1, 60, 2000),
-        (3, None, 1, 120, 3000),  # batched on a GPU: one run's time, twice for margin
-        (64, None, 0, 60 * 22, 2000 * 16.75),  # batched on a CPU: size / 3 runs' time
-        (3, "variant 'x' trains one seed at a time", 1, 180, 2000),  # one after another
+        (1, 1, 60, 2000),
+        (3, 1, 120, 3000),  # batched on a GPU: one run's time, twice for margin
+        (64, 0, 60 * 22, 2000 * 16.75),  # batched on a CPU: size / 3 runs' time
     ],
 )
-def test_a_jobs_size_scales_with_its_population(size, reason, gpu, runtime, mem):
-    assert gpop.runtime(60, size, reason, gpu) == runtime
-    assert gpop.mem_mb(2000, size, reason) == mem
+def test_a_jobs_size_scales_with_its_population(size, gpu, runtime, mem):
+    assert gpop.runtime(60, size, gpu) == runtime
+    assert gpop.mem_mb(2000, size) == mem
 
 
 def test_the_dry_run_line_names_the_members_and_why_they_are_not_batched():
@@ -102,8 +105,12 @@ def test_the_dry_run_line_names_the_members_and_why_they_are_not_batched():
     cfg = copy.deepcopy(TINY)
     cfg["grid"] = {**cfg["grid"], "variants": ["infogan"], "losses": ["nonsaturating"]}
     config = mcfg.validate(cfg)
-    (pop,) = gpop.populations(config, list(gcfg.grid(config))).values()
-    assert "one after another: variant 'infogan'" in gpop.describe(pop)
+    pops = gpop.populations(config, list(gcfg.grid(config)))
+    assert [p.size for p in pops.values()] == [1, 1]  # one run per member
+    assert gpop.describe(pops["8gaussians/infogan/nonsaturating/p1"]) == (
+        "population 8gaussians/infogan/nonsaturating/p1: 1 member (infogan x seed 1), "
+        "one run per member: variant 'infogan' trains one seed at a time"
+    )
 
 
 def test_a_marker_goes_stale_when_a_members_files_are_gone(tmp_path):

@@ -65,10 +65,8 @@ def test_full_grid_on_slurm_every_training_job_asks_one_gpu_and_its_datasets_siz
         if rule == "train":
             pop = pops[wildcards["population"]]
             size = DATASETS.get(pop.dataset).job_resources["train"]
-            # batched members train in one run's time on a GPU (twice it, with margin);
-            # members of other set-ups one after another
-            runtime = gpop.runtime(size["runtime"], pop.size, pop.not_batched(), 1)
-            mem = gpop.mem_mb(size["mem_mb"], pop.size, pop.not_batched())
+            # batched members train in one run's time on a GPU (twice it, with margin)
+            runtime, mem = gpop.runtime(size["runtime"], pop.size, 1), gpop.mem_mb(size["mem_mb"], pop.size)
             assert resources["gpu"] == "1", resources
         else:
             size = DATASETS.get(wildcards["dataset"]).job_resources["evaluate"]
@@ -83,8 +81,9 @@ def test_gpu_profile_caps_training_jobs_at_the_gpus_given(tmp_path):
     config.write_text(yaml.safe_dump({"grid": {"seeds": [0, 1]}}))
     out = dry_run(tmp_path, config, "--profile", str(ROOT / "workflow/profiles/gpu"), "--resources", "gpu=3")
     train = [r for rule, _, r in jobs(out) if rule == "train"]
-    cells = {(r["dataset"], r["variant"], r["loss"]) for r in gcfg.grid(mcfg.load(config))}
-    assert len(train) == len(cells) > 0 and all(r["gpu"] == "1" for r in train)  # a cell's 2 seeds: one population
+    grid = mcfg.load(config)
+    pops = gpop.populations(grid, list(gcfg.grid(grid)))
+    assert len(train) == len(pops) > 0 and all(r["gpu"] == "1" for r in train)
     assert all(r.get("gpu", "0") == "0" for rule, _, r in jobs(out) if rule == "evaluate")
 
 

@@ -30,9 +30,9 @@ def test_every_config_has_the_same_rules(tmp_path, configfile):
             "config.yaml",
             [
                 "population 8gaussians/gan/minimax/p0: 3 members (gan x seed 0, 1, 2), batched",
-                "population 8gaussians/gan/hinge/p1: 3 members (gan x seed 3, 4, 5), one after another: "
+                "population 8gaussians/gan/hinge/p5: 1 member (gan x seed 5), one run per member: "
                 "regularizer 'spectral_norm'",
-                "population digits/gan/nonsaturating/p0: 3 members (gan x seed 0, 1, 2), one after another: "
+                "population digits/gan/nonsaturating/p0: 1 member (gan x seed 0), one run per member: "
                 "architecture 'dcgan'",
             ],
         ),

@@ -128,8 +128,8 @@ def _population_resource(key):
         pop = population_shape(wildcards)
         base = DATASETS.get(pop.dataset).job_resources["train"]
         if key == "runtime":
-            return gpop.runtime(base["runtime"], pop.size, pop.not_batched(), base["gpu"])
-        return gpop.mem_mb(base["mem_mb"], pop.size, pop.not_batched()) if key == "mem_mb" else base[key]
+            return gpop.runtime(base["runtime"], pop.size, base["gpu"])
+        return gpop.mem_mb(base["mem_mb"], pop.size) if key == "mem_mb" else base[key]
 
     resource.__name__ = f"population_{key}"
     return resource
