@@ -87,8 +87,11 @@ def population_marker(population):
 def run_population(wildcards):
     """The marker of the population that trains this run (the evaluate rule's input)."""
     d, v, l, seed = wildcards.dataset, wildcards.variant, wildcards.loss, int(wildcards.seed)
-    pop = RUN_POPULATION.get((d, v, l, seed)) or gpop.best_population_of(config, d, v, l, seed)
-    return population_marker(pop)
+    if (d, v, l, seed) in RUN_POPULATION:
+        return population_marker(RUN_POPULATION[(d, v, l, seed)])
+    if SEARCH and gsearch.parse_label(v) and seed in gsearch.best_seeds(config):
+        return population_marker(gpop.best_population_of(config, d, v, l, seed))
+    raise ValueError(f"{RUN.format(**wildcards)} is not a run of this config (its grid or search)")
 
 
 def population(wildcards):
