@@ -97,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from gans import train  # torch and the components: after the arguments are read
 
-    cfgs = json.loads(args.run_config)
+    try:
+        cfgs = json.loads(args.run_config)
+    except ValueError as exc:
+        parser.error(f"--run-config is not valid JSON: {exc}")
     cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
     if len(cfgs) != len(args.out):
         parser.error(f"give one --out folder per run config: {len(cfgs)} runs, {len(args.out)} folders")
