@@ -37,8 +37,8 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/snakemake --lint
-	$(BIN)/ruff check gans metrics benchmarks tests docs
-	$(BIN)/ruff format --check gans metrics benchmarks tests docs
+	$(BIN)/ruff check gans metrics analysis benchmarks tests docs
+	$(BIN)/ruff format --check gans metrics analysis benchmarks tests docs
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 
 # every table and figure redrawn from the existing runs, then the report

@@ -1,7 +1,7 @@
 # The GAN benchmark: train every dataset x variant x loss x seed, evaluate each run,
 # aggregate into tables and draw the figures. The logic lives in the gans and
 # metrics packages; the rules only wire their CLIs together.
-from metrics.launch import check_yaml, launch
+from analysis.launch import check_yaml, launch
 
 check_yaml("config/config.yaml")  # a YAML error names its file and line
 

@@ -78,8 +78,7 @@ def save_resume(path: Path, cfgs: list[dict[str, Any]], step: int, job: Job, run
     """Everything needed to continue after ``step``, written atomically (a job
     killed while writing, or a full disk, leaves the previous resume point intact)."""
     saved_runs = [
-        {k: getattr(r, k) for k in ("rows", "snapshots", "status", "reason", "end_step", "state", "held")}
-        for r in runs
+        {k: getattr(r, k) for k in ("rows", "snapshots", "status", "reason", "end_step", "state", "held")} for r in runs
     ]
     safe_io.save(
         {

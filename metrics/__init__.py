@@ -1,4 +1,6 @@
-"""Metrics of generated samples against real ones, registered by name.
+"""Measuring: metrics of generated samples against real ones, registered by name,
+and what turns a trained run into numbers (``metrics.evaluate``: a run folder in,
+metrics.csv and metrics.json out). It imports ``gans``, never ``analysis``.
 
 A metric is built once per evaluation job with the real samples (so real-data
 statistics are computed once) and then called on the generated samples of every

@@ -14,7 +14,7 @@ Kinds, each against the real side of every evaluation:
 
 Each kind is measured ``evaluation.calibration.draws`` times (other samples, other
 initialisations); the file keeps every draw, their mean (what the outcome rules
-use) and their range. The outcome rules (metrics.outcomes) place runs between these
+use) and their range. The outcome rules (analysis.outcomes) place runs between these
 values; the tables and figures show them. Points use the points themselves as
 features, so their 'extractor' is ``points``.
 """
@@ -33,32 +33,17 @@ import torch
 
 from gans.datasets.images import to_uint8
 from gans.job import build
-from gans.runtime import read_json, seed_everything, write_json
+from gans.runtime import seed_everything, write_json
 from metrics import METRICS
+from metrics.calibration_files import KINDS, extractor_of, sample_size
+from metrics.images import ImageInputs
+from metrics.points import PointInputs, variant_eval
 
-CALIBRATION = "results/calibration/{dataset}/{extractor}_{n}.json"
-KINDS = ("real", "noise", "untrained")
-POINTS = "points"  # the extractor of 2-D data: the points themselves
 DRAW_SEED = 7919  # the draws' seeds: evaluation seed + DRAW_SEED * (draw + 1), apart from evaluation's
-
-
-def extractor_of(eval_cfg: dict[str, Any]) -> str:
-    return eval_cfg["extractor"]["name"] if "extractor" in eval_cfg else POINTS
-
-
-def sample_size(eval_cfg: dict[str, Any]) -> int:
-    return eval_cfg["images"]["num_samples"] if "extractor" in eval_cfg else eval_cfg["num_samples"]
-
-
-def calibration_path(dataset: str, eval_cfg: dict[str, Any]) -> str:
-    """Where a dataset's calibration values live, for its resolved evaluation config."""
-    return CALIBRATION.format(dataset=dataset, extractor=extractor_of(eval_cfg), n=sample_size(eval_cfg))
 
 
 def calibrate(run_cfg: dict[str, Any], eval_cfg: dict[str, Any], draws: int = 3) -> dict[str, Any]:
     """Every metric of ``eval_cfg`` for each kind and draw; see the module's docstring."""
-    from metrics.evaluate import ImageInputs, PointInputs, variant_eval
-
     seed_everything(eval_cfg["seed"])
     dataset, variant = build(run_cfg, "cpu")
     images = dataset.modality == "images"
@@ -124,22 +109,6 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         out["min"][key] = float(finite.min()) if len(finite) else math.nan
         out["max"][key] = float(finite.max()) if len(finite) else math.nan
     return out
-
-
-def load(paths: list[str | Path]) -> dict[str, dict[str, Any]]:
-    """Calibration files by dataset name."""
-    out = {}
-    for path in paths:
-        record = read_json(path)
-        out[record["dataset"]] = record
-    return out
-
-
-def value(calibration: dict[str, Any] | None, kind: str, metric: str) -> float:
-    """The mean over draws of ``metric`` for ``kind`` (nan when not measured)."""
-    if not calibration:
-        return math.nan
-    return float(calibration.get(kind, {}).get("mean", {}).get(metric, math.nan))
 
 
 def main(argv: list[str] | None = None) -> int:

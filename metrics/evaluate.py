@@ -37,14 +37,14 @@ from gans import layout, safe_io
 from gans.job import build
 from gans.provenance import provenance
 from gans.runtime import read_json, seed_everything, write_json
-from metrics import METRICS, images
-from metrics.checks import check_evaluation
+from metrics import METRICS
+from metrics.config import check_evaluation, resolve_eval
 from metrics.config import load as load_config
-from metrics.config import resolve_eval
+from metrics.images import ImageInputs
+from metrics.points import PointInputs, contour_grid, variant_eval
 from metrics.sampling import final_sampling
 
 TRAINED = (layout.RESOLVED_CONFIG, layout.TRAIN_SUMMARY, layout.SNAPSHOTS, layout.CHECKPOINT)  # what evaluation reads
-CONTOUR_BATCH = 500
 
 
 def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
@@ -134,127 +134,6 @@ def per_class_metrics(variant, inputs, eval_cfg, real) -> list:
         for _, cls in METRICS.items()
         if cls.per_class and modality in cls.modalities and (inputs.classifier or not cls.needs_classifier)
     ]
-
-
-class PointInputs:
-    """Points: metrics take the generated points themselves."""
-
-    classifier = True  # a point's class is the mode it lands on
-    adjusted: dict[str, dict] = {}  # settings used other than asked
-    class_grid = 100  # points kept per class and evaluation point in samples.npz
-
-    def __init__(self, dataset, variant, eval_cfg, run):
-        self.dataset, self.variant, self.cfg, self.run = dataset, variant, eval_cfg, run
-
-    def real(self):
-        return self.dataset.sample(self.cfg["num_samples"], torch.Generator().manual_seed(self.cfg["seed"]))
-
-    def generate(self, gen):
-        return self.variant.sample(self.cfg["num_samples"], gen)
-
-    def per_class_count(self) -> int:
-        return max(1, self.cfg["num_samples"] // self.dataset.num_classes)
-
-    def generate_classes(self, gen) -> list:
-        return [self.variant.sample_class(self.per_class_count(), k, gen) for k in range(self.dataset.num_classes)]
-
-    def keep_classes(self, by_class, step):
-        return np.stack([f[: self.class_grid].numpy().astype(np.float32) for f in by_class])
-
-    def finite(self, fake) -> bool:
-        return bool(torch.isfinite(fake).all())
-
-    def measure(self, fake):
-        return fake
-
-    def keep(self, fake, step):
-        return fake.numpy().astype(np.float32)
-
-    def real_samples(self, real):
-        return real.numpy()
-
-
-class ImageInputs(PointInputs):
-    """Images: metrics take the extractor's outputs (one extraction per point)."""
-
-    class_grid = (10, 8)  # classes x images per class in grids/step{N}_classes.png
-
-    def __init__(self, dataset, variant, eval_cfg, run):
-        super().__init__(dataset, variant, eval_cfg, run)
-        self.extractor = images.load_extractor(eval_cfg["extractor"])
-        self.classifier = self.extractor.is_classifier
-        self.n = max(
-            eval_cfg["images"]["num_samples"],
-            eval_cfg["images"]["mode_samples"] if "class-modes" in eval_cfg["metrics"] else 0,
-        )
-
-    def real(self):
-        path = Path(self.cfg["real_features"])
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"real-data features {path} are missing: the real_features rule writes them (python -m metrics.images)"
-            )
-        real = safe_io.load_tensors(path)
-        count, asked = len(real["features"]), self.cfg["images"]["num_real"]
-        if count < asked:  # the test split is smaller: said, and recorded in metrics.json
-            self.adjusted = {"images.num_real": {"requested": asked, "used": count, "why": "the test split's size"}}
-        return real
-
-    def generate(self, gen):
-        fake, self._finite = images.generate(self.variant, self.n, gen, self.cfg["images"]["batch_size"])
-        return fake
-
-    def finite(self, fake):
-        return self._finite  # uint8 images cannot hold NaN: the generator's output was checked
-
-    def per_class_count(self):
-        return max(1, self.cfg["images"]["num_samples"] // self.dataset.num_classes)
-
-    def generate_classes(self, gen):
-        bs = self.cfg["images"]["batch_size"]
-        return [
-            images.generate(self.variant, self.per_class_count(), gen, bs, label=k)[0]
-            for k in range(self.dataset.num_classes)
-        ]
-
-    def keep_classes(self, by_class, step):
-        classes, per_class = self.class_grid
-        grid = torch.stack([f[:per_class] for f in by_class[:classes]])  # (classes, per_class, C, H, W)
-        images.save_grid(grid.flatten(0, 1), self.run / layout.GRIDS / f"step{step}_classes.png", per_row=grid.shape[1])
-        return grid.numpy()
-
-    def measure(self, fake):
-        return self.extractor.extract(fake, self.cfg["images"]["batch_size"])
-
-    def keep(self, fake, step):
-        grid = fake[: self.cfg["images"]["grid"]]
-        images.save_grid(grid, self.run / layout.GRIDS / f"step{step}.png")
-        return grid.numpy()
-
-    def real_samples(self, real):
-        return real["grid"].numpy()
-
-
-def variant_eval(variant) -> None:
-    """Batch norm in evaluation mode: samples must not depend on the batch drawn with them."""
-    for module in variant.modules().values():
-        if isinstance(module, torch.nn.Module):
-            module.eval()
-
-
-def contour_grid(run: Path, cfg, dataset, variant, resolution: int) -> dict[str, np.ndarray]:
-    """The final discriminator's score on a square grid around the data."""
-    ckpt = safe_io.load_tensors(run / layout.CHECKPOINT)
-    variant.load_state_dict(ckpt["state"])
-    extent = float(dataset.centers.abs().max()) * 1.5 + 0.1
-    axis = torch.linspace(-extent, extent, resolution)
-    xx, yy = torch.meshgrid(axis, axis, indexing="xy")
-    points = torch.stack([xx.flatten(), yy.flatten()], 1)
-    # in batches: a D with minibatch discrimination compares every pair in its batch
-    score = torch.cat([variant.discriminate(chunk) for chunk in points.split(CONTOUR_BATCH)]).reshape(
-        resolution, resolution
-    )
-    return {"grid_x": axis.numpy(), "grid_y": axis.numpy(), "d_score": score.numpy()}
 
 
 def _clean(v):

@@ -1,4 +1,5 @@
-"""The image side of evaluation: generated images in batches, one feature
+"""The image side of evaluation: what the metrics of images take (``ImageInputs``,
+the extractor's outputs), generated images in batches, one feature
 extraction per evaluation point shared by every metric, real features computed once
 per dataset x extractor (``python -m metrics.images``, the real_features rule), and
 PNG sample grids.
@@ -18,9 +19,11 @@ from typing import Any
 
 import torch
 
+from gans import layout, safe_io
 from gans.datasets import build_dataset
 from gans.datasets.images import to_uint8
 from metrics.extractors import Extractor, build_extractor
+from metrics.points import PointInputs
 
 
 def extractor_device() -> torch.device:
@@ -74,6 +77,66 @@ def save_grid(images: torch.Tensor, path: str | Path, per_row: int | None = None
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     rows = per_row or max(1, int(len(images) ** 0.5))
     save_image(images.float() / 255.0, str(path), nrow=rows, padding=1, pad_value=0.5)
+
+
+class ImageInputs(PointInputs):
+    """Images: metrics take the extractor's outputs (one extraction per point)."""
+
+    class_grid = (10, 8)  # classes x images per class in grids/step{N}_classes.png
+
+    def __init__(self, dataset, variant, eval_cfg, run):
+        super().__init__(dataset, variant, eval_cfg, run)
+        self.extractor = load_extractor(eval_cfg["extractor"])
+        self.classifier = self.extractor.is_classifier
+        self.n = max(
+            eval_cfg["images"]["num_samples"],
+            eval_cfg["images"]["mode_samples"] if "class-modes" in eval_cfg["metrics"] else 0,
+        )
+
+    def real(self):
+        path = Path(self.cfg["real_features"])
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"real-data features {path} are missing: the real_features rule writes them (python -m metrics.images)"
+            )
+        real = safe_io.load_tensors(path)
+        count, asked = len(real["features"]), self.cfg["images"]["num_real"]
+        if count < asked:  # the test split is smaller: said, and recorded in metrics.json
+            self.adjusted = {"images.num_real": {"requested": asked, "used": count, "why": "the test split's size"}}
+        return real
+
+    def generate(self, gen):
+        fake, self._finite = generate(self.variant, self.n, gen, self.cfg["images"]["batch_size"])
+        return fake
+
+    def finite(self, fake):
+        return self._finite  # uint8 images cannot hold NaN: the generator's output was checked
+
+    def per_class_count(self):
+        return max(1, self.cfg["images"]["num_samples"] // self.dataset.num_classes)
+
+    def generate_classes(self, gen):
+        bs = self.cfg["images"]["batch_size"]
+        return [
+            generate(self.variant, self.per_class_count(), gen, bs, label=k)[0] for k in range(self.dataset.num_classes)
+        ]
+
+    def keep_classes(self, by_class, step):
+        classes, per_class = self.class_grid
+        grid = torch.stack([f[:per_class] for f in by_class[:classes]])  # (classes, per_class, C, H, W)
+        save_grid(grid.flatten(0, 1), self.run / layout.GRIDS / f"step{step}_classes.png", per_row=grid.shape[1])
+        return grid.numpy()
+
+    def measure(self, fake):
+        return self.extractor.extract(fake, self.cfg["images"]["batch_size"])
+
+    def keep(self, fake, step):
+        grid = fake[: self.cfg["images"]["grid"]]
+        save_grid(grid, self.run / layout.GRIDS / f"step{step}.png")
+        return grid.numpy()
+
+    def real_samples(self, real):
+        return real["grid"].numpy()
 
 
 def main(argv: list[str] | None = None) -> int:

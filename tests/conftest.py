@@ -47,9 +47,9 @@ def tiny_with(**changes):
 
 @pytest.fixture
 def tiny_config():
-    from metrics import config as mcfg
+    from analysis import config as acfg
 
-    return mcfg.validate(copy.deepcopy(TINY))
+    return acfg.validate(copy.deepcopy(TINY))
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,8 @@
 - ``sweep``: sweeps and presets, any key of a run as a grid axis;
 - ``run``: one run's resolved set-up and its checks.
 
-The Snakefile and the CLIs all go through these functions; evaluation and analysis
-settings are resolved by ``metrics.config``.
+The Snakefile and the CLIs all go through these functions; evaluation settings are
+resolved by ``metrics.config``, analysis settings by ``analysis.config``.
 """
 
 from gans.config.grid import (

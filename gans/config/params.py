@@ -14,43 +14,15 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
-from gans.config.schema import ConfigError, StrictValidator
+from gans.config.schema import ConfigError, StrictValidator, type_problem
 from gans.optim import OPTIMIZERS
 from gans.registry import RegistryError
 
-TYPE_WORDS = {
-    "integer": "an integer",
-    "number": "a number",
-    "string": "a string",
-    "boolean": "true or false",
-    "array": "a list",
-    "object": "a mapping",
-    "null": "null",
-}
 # keys of an optimizer section the benchmark reads itself (typed by the config schema)
 OWN_OPTIMIZER_KEYS = ("name", "lr_d", "lr_g", "lr_decay")
-
-
-def kind_of(value: Any) -> str:
-    """A value's JSON type in words ('a string', 'a number'...)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    for cls, word in (
-        (int, "an integer"),
-        (float, "a number"),
-        (str, "a string"),
-        (list, "a list"),
-        (dict, "a mapping"),
-    ):
-        if isinstance(value, cls):
-            return word
-    return type(value).__name__
 
 
 def type_schema(default: Any, integers_are_numbers: bool = False) -> dict[str, Any]:
@@ -80,32 +52,6 @@ def component_schema(cls) -> dict[str, dict[str, Any]]:
     """Each parameter's schema: its default's type, then the component's declarations."""
     declared = getattr(cls, "param_schema", {})
     return {key: {**type_schema(default), **declared.get(key, {})} for key, default in cls.defaults.items()}
-
-
-def expected(schema: dict[str, Any]) -> str:
-    types = schema.get("type", [])
-    words = [TYPE_WORDS.get(t, t) for t in ([types] if isinstance(types, str) else types)]
-    text = " or ".join(words) or "a value"
-    if schema.get("type") == "array" and "items" in schema:
-        size = schema.get("minItems") if schema.get("minItems") == schema.get("maxItems") else None
-        item = TYPE_WORDS.get(schema["items"].get("type", ""), "value").split(" ", 1)[-1]
-        text = f"a list of {size} {item}s" if size else f"a list of {item}s"
-    return text
-
-
-def number_hint(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f" (write {int(value)})"
-    if not isinstance(value, str) or not re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*", value):
-        return ""
-    if re.search(r"[eE]", value) and "." not in value:
-        return f" (YAML reads {value} as text: write {value.replace('e', '.0e').replace('E', '.0E')})"
-    return " (a number in quotes is text: write it without quotes)"
-
-
-def type_problem(value: Any, schema: dict[str, Any], owner: str = "the key") -> str:
-    """'<value> is <its type>; <owner> takes <the schema's type>', with a hint for numbers written as text."""
-    return f"{value!r} is {kind_of(value)}; {owner} takes {expected(schema)}{number_hint(value)}"
 
 
 def possessive(name: str) -> str:

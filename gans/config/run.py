@@ -14,6 +14,7 @@ import torch
 import yaml
 
 from gans.architectures import ARCHITECTURES
+from gans.config import search
 from gans.config.checks import check_buildable, run_problem
 from gans.config.grid import variant_labels
 from gans.config.schema import ConfigError, StrictValidator, load_schema
@@ -50,11 +51,10 @@ def resolve_run(config: dict, dataset: str, variant: str, loss: str, seed: int) 
     recorded as ``setting`` (path -> value) and ``variant.label``; ``variant.name``
     stays the registered name. A search run's label (``<label>+search-<i>``) resolves
     to setting i of its cell (gans/config/search.py)."""
-    if config.get("search") is not None and "+search-" in variant:
-        from gans.config import search  # it builds on this module
-
-        if search.parse_label(variant):
-            return search.resolve(config, dataset, variant, loss, seed)
+    found = search.parse_label(variant) if search.active(config) else None
+    if found:  # the cell's run, then the search's setting on top
+        base, _ = found
+        return search.apply_search(config, dataset, variant, loss, resolve_run(config, dataset, base, loss, seed))
     labels = variant_labels(config)
     entry = labels.get(variant)
     if entry is None and "+" in variant:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import yaml
@@ -68,6 +70,61 @@ def load_schema() -> dict:
     return copy.deepcopy(_schema())
 
 
+TYPE_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
+
+
+def kind_of(value: Any) -> str:
+    """A value's JSON type in words ('a string', 'a number'...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    for cls, word in (
+        (int, "an integer"),
+        (float, "a number"),
+        (str, "a string"),
+        (list, "a list"),
+        (dict, "a mapping"),
+    ):
+        if isinstance(value, cls):
+            return word
+    return type(value).__name__
+
+
+def expected(schema: dict[str, Any]) -> str:
+    types = schema.get("type", [])
+    words = [TYPE_WORDS.get(t, t) for t in ([types] if isinstance(types, str) else types)]
+    text = " or ".join(words) or "a value"
+    if schema.get("type") == "array" and "items" in schema:
+        size = schema.get("minItems") if schema.get("minItems") == schema.get("maxItems") else None
+        item = TYPE_WORDS.get(schema["items"].get("type", ""), "value").split(" ", 1)[-1]
+        text = f"a list of {size} {item}s" if size else f"a list of {item}s"
+    return text
+
+
+def number_hint(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f" (write {int(value)})"
+    if not isinstance(value, str) or not re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*", value):
+        return ""
+    if re.search(r"[eE]", value) and "." not in value:
+        return f" (YAML reads {value} as text: write {value.replace('e', '.0e').replace('E', '.0E')})"
+    return " (a number in quotes is text: write it without quotes)"
+
+
+def type_problem(value: Any, schema: dict[str, Any], owner: str = "the key") -> str:
+    """'<value> is <its type>; <owner> takes <the schema's type>', with a hint for numbers written as text."""
+    return f"{value!r} is {kind_of(value)}; {owner} takes {expected(schema)}{number_hint(value)}"
+
+
 def schema_error(err: jsonschema.ValidationError) -> ConfigError:
     """A ConfigError naming the key and, for an unknown key, the valid keys there."""
     if err.validator == "oneOf" and err.context:
@@ -78,8 +135,6 @@ def schema_error(err: jsonschema.ValidationError) -> ConfigError:
     where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
     msg = f"config key '{where}': {err.message}"
     if err.validator == "type":  # say what was written and what the key takes
-        from gans.config.params import type_problem
-
         msg = f"config key '{where}': {type_problem(err.instance, err.schema)}"
     if err.validator == "additionalProperties" and isinstance(err.schema.get("properties"), dict):
         msg += f"; valid keys: {', '.join(sorted(err.schema['properties']))}"

@@ -2,7 +2,7 @@
 dataset x variant x loss cell of the grid, ``budget`` settings drawn from the cell's
 search space, setting 0 being the cell's set-up (what ``resolve_run`` gives), each
 trained with one seed (``train_seed``); the best by the chosen metric is then
-trained with ``seeds_for_best`` new seeds (the selection: ``metrics.search``, in a
+trained with ``seeds_for_best`` new seeds (the selection: ``analysis.search``, in a
 Snakemake checkpoint).
 
 A cell's space joins the ranges its components declare (``search_space`` of the
@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 
 from gans.config.grid import block_cells, grid_blocks, variant_labels
-from gans.config.run import check_run, resolve_run
 from gans.config.schema import ConfigError
 from gans.config.sweep import _same_kind, apply_setting, block_labels
 from gans.losses import LOSSES
@@ -107,7 +106,7 @@ def _get(run: dict, path: str) -> Any:
     return node
 
 
-def _has(run: dict, path: str) -> bool:
+def has_path(run: dict, path: str) -> bool:
     try:
         _get(run, path)
     except KeyError:
@@ -144,12 +143,12 @@ def declared_space(run: dict) -> dict[str, tuple[dict, str]]:
     return out
 
 
-def cell_space(config: dict, dataset: str, label: str, loss: str, run: dict | None = None) -> dict[str, dict]:
+def cell_space(config: dict, dataset: str, label: str, loss: str, run: dict) -> dict[str, dict]:
     """The cell's space, path -> range, in path order (the order of the design's
-    dimensions). ``run``: the cell's resolved run, if at hand. Raises ConfigError
-    naming the key of a range that cannot be drawn or does not fit the run."""
+    dimensions). ``run``: the cell's resolved run (``resolve_run`` of the cell's label
+    and the search's train_seed). Raises ConfigError naming the key of a range that
+    cannot be drawn or does not fit the run."""
     s = config["search"]
-    run = run if run is not None else resolve_run(config, dataset, label, loss, s["train_seed"])
     where = f"{dataset}/{label}/{loss}"
     space = {} if s["replace"] else declared_space(run)
     variant = run["variant"]["name"]
@@ -160,7 +159,7 @@ def cell_space(config: dict, dataset: str, label: str, loss: str, run: dict | No
     ]
     for prefix, given, strict in layers:
         for path, spec in given.items():
-            if not _has(run, path):
+            if not has_path(run, path):
                 if strict:
                     raise ConfigError(
                         f"config key '{prefix}.{path}': no '{path}' in the resolved run config of {where}"
@@ -185,7 +184,7 @@ def _check_dimension(run: dict, path: str, spec: Any, source: str, where: str) -
         kind, args = check_range(spec)
     except SpaceError as exc:
         raise ConfigError(f"{source}: {exc}") from None
-    if not _has(run, path):
+    if not has_path(run, path):
         raise ConfigError(f"{source}: no '{path}' in the resolved run config of {where}")
     current = _get(run, path)
     if isinstance(current, (dict, list)):
@@ -248,10 +247,10 @@ def setting_values(config: dict, dataset: str, label: str, loss: str, index: int
     return {path: value_at(space[path], x) for path, x in zip(space, u, strict=True)}
 
 
-def resolve(config: dict, dataset: str, label: str, loss: str, seed: int) -> dict[str, Any]:
-    """The resolved run of a search label (``<cell label>+search-<i>``)."""
+def apply_search(config: dict, dataset: str, label: str, loss: str, run: dict[str, Any]) -> dict[str, Any]:
+    """The resolved run of a search label (``<cell label>+search-<i>``), from ``run``,
+    its cell's resolved run (changed in place): what ``resolve_run`` gives for it."""
     base, index = parse_label(label)
-    run = resolve_run(config, dataset, base, loss, seed)
     values = setting_values(config, dataset, base, loss, index, run)
     if index:
         _apply(run, values, f"{dataset}/{label}/{loss}")
@@ -260,36 +259,7 @@ def resolve(config: dict, dataset: str, label: str, loss: str, seed: int) -> dic
     return run
 
 
-# -- checks before any job, and the words the tables use ---------------------------------
-def check(config: dict) -> None:
-    """Every cell's space and every setting of the search, checked as training will
-    see them; ConfigError naming the key."""
-    if not active(config):
-        return
-    s = config["search"]
-    entries, used = variant_labels(config), set()
-    for dataset, label, loss in cells(config):
-        if parse_label(label):
-            raise ConfigError(f"config key 'grid.presets': the label '{label}' reads as a search run's; rename it")
-        run = resolve_run(config, dataset, label, loss, s["train_seed"])
-        space = cell_space(config, dataset, label, loss, run)
-        used |= {path for path in s["space"] if _has(run, path)}
-        for path, source in entries[label]["sources"].items():
-            if source.startswith("grid.sweep.") and any(p == path or p.startswith(path + ".") for p in space):
-                raise ConfigError(
-                    f"config key '{source}': '{path}' is also searched in {dataset}/{label}/{loss}; "
-                    "a key is either swept or searched"
-                )
-        for index in range(s["budget"]):
-            check_run(resolve(config, dataset, search_label(label, index), loss, s["train_seed"]))
-    for path in sorted(set(s["space"]) - used):
-        raise ConfigError(f"config key 'search.space.{path}': no run of the grid has '{path}' in its resolved config")
-    for section, registry in (("losses", LOSSES), ("variants", VARIANTS)):
-        for name in s[section]:
-            if name not in registry:
-                raise ConfigError(f"config key 'search.{section}.{name}': {registry.kind} '{name}' is not registered")
-
-
+# -- the words the tables use ---------------------------------------------------------
 def tuning(config: dict) -> list[dict[str, str]]:
     """How each cell's setting was chosen, in words, for the tables: the search's
     best, the paper's set-up untouched, or which config keys changed it."""

@@ -11,8 +11,7 @@ import json
 import re
 from typing import Any
 
-from gans.config.params import number_hint
-from gans.config.schema import ConfigError
+from gans.config.schema import ConfigError, number_hint
 from gans.optim import merged_optimizer
 
 # A label is the variant's name, then '+preset' for a grid.presets entry, then

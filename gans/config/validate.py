@@ -10,12 +10,12 @@ import yaml
 
 from gans.architectures import ARCHITECTURES
 from gans.components import ParamError
+from gans.config import search
 from gans.config.checks import check_devices
-from gans.config.grid import check_blocks_disjoint, grid, grid_blocks
+from gans.config.grid import check_blocks_disjoint, grid, grid_blocks, variant_labels
 from gans.config.params import check_config_params
 from gans.config.run import check_run, resolve_run
 from gans.config.schema import ConfigError, StrictValidator, check_schema, load_schema, schema_error
-from gans.config.search import check as check_search
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.registry import RegistryError
@@ -25,7 +25,8 @@ from gans.variants import VARIANTS
 def validate(config: dict) -> dict:
     """Validate ``config`` in place (defaults filled) and return it: every key, and
     every run of the grid as training will see it. (``metrics.config.validate`` adds
-    the evaluation and analysis sections: what the workflow checks.)
+    the evaluation section, ``analysis.config.validate`` the analysis section: what the
+    workflow checks.)
 
     Raises ConfigError naming the bad key or value and the valid choices, before
     any work starts.
@@ -85,6 +86,35 @@ def _check_names(config: dict) -> None:
             raise schema_error(err)
     if not list(grid(config)):
         raise ConfigError("the grid is empty: no variant in grid.variants supports any loss in grid.losses")
+
+
+def check_search(config: dict) -> None:
+    """Every cell's search space and every setting of the search, checked as training
+    will see them; ConfigError naming the key."""
+    if not search.active(config):
+        return
+    s = config["search"]
+    entries, used = variant_labels(config), set()
+    for dataset, label, loss in search.cells(config):
+        if search.parse_label(label):
+            raise ConfigError(f"config key 'grid.presets': the label '{label}' reads as a search run's; rename it")
+        run = resolve_run(config, dataset, label, loss, s["train_seed"])
+        space = search.cell_space(config, dataset, label, loss, run)
+        used |= {path for path in s["space"] if search.has_path(run, path)}
+        for path, source in entries[label]["sources"].items():
+            if source.startswith("grid.sweep.") and any(p == path or p.startswith(path + ".") for p in space):
+                raise ConfigError(
+                    f"config key '{source}': '{path}' is also searched in {dataset}/{label}/{loss}; "
+                    "a key is either swept or searched"
+                )
+        for index in range(s["budget"]):
+            check_run(resolve_run(config, dataset, search.search_label(label, index), loss, s["train_seed"]))
+    for path in sorted(set(s["space"]) - used):
+        raise ConfigError(f"config key 'search.space.{path}': no run of the grid has '{path}' in its resolved config")
+    for section, registry in (("losses", LOSSES), ("variants", VARIANTS)):
+        for name in s[section]:
+            if name not in registry:
+                raise ConfigError(f"config key 'search.{section}.{name}': {registry.kind} '{name}' is not registered")
 
 
 def load(path: str | Path) -> dict:

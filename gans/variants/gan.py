@@ -122,20 +122,14 @@ class GAN(Variant):
 
     # -- stacked seeds: per-seed losses and statistics (plain tensors when alone) ----
     def _per_seed(self, fn, *outputs: torch.Tensor) -> torch.Tensor:
-        """``fn`` of D's outputs, for each seed: shape (S,), or a scalar alone.
-        On a CPU seed by seed, on each seed's contiguous slice: the very reduction a
-        seed alone runs (a vmapped mean sums in another order, and 1e-8 can grow
-        into another outcome over thousands of GAN steps). On a GPU one vmapped
-        kernel per op instead of S."""
+        """``fn`` of D's outputs, for each member: shape (P,), or a scalar alone. One
+        vmapped op for all members (a loop over members costs P ops per step, which
+        dominates a population's step on a CPU as on a GPU); each member's reduction
+        is over its own contiguous slice, as alone, so it agrees with a run alone up
+        to float rounding (tests/unit/test_population.py)."""
         if self.seed_rng is None:
             return fn(*outputs)
-        if self.loop_seeds():
-            return torch.stack([fn(*(o[s] for o in outputs)) for s in range(len(self.seed_rng))])
         return torch.vmap(fn)(*outputs)
-
-    def loop_seeds(self) -> bool:
-        """Per-seed losses seed by seed (exact; S ops each) rather than vmapped (one)."""
-        return self.device.type == "cpu"
 
     def _mean(self, x: torch.Tensor) -> torch.Tensor:
         return x.mean() if self.seed_rng is None else x.flatten(1).mean(1)

@@ -4,11 +4,11 @@ import copy
 import shutil
 
 import gans.variants
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.config import ROOT
 from gans.job import build
 from gans.variants import VARIANTS
-from metrics import config as mcfg
 from tests.conftest import TINY
 
 
@@ -23,7 +23,7 @@ def test_a_new_module_is_picked_up_without_editing_any_list(tmp_path, monkeypatc
     cfg = copy.deepcopy(TINY)
     cfg["grid"]["variants"] = ["gan", "dropout-d"]
     cfg["variants"] = {"dropout-d": {"p": 0.5}}
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     runs = [r for r in gcfg.grid(cfg) if r["variant"] == "dropout-d"]
     assert len(runs) == len(cfg["grid"]["losses"]) * len(cfg["grid"]["seeds"])
     run = gcfg.resolve_run(cfg, **runs[0])

@@ -11,22 +11,23 @@ import pandas as pd
 import pytest
 import torch
 
+from analysis import aggregate, figures, reference
+from analysis import config as acfg
+from analysis.figures import samples
 from gans import config as gcfg
 from gans.config import section_defaults
 from gans.runtime import read_json, write_json
 from gans.train import train
-from metrics import aggregate, calibration, figures, reference
-from metrics import config as mcfg
+from metrics import calibration, calibration_files
 from metrics.config import resolve_eval
 from metrics.evaluate import evaluate
-from metrics.figures import samples
 from tests.conftest import TINY
 
 
 @pytest.fixture(scope="module")
 def runs_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("analysis")
-    cfg = mcfg.validate(copy.deepcopy(TINY))
+    cfg = acfg.validate(copy.deepcopy(TINY))
     for seed, threshold in ((0, 1e6), (1, 1e-3)):  # seed 1 "diverges" at its first logged loss
         run = gcfg.resolve_run(cfg, "8gaussians", "gan", "nonsaturating", seed)
         run["train"]["divergence_threshold"] = threshold
@@ -35,7 +36,7 @@ def runs_root(tmp_path_factory):
         evaluate(out, resolve_eval(cfg, "8gaussians"))
     ev = resolve_eval(cfg, "8gaussians")
     record = calibration.calibrate(gcfg.resolve_run(cfg, "8gaussians", "gan", "nonsaturating", 0), ev, draws=2)
-    path = root / calibration.calibration_path("8gaussians", ev)
+    path = root / calibration_files.calibration_path("8gaussians", ev)
     path.parent.mkdir(parents=True)
     write_json(record, path)
     return root
@@ -101,7 +102,7 @@ def test_tables_carry_intervals_calibration_and_provenance(runs_root):
     files = [runs_root / "results/tables" / n for n in ("summary.md", "runs.csv", "provenance.json")]
     reference.build(files, runs_root / "reference", {"grid": [TINY["grid"]]})
     readme = (runs_root / "reference/README.md").read_text()
-    assert f"on {runs.loc[0, 'processor']} with 1 thread(s)" in readme and "metrics.compare" in readme
+    assert f"on {runs.loc[0, 'processor']} with 1 thread(s)" in readme and "analysis.compare" in readme
     assert f"Produced by code {runs.loc[0, 'code_version']}" in readme
     assert "of the default config" in readme and "snakemake --cores all reference" in readme
     reference.build(files, runs_root / "reference", {"grid": [TINY["grid"]]}, "config/x.yaml")
@@ -112,7 +113,7 @@ def test_tables_carry_intervals_calibration_and_provenance(runs_root):
 
 
 def test_point_panels_show_the_high_quality_share_that_the_outcome_rests_on():
-    from metrics.figures import samples
+    from analysis.figures import samples
 
     row = pd.Series({"outcome": "did not learn", "modes_covered": 8, "modes_total": 8, "hq_fraction": 0.39})
     assert samples._outcome_note(row, points=True) == "DID NOT LEARN, 8/8 modes, hq 39%"
@@ -122,7 +123,7 @@ def test_point_panels_show_the_high_quality_share_that_the_outcome_rests_on():
 
 def test_a_redrawn_figure_is_the_same_file(tmp_path):
     # the tracked reference tables: 6 seeds per cell, so the strip plot's jitter shows
-    from metrics.figures import _load, load_calibration, plot_distributions
+    from analysis.figures import _load, load_calibration, plot_distributions
 
     tables = gcfg.ROOT / "results/reference/tables"
     runs, load = _load(tables, "8gaussians")

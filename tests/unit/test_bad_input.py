@@ -8,16 +8,16 @@ import json
 import pytest
 from snakemake.cli import parse_config
 
+from analysis import config as acfg
+from analysis.launch import check_yaml
 from gans import config as gcfg
 from gans.config.checks import check_device, notices
 from gans.config.overrides import type_command_line
 from gans.datasets import build_dataset
 from gans.runtime import visible_gpu_count
 from gans.train import main as train_main
-from metrics import checks as metrics_checks
 from metrics import config as mcfg
 from metrics.evaluate import main as evaluate_main
-from metrics.launch import check_yaml
 from tests.conftest import TINY
 from tests.conftest import tiny_with as bad
 
@@ -210,7 +210,7 @@ BAD_CONFIGS = [
 @pytest.mark.parametrize("cfg, words", BAD_CONFIGS, ids=[w.split(":")[0][:60] for _, w in BAD_CONFIGS])
 def test_bad_config_is_refused_naming_the_key(cfg, words):
     with pytest.raises(gcfg.ConfigError) as err:
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
     assert words in str(err.value)
 
 
@@ -219,11 +219,11 @@ def test_swept_values_get_the_same_checks():
     with pytest.raises(
         gcfg.ConfigError, match=r"gan\+architecture.params.depth=0.*'architecture.params.depth': 0 is less"
     ):
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
 
 
 def test_notes_name_what_no_run_uses():
-    cfg = mcfg.validate(
+    cfg = acfg.validate(
         bad(
             grid={"datasets": ["8gaussians"], "variants": ["ebgan", "gan"], "losses": ["ebgan", "wgan"], "seeds": [0]},
             per_dataset={"digits": {"seeds": [0]}},
@@ -233,7 +233,7 @@ def test_notes_name_what_no_run_uses():
             evaluation={**TINY["evaluation"], "extractors": {"8gaussians": "lenet"}},
         )
     )
-    said = "\n".join(notices(cfg) + metrics_checks.notices(cfg))
+    said = "\n".join(notices(cfg) + acfg.notices(cfg))
     assert "2 grid cells are not run" in said and "ebgan x wgan on 8gaussians; gan x ebgan on 8gaussians" in said
     assert "per_dataset.digits, losses.hinge" in said
     assert (
@@ -241,7 +241,7 @@ def test_notes_name_what_no_run_uses():
     )
     assert "analysis.baseline 'nonsaturating' is not in the grid's losses" in said
     assert "(no image dataset of that name in it): evaluation.extractors.8gaussians" in said
-    assert notices(mcfg.validate(copy.deepcopy(TINY))) == []
+    assert notices(acfg.validate(copy.deepcopy(TINY))) == []
 
 
 # the README's override forms, as a shell hands them to Snakemake
@@ -288,7 +288,7 @@ def test_command_line_values_are_typed_as_in_a_config_file(args, path, value):
     for part in path:
         node = node[part]
     assert node == value and type(node) is type(value)
-    mcfg.validate(config)
+    acfg.validate(config)
 
 
 def test_command_line_text_stays_text_where_a_number_is_wrong():
@@ -298,7 +298,7 @@ def test_command_line_text_stays_text_where_a_number_is_wrong():
     with pytest.raises(
         gcfg.ConfigError, match=r"config key 'train.steps': 'many' is a string; the key takes an integer$"
     ):
-        mcfg.validate(config)
+        acfg.validate(config)
 
 
 def test_a_yaml_error_names_the_file_line_and_column(tmp_path, capsys):
@@ -368,7 +368,7 @@ def test_kid_cut_to_the_real_samples_there_are_is_said_and_recorded(capsys):
 
     from metrics import METRICS
 
-    ev = mcfg.resolve_eval(mcfg.validate(copy.deepcopy(TINY)), "8gaussians")
+    ev = mcfg.resolve_eval(acfg.validate(copy.deepcopy(TINY)), "8gaussians")
     ev["kid"] = {"subsets": 3, "subset_size": 150}
     real = torch.randn(120, 2, generator=torch.Generator().manual_seed(0))
     kid = METRICS.get("kid")(ev, build_dataset("8gaussians"), real)

@@ -93,3 +93,28 @@ def test_bad_options_are_refused_before_any_work(argv, message, capsys, tmp_path
         throughput.main(argv + ["--out", str(tmp_path)])
     assert exc.value.code == 2 and message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_population_benchmark_writes_a_row_per_path_and_size(tmp_path):
+    from benchmarks import population
+
+    argv = ["--device", "cpu", "--losses", "nonsaturating", "wgan-gp", "--mlps", "2x8", "--sizes", "1,3"]
+    population.main([*argv, "--steps", "2", "--warmup", "1", "--repeats", "1", "--out", str(tmp_path)])
+    (path,) = tmp_path.glob("population_cpu_*.csv")
+    table = pd.read_csv(path)
+    rows = ["plain loop", "suite, one run", "population P=1", "population P=3"]
+    assert table["row"].tolist() == rows * 2 and (table["member_steps_per_s"] > 0).all()
+    assert (table.loc[table["row"] == "plain loop", "x_plain"] == 1.0).all()
+    # a critic step with a gradient penalty does more arithmetic than a plain GAN's step
+    flops = table.groupby("loss")["flops_per_member_step"].first()
+    assert flops["wgan-gp"] > flops["nonsaturating"] > 0
+
+
+def test_matmul_flops_are_counted_in_forward_and_backward():
+    from benchmarks.population import CountMatmulFlops
+
+    layer = torch.nn.Linear(8, 4)
+    x = torch.randn(16, 8, requires_grad=True)
+    with CountMatmulFlops() as counter:
+        layer(x).sum().backward()
+    assert counter.flops == 3 * 2 * 16 * 8 * 4  # forward, input gradient, weight gradient

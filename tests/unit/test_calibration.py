@@ -5,19 +5,19 @@ import copy
 
 import pytest
 
+from analysis import config as acfg
 from gans import config as gcfg
-from metrics import calibration
-from metrics import config as mcfg
+from metrics import calibration, calibration_files
 from metrics.config import resolve_eval
 from tests.conftest import TINY
 
 
 def test_mixture_calibration_separates_real_from_noise():
-    cfg = mcfg.validate(copy.deepcopy(TINY))
+    cfg = acfg.validate(copy.deepcopy(TINY))
     ev = {**resolve_eval(cfg, "8gaussians"), "num_samples": 1000}
     record = calibration.calibrate(gcfg.resolve_run(cfg, "8gaussians", "gan", "nonsaturating", 0), ev, draws=3)
-    assert calibration.calibration_path("8gaussians", ev) == "results/calibration/8gaussians/points_1000.json"
-    real, noise, untrained = (record[k]["mean"] for k in calibration.KINDS)
+    assert calibration_files.calibration_path("8gaussians", ev) == "results/calibration/8gaussians/points_1000.json"
+    real, noise, untrained = (record[k]["mean"] for k in calibration_files.KINDS)
     # a 2-D Gaussian holds 1 - exp(-9/2) = 98.9% of its mass within 3 stds
     assert real["hq_fraction"] == pytest.approx(0.989, abs=0.01) and real["modes_covered"] == 8
     assert noise["hq_fraction"] < 0.02 and untrained["hq_fraction"] < 0.02
@@ -26,5 +26,7 @@ def test_mixture_calibration_separates_real_from_noise():
     # three draws each, their range around the mean
     assert len(record["noise"]["draws"]) == 3
     assert record["real"]["min"]["fid"] <= real["fid"] <= record["real"]["max"]["fid"]
-    assert calibration.value(record, "noise", "fid") == noise["fid"]
-    assert calibration.value(record, "noise", "isc") != calibration.value(record, "noise", "isc")  # not measured: nan
+    assert calibration_files.value(record, "noise", "fid") == noise["fid"]
+    assert calibration_files.value(record, "noise", "isc") != calibration_files.value(
+        record, "noise", "isc"
+    )  # not measured: nan

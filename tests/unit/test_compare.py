@@ -1,4 +1,4 @@
-"""metrics.compare on constructed tables folders: two folders that agree within their
+"""analysis.compare on constructed tables folders: two folders that agree within their
 intervals (other per-seed numbers, other thread counts), two that disagree, and
 folders of different configs, which it refuses, naming the difference."""
 
@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import aggregate, compare, comparison, intervals
 from gans.config import section_defaults
-from metrics import aggregate, compare, comparison, intervals
 
 DIRS = {"modes_covered": True, "hq_fraction": True}
 OPTS = section_defaults("analysis")
 
 
 def write_tables(folder, cells, threads=1, lr_d=4e-4, num_samples=2000):
-    """A tables folder as metrics.aggregate writes it, from per-cell final mode counts
+    """A tables folder as analysis.aggregate writes it, from per-cell final mode counts
     and high-quality shares (a run converges when it covers all 8 modes)."""
     rows = []
     for loss, values in cells.items():
@@ -119,3 +119,47 @@ def test_folders_of_other_runs_are_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="lacks runs.csv"):
         compare.load(tmp_path / "nowhere")
     assert np.isnan(compare._interval(pd.Series({"x_median": 1.0}), "x_median")[1])
+
+
+def test_power_notes_agreement_that_says_little(tmp_path):
+    # 0/5 against 0/5: the intervals [0, 0.43] overlap whatever the truth
+    a = write_tables(tmp_path / "a", {"nonsaturating": BAD, "wgan": GOOD})
+    b = write_tables(tmp_path / "b", {"nonsaturating": BAD[::-1], "wgan": GOOD[::-1]})
+    word, report = compare.compare(a, b)
+    assert word == "agree" and "**Power: low.** In 2 of 2 cells the agreement says little" in report
+    assert "both at 0 in 8gaussians gan / nonsaturating" in report
+    assert "both at 100% in 8gaussians gan / wgan" in report
+    cells = compare.cell_table(compare.load(a), compare.load(b)).set_index("loss")
+    assert cells.loc["nonsaturating", "widest success"] == pytest.approx(intervals.wilson(0, 5)[1], abs=1e-3)
+
+
+def test_power_wide_intervals_against_a_stated_bound(tmp_path):
+    half = [GOOD[0], BAD[0], GOOD[1], BAD[1]]  # 2/4: Wilson [0.15, 0.85], 0.70 wide
+    a = write_tables(tmp_path / "a", {"nonsaturating": half})
+    b = write_tables(tmp_path / "b", {"nonsaturating": half[::-1]})
+    word, report = compare.compare(a, b)
+    assert (
+        word == "agree" and "**Power: low.**" in report and "wide (> 0.5) in 8gaussians gan / nonsaturating" in report
+    )
+    _, report = compare.compare(a, b, bound=0.8)
+    assert "**Power: adequate.** Every cell's success-rate intervals are at most 0.8 wide (widest: 0.70)" in report
+    assert compare.main([str(a), str(b), "--max-width", "0.8", "--out", str(tmp_path / "r.md")]) == 0
+    assert "**Power: adequate.**" in (tmp_path / "r.md").read_text()
+
+
+def test_power_adequate_with_enough_seeds(tmp_path):
+    many = [GOOD[i % 5] if i % 2 else BAD[i % 5] for i in range(30)]  # 15/30: Wilson about 0.34 wide
+    a = write_tables(tmp_path / "a", {"nonsaturating": many, "wgan": many[1:] + many[:1]})
+    b = write_tables(tmp_path / "b", {"nonsaturating": many[::-1], "wgan": many})
+    word, report = compare.compare(a, b)
+    assert word == "agree" and "**Power: adequate.**" in report
+
+
+def test_an_analysis_option_added_by_a_later_code_version_is_listed_not_refused(tmp_path):
+    a = write_tables(tmp_path / "a", {"nonsaturating": GOOD, "wgan": BAD})
+    b = write_tables(tmp_path / "b", {"nonsaturating": GOOD, "wgan": BAD})
+    older = json.loads((a / "provenance.json").read_text())
+    del older["analysis"]["correction"]  # tables made before the option existed
+    (a / "provenance.json").write_text(json.dumps(older))
+    word, report = compare.compare(a, b)
+    assert word == "agree" and "analysis options recorded only in B (a later code version): correction" in report

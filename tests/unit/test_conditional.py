@@ -9,14 +9,15 @@ import pandas as pd
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.datasets import build_dataset
 from gans.job import build
 from gans.train import train
 from metrics import METRICS
-from metrics import config as mcfg
 from metrics.config import resolve_eval
-from metrics.evaluate import PointInputs, evaluate, per_class_metrics
+from metrics.evaluate import evaluate, per_class_metrics
+from metrics.points import PointInputs
 from tests.conftest import FAST_ADAM, TINY
 from tests.unit.test_metrics import EVAL, points_on_modes
 
@@ -40,14 +41,14 @@ def test_class_accuracy_and_modes_per_class_on_constructed_samples():
 
 
 def test_per_class_metrics_only_for_conditional_variants_and_never_listed():
-    config = mcfg.validate({**copy.deepcopy(TINY), "grid": {**TINY["grid"], "variants": ["gan", "cgan"]}})
+    config = acfg.validate({**copy.deepcopy(TINY), "grid": {**TINY["grid"], "variants": ["gan", "cgan"]}})
     ev = resolve_eval(config, "8gaussians")
     for variant, expected in (("gan", []), ("cgan", ["class-conditional"])):
         ds, model = build(gcfg.resolve_run(config, "8gaussians", variant, "nonsaturating", 0))
         assert [m.name for m in per_class_metrics(model, PointInputs(ds, model, ev, None), ev, None)] == expected
     config["evaluation"]["metrics"]["points"] = ["modes", "class-conditional"]
     with pytest.raises(gcfg.ConfigError, match="measured by itself for conditional variants; remove it"):
-        mcfg.validate(config)
+        acfg.validate(config)
 
 
 def test_trained_cgan_is_measured_class_by_class(tmp_path):
@@ -56,7 +57,7 @@ def test_trained_cgan_is_measured_class_by_class(tmp_path):
     cfg["models"]["points"]["params"] = {"width": 128, "depth": 2}
     cfg["losses"] = {"nonsaturating": {"optimizer": FAST_ADAM}}
     cfg["train"].update(steps=800, eval_every=400)
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     train(gcfg.resolve_run(cfg, "8gaussians", "cgan", "nonsaturating", 0), tmp_path, progress=False)
     evaluate(tmp_path, resolve_eval(cfg, "8gaussians"))
     table = pd.read_csv(tmp_path / "metrics.csv")
@@ -83,7 +84,7 @@ def test_cgan_on_stacked_mnist_sees_30_label_planes(tmp_path):
     from tests.unit.test_image_data import tiny_mnist_family
 
     tiny_mnist_family(tmp_path, "MNIST", n_train=30)
-    cfg = mcfg.validate(
+    cfg = acfg.validate(
         {
             "grid": {"datasets": ["stacked-mnist"], "variants": ["cgan"], "losses": ["nonsaturating"]},
             "data_root": str(tmp_path),

@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
+from analysis import config as acfg
 from gans import config as gcfg
-from metrics import config as mcfg
 from tests.conftest import TINY
 from tests.conftest import tiny_with as bad
 
@@ -43,7 +43,7 @@ from tests.conftest import tiny_with as bad
 )
 def test_bad_config_is_refused_with_a_clear_message(cfg, message):
     with pytest.raises(gcfg.ConfigError, match=message):
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
 
 
 def test_defaults_are_filled_and_paper_setup_resolved(tiny_config):
@@ -61,7 +61,7 @@ def test_overrides_replace_paper_values_key_by_key(tiny_config):
         "wgan": {"optimizer": {"lr_d": 1e-3}, "regularizers": {"weight_clipping": {"clip": 0.05}}},
         "nonsaturating": {"optimizer": {"name": "sgd", "momentum": 0.9}},
     }
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     wgan = gcfg.resolve_run(cfg, "8gaussians", "gan", "wgan", 0)
     assert wgan["optimizer"] == {"name": "rmsprop", "lr_d": 1e-3, "lr_g": 5e-5}
     assert wgan["regularizers"] == {"weight_clipping": {"clip": 0.05}}
@@ -71,7 +71,7 @@ def test_overrides_replace_paper_values_key_by_key(tiny_config):
 
 @pytest.mark.parametrize("path", sorted(p.name for p in (gcfg.ROOT / "config").glob("*.yaml")))
 def test_grid_and_the_shipped_configs(path):
-    cfg = mcfg.load(gcfg.ROOT / "config" / path)
+    cfg = acfg.load(gcfg.ROOT / "config" / path)
     runs, skipped = list(gcfg.grid(cfg)), gcfg.skipped(cfg)
     assert {r["loss"] for r in runs} == set(gcfg.losses_in_grid(cfg)), "every loss runs somewhere"
     labels = gcfg.variant_labels(cfg)  # the variant names, or their sweep labels
@@ -95,7 +95,7 @@ def test_the_larger_configs_have_every_variant_and_every_loss(name):
     from gans.losses import LOSSES
     from gans.variants import VARIANTS
 
-    runs = list(gcfg.grid(mcfg.load(gcfg.ROOT / "config" / f"{name}.yaml")))
+    runs = list(gcfg.grid(acfg.load(gcfg.ROOT / "config" / f"{name}.yaml")))
 
     def shipped(registry):
         return {n for n, c in registry.items() if c.__module__.startswith(("gans.variants.", "gans.losses."))}
@@ -106,7 +106,7 @@ def test_the_larger_configs_have_every_variant_and_every_loss(name):
 
 @pytest.mark.parametrize("name", ["config.yaml", "mixtures.yaml"])
 def test_the_default_grid_runs_every_cell_at_its_paper_setup_with_equal_latent_size(name):
-    config = mcfg.load(gcfg.ROOT / "config" / name)
+    config = acfg.load(gcfg.ROOT / "config" / name)
     latent = {}
     for run in gcfg.grid(config):
         resolved = gcfg.resolve_run(config, run["dataset"], run["variant"], run["loss"], run["seed"])
@@ -119,7 +119,7 @@ def test_the_full_toy_config_has_every_supported_pair_at_full_length():
     from gans.losses import LOSSES
     from gans.variants import VARIANTS
 
-    config = mcfg.load(gcfg.ROOT / "config" / "full.yaml")
+    config = acfg.load(gcfg.ROOT / "config" / "full.yaml")
     pairs = {(r["variant"], r["loss"]) for r in gcfg.grid(config)}
     assert pairs == {
         (v, loss)
@@ -132,7 +132,7 @@ def test_the_full_toy_config_has_every_supported_pair_at_full_length():
 
 
 def test_per_dataset_seeds_and_training_settings():
-    cfg = mcfg.validate(
+    cfg = acfg.validate(
         {
             "grid": {"datasets": ["8gaussians", "digits"], "losses": ["hinge"], "seeds": [0, 1, 2]},
             "train": {"steps": 100},
@@ -151,13 +151,13 @@ def test_per_dataset_seeds_and_training_settings():
         gcfg.ConfigError,
         match=r"config key 'per_dataset.digits.train': .*'stepz' was unexpected.*valid keys: batch_size",
     ):
-        mcfg.validate({"grid": {"datasets": ["digits"]}, "per_dataset": {"digits": {"train": {"stepz": 7}}}})
+        acfg.validate({"grid": {"datasets": ["digits"]}, "per_dataset": {"digits": {"train": {"stepz": 7}}}})
     with pytest.raises(gcfg.ConfigError, match=r"config key 'per_dataset.digitz': unknown dataset 'digitz'"):
-        mcfg.validate({"per_dataset": {"digitz": {}}})
+        acfg.validate({"per_dataset": {"digitz": {}}})
 
 
 def test_per_dataset_variant_parameters():
-    cfg = mcfg.validate(
+    cfg = acfg.validate(
         {
             "grid": {"datasets": ["8gaussians", "digits"], "variants": ["infogan"], "losses": ["nonsaturating"]},
             "variants": {"infogan": {"categories": 8, "continuous": 1}},
@@ -173,9 +173,9 @@ def test_per_dataset_variant_parameters():
     with pytest.raises(
         gcfg.ConfigError, match=r"config key 'per_dataset.digits.variants.infogn': unknown variant 'infogn'"
     ):
-        mcfg.validate({"per_dataset": {"digits": {"variants": {"infogn": {}}}}})
+        acfg.validate({"per_dataset": {"digits": {"variants": {"infogn": {}}}}})
     with pytest.raises(gcfg.ConfigError, match=r"no parameter 'categoriez'; valid parameters: .*categories"):
-        mcfg.validate(
+        acfg.validate(
             {
                 "grid": {"datasets": ["digits"], "variants": ["infogan"], "losses": ["nonsaturating"]},
                 "per_dataset": {"digits": {"variants": {"infogan": {"categoriez": 10}}}},
@@ -184,7 +184,7 @@ def test_per_dataset_variant_parameters():
 
 
 def test_image_datasets_take_the_data_root():
-    cfg = mcfg.validate(
+    cfg = acfg.validate(
         {
             "grid": {"datasets": ["mnist"], "losses": ["hinge"]},
             "data_root": "/data",
@@ -198,13 +198,13 @@ def test_image_datasets_take_the_data_root():
 
 def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(gcfg.ConfigError, match="config file not found"):
-        mcfg.load(tmp_path / "nope.yaml")
+        acfg.load(tmp_path / "nope.yaml")
     (tmp_path / "broken.yaml").write_text("grid: [unclosed\n")
     with pytest.raises(gcfg.ConfigError, match="not valid YAML"):
-        mcfg.load(tmp_path / "broken.yaml")
+        acfg.load(tmp_path / "broken.yaml")
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     with pytest.raises(gcfg.ConfigError, match="must be a mapping"):
-        mcfg.load(tmp_path / "list.yaml")
+        acfg.load(tmp_path / "list.yaml")
 
 
 def test_grid_blocks_pool_their_runs_and_may_not_share_a_cell():
@@ -213,7 +213,7 @@ def test_grid_blocks_pool_their_runs_and_may_not_share_a_cell():
         {"datasets": ["8gaussians"], "variants": ["gan"], "losses": ["nonsaturating", "wgan-gp"], "seeds": [0, 1, 2]},
         {"datasets": ["8gaussians", "25gaussians"], "variants": ["ebgan", "pacgan"], "losses": ["ebgan"], "seeds": [5]},
     ]
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     runs = list(gcfg.grid(cfg))
     assert len(runs) == 2 * 3 + 2 * 1  # pacgan x ebgan is not applicable
     assert {r["seed"] for r in runs if r["variant"] == "ebgan"} == {5}
@@ -224,8 +224,8 @@ def test_grid_blocks_pool_their_runs_and_may_not_share_a_cell():
     overlapping["grid"][1]["variants"] = ["gan"]
     overlapping["grid"][1]["losses"] = ["wgan-gp"]
     with pytest.raises(gcfg.ConfigError, match="8gaussians/gan/wgan-gp is in block 0 and block 1"):
-        mcfg.validate(overlapping)
+        acfg.validate(overlapping)
     typo = copy.deepcopy(TINY)
     typo["grid"] = [{**TINY["grid"], "loses": ["wgan"]}]
     with pytest.raises(gcfg.ConfigError, match="config key 'grid.0'.*'loses'.*valid keys: datasets, losses"):
-        mcfg.validate(typo)
+        acfg.validate(typo)

@@ -5,8 +5,8 @@ import shlex
 
 import pytest
 
+from analysis.reference import COMMAND
 from gans.config import ROOT
-from metrics.reference import COMMAND
 
 DOCUMENTS = ["README.md", "config/README.md", *sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("docs/*.md"))]
 DOCUMENTS += sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("config/*.yaml"))

@@ -7,11 +7,11 @@ import pytest
 import scipy.linalg
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.datasets import build_dataset
 from gans.datasets.images import to_uint8
 from metrics import METRICS
-from metrics import config as mcfg
 from metrics.config import resolve_eval
 from metrics.extractors import build_extractor, joint_log_probs
 from metrics.library.classes import class_mode_statistics, confident_classes
@@ -183,7 +183,7 @@ def test_offline_inception_weights_end_to_end(tmp_path, monkeypatch):
     state = inception_state_dict(monkeypatch)
     weights = tmp_path / "inception.pth"
     torch.save(state, weights)
-    config = mcfg.validate(
+    config = acfg.validate(
         {
             "grid": {"datasets": ["digits"], "losses": ["nonsaturating"], "seeds": [0]},
             "evaluation": {
@@ -213,7 +213,7 @@ def test_missing_inception_weights_name_the_config_key(tmp_path):
         match=r"config key 'evaluation.inception.feature_extractor_weights_path': "
         r"Inception weights file not found: .*nope.pth",
     ):
-        mcfg.validate(
+        acfg.validate(
             {
                 "grid": {"datasets": ["digits"], "losses": ["nonsaturating"], "seeds": [0]},
                 "evaluation": {
@@ -226,7 +226,7 @@ def test_missing_inception_weights_name_the_config_key(tmp_path):
 
 def test_lenet_is_refused_where_no_classifier_exists():
     with pytest.raises(gcfg.ConfigError, match="no LeNet classifier is defined for dataset 'cifar10'"):
-        mcfg.validate(
+        acfg.validate(
             {
                 "grid": {"datasets": ["cifar10"], "losses": ["hinge"], "seeds": [0]},
                 "evaluation": {"extractors": {"cifar10": "lenet"}},
@@ -236,7 +236,7 @@ def test_lenet_is_refused_where_no_classifier_exists():
 
 def test_unknown_extractor_names_the_choices():
     with pytest.raises(gcfg.ConfigError, match="unknown feature extractor 'vgg'; choose one of: inception, lenet"):
-        mcfg.validate({"grid": {"datasets": ["digits"]}, "evaluation": {"extractors": {"digits": "vgg"}}})
+        acfg.validate({"grid": {"datasets": ["digits"]}, "evaluation": {"extractors": {"digits": "vgg"}}})
 
 
 def evaluated_digits_run(digits_lenet, tmp_path, variant="gan", steps=4, num_samples=60, mode_samples=80):
@@ -246,7 +246,7 @@ def evaluated_digits_run(digits_lenet, tmp_path, variant="gan", steps=4, num_sam
     from metrics.evaluate import evaluate
     from metrics.images import real_features
 
-    config = mcfg.validate(
+    config = acfg.validate(
         {
             "grid": {"datasets": ["digits"], "variants": [variant], "losses": ["hinge"], "seeds": [0]},
             "models": {"images": {"noise_dim": 8, "params": {"ngf": 4, "ndf": 4}}},
@@ -334,12 +334,13 @@ def test_image_calibration_outcome_and_figures_speak_of_images(digits_lenet, tmp
     titled for images, with the calibration values, not as points over D's contours."""
     import pandas as pd
 
+    from analysis import aggregate, figures
+    from analysis.figures import samples
     from gans.runtime import write_json
-    from metrics import aggregate, calibration, figures
-    from metrics.figures import samples
+    from metrics import calibration
 
     run, ev = evaluated_digits_run(digits_lenet, tmp_path)
-    config = mcfg.validate({"grid": {"datasets": ["digits"], "losses": ["hinge"], "seeds": [0]}})
+    config = acfg.validate({"grid": {"datasets": ["digits"], "losses": ["hinge"], "seeds": [0]}})
     record = calibration.calibrate(gcfg.resolve_run(config, "digits", "gan", "nonsaturating", 0), ev, draws=2)
     real, noise, untrained = (record[k]["mean"] for k in ("real", "noise", "untrained"))
     assert real["fid"] * 5 < noise["fid"] and real["fid"] * 5 < untrained["fid"]

@@ -6,10 +6,10 @@ import copy
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.architectures import ARCHITECTURES, build_architecture
 from gans.job import build
-from metrics import config as mcfg
 
 IMAGE_ARCHS = [name for name, cls in ARCHITECTURES.items() if "images" in cls.modalities]
 SHAPES = [(1, 28, 28), (3, 28, 28), (1, 32, 32), (3, 32, 32)]
@@ -61,7 +61,7 @@ def test_dcgan_follows_the_rules():
 @pytest.mark.parametrize("size", [28, 32])
 @pytest.mark.parametrize("name", IMAGE_ARCHS)
 def test_one_training_step(name, size):
-    config = mcfg.validate(
+    config = acfg.validate(
         {
             "grid": {"datasets": ["digits"], "losses": ["nonsaturating"], "seeds": [0]},
             "datasets": {"digits": {"size": size}},

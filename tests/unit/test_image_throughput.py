@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.datasets import build_dataset
 from gans.job import build
 from gans.train import train
-from metrics import config as mcfg
 from metrics import images
 from metrics.config import resolve_eval
 from metrics.extractors import EXTRACTORS
@@ -31,7 +31,7 @@ TINY_IMAGES = {
 
 
 def image_run_cfg(**train):
-    config = mcfg.validate({**TINY_IMAGES, "train": {**TINY_IMAGES["train"], **train}})
+    config = acfg.validate({**TINY_IMAGES, "train": {**TINY_IMAGES["train"], **train}})
     return gcfg.resolve_run(config, "digits", "gan", "wgan-gp", 0)
 
 
@@ -128,7 +128,7 @@ def test_the_extractor_is_built_once_per_evaluation_job(digits_lenet_weights, tm
 
     monkeypatch.setattr(lenet_cls, "__init__", counting_init)
     monkeypatch.setattr(images, "_LOADED", {})
-    config = mcfg.validate(TINY_IMAGES)
+    config = acfg.validate(TINY_IMAGES)
     run = tmp_path / "run"
     train(gcfg.resolve_run(config, "digits", "gan", "wgan-gp", 0), run, progress=False)
     ev = resolve_eval(config, "digits")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from metrics import intervals
+from analysis import intervals
 
 Z = stats.norm.ppf(0.975)
 

@@ -3,11 +3,11 @@
 import torch
 from torch import nn
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.architectures import build_architecture
 from gans.architectures.maxout import Maxout
 from gans.job import build
-from metrics import config as mcfg
 
 
 def test_maxout_is_the_largest_of_its_pieces():
@@ -34,7 +34,7 @@ def test_shapes_and_layers_match_the_protocol():
 
 
 def test_one_training_step_of_the_pacgan_protocol():
-    cfg = mcfg.validate(
+    cfg = acfg.validate(
         {
             "grid": {"datasets": ["2d-grid"], "variants": ["gan", "pacgan"], "losses": ["nonsaturating"]},
             "per_dataset": {"2d-grid": {"model": {"architecture": "maxout-mlp", "params": {"g_width": 32}}}},

@@ -6,10 +6,10 @@ import copy
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.optim import build_optimizer
 from gans.train import train
-from metrics import config as mcfg
 from tests.conftest import TINY
 
 
@@ -39,7 +39,7 @@ def trained_run(tmp_path, loss="nonsaturating", **override):
     config["grid"] = {**config["grid"], "losses": [loss], "seeds": [0]}
     config["losses"] = {loss: override}
     config["train"].update(steps=10, eval_every=10, log_every=5)
-    cfg = gcfg.resolve_run(mcfg.validate(config), "8gaussians", "gan", loss, 0)
+    cfg = gcfg.resolve_run(acfg.validate(config), "8gaussians", "gan", loss, 0)
     train(cfg, tmp_path, progress=False)
     return cfg, torch.load(tmp_path / "checkpoint.pt", weights_only=True)["state"]
 
@@ -55,7 +55,7 @@ def test_n_gen_and_n_critic_count_each_players_updates_and_linear_decay_ends_at_
     for opt, rate in (("opt_g", "lr_g"), ("opt_d", "lr_d")):
         group = state[opt]["param_groups"][0]
         assert group["lr"] == pytest.approx(0.0, abs=1e-12) and group["initial_lr"] == cfg["optimizer"][rate]
-    assert gcfg.resolve_run(mcfg.validate(copy.deepcopy(TINY)), "8gaussians", "gan", "nonsaturating", 0)["n_gen"] == 1
+    assert gcfg.resolve_run(acfg.validate(copy.deepcopy(TINY)), "8gaussians", "gan", "nonsaturating", 0)["n_gen"] == 1
 
 
 def test_exponential_decay_of_both_players(tmp_path):
@@ -74,7 +74,7 @@ def test_bad_decay_is_refused_naming_the_valid_keys():
     with pytest.raises(
         gcfg.ConfigError, match=r"lr_decay': Additional properties .*'gamma'.*valid keys: end_factor, kind, start"
     ):
-        mcfg.validate(config)
+        acfg.validate(config)
     config["losses"]["nonsaturating"]["optimizer"]["lr_decay"] = {"kind": "cosine"}
     with pytest.raises(gcfg.ConfigError, match="'cosine' is not one of"):
-        mcfg.validate(config)
+        acfg.validate(config)

@@ -5,15 +5,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.job import build
-from metrics import config as mcfg
 
 SMALL = {"models": {"points": {"params": {"width": 16, "depth": 2}}}}
 
 
 def model_of(variant, loss, params=None):
-    cfg = mcfg.validate({**SMALL, "variants": {variant: params or {}}})
+    cfg = acfg.validate({**SMALL, "variants": {variant: params or {}}})
     torch.manual_seed(0)
     return build(gcfg.resolve_run(cfg, "8gaussians", variant, loss, 0))[1]
 
@@ -54,7 +54,7 @@ def test_vaegan_averaged_and_sample_only_terms():
         gcfg.ConfigError,
         match=r"'variants.vaegan.fake_terms': 'both' is not one of \['paper', 'averaged', 'sample-only'\]",
     ):
-        mcfg.validate({**SMALL, "grid": {"variants": ["vaegan"]}, "variants": {"vaegan": {"fake_terms": "both"}}})
+        acfg.validate({**SMALL, "grid": {"variants": ["vaegan"]}, "variants": {"vaegan": {"fake_terms": "both"}}})
 
 
 def test_ebgan_energy_is_the_norm_of_the_reconstruction_error():

@@ -218,3 +218,18 @@ def test_batched_mode_counts_match_the_evaluation_metric():
         expected = mode_statistics(points, data.centers, data.mode_std, 3.0, 1)
         assert int((row >= 1).sum()) == expected["modes_covered"]
         assert float(row.sum()) / len(points) == pytest.approx(expected["hq_fraction"])
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("loss", ["wgan-gp", "nonsaturating"])
+def test_on_cuda_a_member_alone_and_in_a_population_train_alike(tiny_config, tmp_path, loss):
+    values = MIXED if loss == "wgan-gp" else [(s, {k: v for k, v in d.items() if "penalty" not in k}) for s, d in MIXED]
+    cfgs = settings(tiny_config, loss, values, device="cuda", precision="fp32", eval_every=20)
+    cfgs = stop_at(cfgs, None, None)  # the in-training bar on the GPU: every member stops at step 40
+    outs = [tmp_path / f"pop{i}" for i in range(len(cfgs))]
+    summaries = train_seeds(cfgs, outs, progress=False)
+    assert {s["random_draws"] for s in summaries} == {"buffered"} and all(s["steps_completed"] == 40 for s in summaries)
+    for i in (0, 3):
+        train_seeds([cfgs[i]], [tmp_path / f"one{i}"], progress=False)
+        assert_close_runs(tmp_path / f"one{i}", outs[i], atol=1e-4)

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans import layout, population_job
 from gans.config import populations as gpop
 from gans.config import search
-from metrics import config as mcfg
 from tests.conftest import TINY
 
 
@@ -18,7 +18,7 @@ def validated(**train):
     cfg = copy.deepcopy(TINY)
     cfg["grid"]["seeds"] = [0, 1, 2, 3, 4]
     cfg["train"] = {**cfg["train"], **train}
-    return mcfg.validate(cfg)
+    return acfg.validate(cfg)
 
 
 def test_a_cells_seeds_group_by_the_cap_in_order_with_predictable_ids():
@@ -65,7 +65,7 @@ def test_settings_of_a_search_share_a_population_unless_a_discrete_choice_splits
     cfg["grid"] = {**cfg["grid"], "losses": ["nonsaturating"], "seeds": [0]}
     cfg["search"] = {"budget": 6, "seeds_for_best": 5, "losses": {"nonsaturating": {"n_critic": {"choice": [1, 2]}}}}
     cfg["train"] = {**cfg["train"], "population_size": 2}
-    config = mcfg.validate(cfg)
+    config = acfg.validate(cfg)
     pops = gpop.populations(config, search.runs(config))
     critic = {p: {c["n_critic"] for c in pop.cfgs} for p, pop in pops.items()}
     assert all(len(v) == 1 for v in critic.values()) and {next(iter(v)) for v in critic.values()} == {1, 2}
@@ -104,7 +104,7 @@ def test_the_dry_run_line_names_the_members_and_why_they_are_not_batched():
     assert gpop.describe(pops["8gaussians/gan/wgan-gp/p1"]).endswith("2 members (gan x seed 3, 4), batched")
     cfg = copy.deepcopy(TINY)
     cfg["grid"] = {**cfg["grid"], "variants": ["infogan"], "losses": ["nonsaturating"]}
-    config = mcfg.validate(cfg)
+    config = acfg.validate(cfg)
     pops = gpop.populations(config, list(gcfg.grid(config)))
     assert [p.size for p in pops.values()] == [1, 1]  # one run per member
     assert gpop.describe(pops["8gaussians/infogan/nonsaturating/p1"]) == (

@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch import nn
 
+from analysis import config as acfg
 from gans.regularizers import REGULARIZERS, build_regularizers
-from metrics import config as mcfg
 
 
 def test_gradient_penalty_of_a_linear_critic():
@@ -83,7 +83,7 @@ def test_label_smoothing_is_refused_for_losses_without_labels():
     cfg = copy.deepcopy(TINY)
     cfg["regularizers"] = {"label_smoothing": {}}
     with pytest.raises(gcfg.ConfigError, match="applies only to the losses minimax, nonsaturating, not to 'wgan-gp'"):
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
     cfg["grid"]["losses"] = ["nonsaturating"]
-    run = gcfg.resolve_run(mcfg.validate(cfg), "8gaussians", "gan", "nonsaturating", 0)
+    run = gcfg.resolve_run(acfg.validate(cfg), "8gaussians", "gan", "nonsaturating", 0)
     assert run["regularizers"] == {"label_smoothing": {"real_label": 0.9}}

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from analysis import reproductions as rep
 from gans import layout
-from metrics import reproductions as rep
 
 CELLS = {
     "pacgan-grid-gan": {"dataset": "2d-grid", "variant": "gan", "loss": "nonsaturating"},

@@ -185,7 +185,7 @@ def test_inception_weights_holding_code_are_refused_before_torch_fidelity_loads_
 
 
 def test_a_damaged_evaluation_output_is_named_before_aggregating(trained, tmp_path, capsys):
-    from metrics.aggregate import main as aggregate_main
+    from analysis.aggregate import main as aggregate_main
 
     run, ev = trained
     evaluate_main(["--eval-config", ev, "--run", str(run)])

@@ -12,13 +12,13 @@ import sys
 import pytest
 
 import gans.variants
+from analysis import config as acfg
 from gans import config as gcfg
 from gans import space
 from gans.config import search
 from gans.losses import LOSSES
 from gans.regularizers import REGULARIZERS
 from gans.variants import VARIANTS
-from metrics import config as mcfg
 from tests.conftest import TINY
 
 # Joe & Kuo's direction numbers (new-joe-kuo-6.21201), dimensions 2 to 7: (degree s,
@@ -32,6 +32,12 @@ JOE_KUO = [
     (4, 4, [1, 3, 5, 13]),
 ]
 BITS = 30
+
+
+def space_of(config, dataset, label, loss):
+    """A cell's search space, from its resolved run as the search resolves it."""
+    run = gcfg.resolve_run(config, dataset, label, loss, config["search"]["train_seed"])
+    return search.cell_space(config, dataset, label, loss, run)
 
 
 def sobol_integers(n: int, dims: int) -> list[list[int]]:
@@ -94,14 +100,14 @@ def searched(budget=6, **section):
 
 @pytest.fixture(scope="module")
 def config():
-    return mcfg.validate(searched(budget=6, seed=7))
+    return acfg.validate(searched(budget=6, seed=7))
 
 
 def test_settings_match_an_independent_computation(config):
     """Sobol' points from the published direction numbers, scrambled as documented and
     mapped by the ranges' formulas: the same values on any machine."""
     cell, n = ("8gaussians", "gan", "wgan-gp"), 6
-    paths = sorted(search.cell_space(config, *cell))
+    paths = sorted(space_of(config, *cell))
     declared = {**LOSSES.get("wgan-gp").search_space, **REGULARIZERS.get("gradient_penalty").search_space}
     assert paths == sorted(declared)
     points = sobol_integers(n - 1, len(paths))
@@ -126,7 +132,7 @@ def test_scipy_sobol_is_the_published_sequence():
 
 
 def test_another_seed_or_cell_draws_other_settings(config):
-    other = mcfg.validate(searched(budget=6, seed=8))
+    other = acfg.validate(searched(budget=6, seed=8))
     a = gcfg.resolve_run(config, "8gaussians", "gan+search-1", "wgan-gp", 0)["search"]["values"]
     b = gcfg.resolve_run(other, "8gaussians", "gan+search-1", "wgan-gp", 0)["search"]["values"]
     c = gcfg.resolve_run(config, "8gaussians", "gan+search-1", "nonsaturating", 0)["search"]["values"]
@@ -151,7 +157,7 @@ def test_the_set_up_is_always_setting_zero(variant):
     cfg["grid"].update(variants=[variant], losses=losses)
     cfg["losses"] = {"nonsaturating": {"optimizer": {"lr_d": 4.0e-4, "lr_g": 1.0e-4}, "n_critic": 2}}
     cfg["train"]["batch_size"] = 60  # a multiple of every packing degree
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     for loss in losses:
         _setting_zero_is_the_set_up(cfg, "8gaussians", variant, loss)
         values = gcfg.resolve_run(cfg, "8gaussians", f"{variant}+search-0", loss, 0)["search"]["values"]
@@ -162,7 +168,7 @@ def test_the_set_up_is_always_setting_zero(variant):
 def test_setting_zero_of_a_preset_is_the_preset():
     cfg = searched(budget=2)
     cfg["grid"]["presets"] = {"slow": {"optimizer.lr_g": 1.0e-5}}
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     assert search.labels(cfg) == ["gan+slow+search-0", "gan+slow+search-1"]
     _setting_zero_is_the_set_up(cfg, "8gaussians", "gan+slow", "nonsaturating")
     zero = gcfg.resolve_run(cfg, "8gaussians", "gan+slow+search-0", "nonsaturating", 0)
@@ -171,7 +177,7 @@ def test_setting_zero_of_a_preset_is_the_preset():
 
 def test_a_larger_budget_leaves_the_drawn_settings_as_they_were():
     """Snakemake reruns a job when its resolved config (a param) changes: none does."""
-    before, after = mcfg.validate(searched(budget=4)), mcfg.validate(searched(budget=8))
+    before, after = acfg.validate(searched(budget=4)), acfg.validate(searched(budget=8))
     assert search.labels(after)[:4] == search.labels(before)
     old = search.runs(before)
     assert [r for r in search.runs(after) if r in old] == old and len(search.runs(after)) == 2 * len(old)
@@ -180,7 +186,7 @@ def test_a_larger_budget_leaves_the_drawn_settings_as_they_were():
 
 
 def test_the_best_trains_new_seeds_and_the_grid_seeds_are_not_used():
-    cfg = mcfg.validate(searched(budget=3, train_seed=4, seeds_for_best=3))
+    cfg = acfg.validate(searched(budget=3, train_seed=4, seeds_for_best=3))
     assert search.best_seeds(cfg) == [5, 6, 7]
     assert {r["seed"] for r in search.runs(cfg)} == {4}
 
@@ -188,8 +194,8 @@ def test_the_best_trains_new_seeds_and_the_grid_seeds_are_not_used():
 def test_an_optimizer_argument_the_set_up_lacks_is_not_searched():
     cfg = searched(budget=2)
     cfg["grid"]["losses"] = ["wgan"]  # RMSProp: no betas
-    cfg = mcfg.validate(cfg)
-    assert sorted(search.cell_space(cfg, "8gaussians", "gan", "wgan")) == [
+    cfg = acfg.validate(cfg)
+    assert sorted(space_of(cfg, "8gaussians", "gan", "wgan")) == [
         "n_critic",
         "optimizer.lr_d",
         "optimizer.lr_g",
@@ -203,17 +209,17 @@ def test_a_config_narrows_replaces_and_removes_ranges():
         space={"optimizer.lr_d": {"log_uniform": [1.0e-4, 1.0e-3]}, "regularizers.gradient_penalty.weight": None},
         losses={"nonsaturating": {"n_critic": {"choice": [1, 2]}}},
     )
-    cfg = mcfg.validate(cfg)
-    ns = search.cell_space(cfg, "8gaussians", "gan", "nonsaturating")
-    gp = search.cell_space(cfg, "8gaussians", "gan", "wgan-gp")
+    cfg = acfg.validate(cfg)
+    ns = space_of(cfg, "8gaussians", "gan", "nonsaturating")
+    gp = space_of(cfg, "8gaussians", "gan", "wgan-gp")
     assert ns["optimizer.lr_d"] == gp["optimizer.lr_d"] == {"log_uniform": [1e-4, 1e-3]}
     assert ns["n_critic"] == {"choice": [1, 2]} and gp["n_critic"] == {"int": [1, 5]}
     assert "regularizers.gradient_penalty.weight" not in gp
     for i in range(1, 4):
         values = gcfg.resolve_run(cfg, "8gaussians", f"gan+search-{i}", "nonsaturating", 0)["search"]["values"]
         assert 1e-4 <= values["optimizer.lr_d"] <= 1e-3 and values["n_critic"] in (1, 2)
-    only = mcfg.validate(searched(budget=2, replace=True, space={"optimizer.lr_g": {"log_uniform": [1.0e-4, 1.0e-3]}}))
-    assert search.cell_space(only, "8gaussians", "gan", "wgan-gp") == {"optimizer.lr_g": {"log_uniform": [1e-4, 1e-3]}}
+    only = acfg.validate(searched(budget=2, replace=True, space={"optimizer.lr_g": {"log_uniform": [1.0e-4, 1.0e-3]}}))
+    assert space_of(only, "8gaussians", "gan", "wgan-gp") == {"optimizer.lr_g": {"log_uniform": [1e-4, 1e-3]}}
 
 
 @pytest.mark.parametrize(
@@ -260,7 +266,7 @@ def test_a_bad_search_fails_before_any_job_naming_the_key(section, message):
     cfg = searched(**section)
     cfg["evaluation"] = {**cfg["evaluation"], "metrics": {"points": ["modes", "fid"]}}
     with pytest.raises(gcfg.ConfigError) as err:
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
     assert message in str(err.value)
 
 
@@ -271,7 +277,7 @@ def test_a_setting_the_run_cannot_train_is_refused_naming_it():
         gcfg.ConfigError,
         match=r"run 8gaussians/gan\+search-\d+/nonsaturating: 'architecture.params.depth': 0 is less than the minimum of 1",
     ):
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
 
 
 def test_a_key_is_either_swept_or_searched():
@@ -280,7 +286,7 @@ def test_a_key_is_either_swept_or_searched():
     with pytest.raises(
         gcfg.ConfigError, match="config key 'grid.sweep.optimizer.betas': 'optimizer.betas' is also searched"
     ):
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
 
 
 @pytest.mark.parametrize(
@@ -300,12 +306,12 @@ def test_every_declared_range_is_well_formed(registry, prefix):
 def test_tuning_says_how_each_cell_was_set():
     cfg = copy.deepcopy(TINY)
     cfg["losses"] = {"nonsaturating": {"optimizer": {"lr_d": 4.0e-4}}}
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     assert {e["loss"]: e["tuning"] for e in search.tuning(cfg)} == {
         "nonsaturating": "config override: losses.nonsaturating.optimizer",
         "wgan-gp": search.UNTUNED,
     }
-    assert {e["tuning"] for e in search.tuning(mcfg.validate(searched(budget=5)))} == {"best of 5 settings"}
+    assert {e["tuning"] for e in search.tuning(acfg.validate(searched(budget=5)))} == {"best of 5 settings"}
 
 
 def test_a_new_variant_brings_its_space_in_its_own_module(tmp_path, monkeypatch):
@@ -317,8 +323,8 @@ def test_a_new_variant_brings_its_space_in_its_own_module(tmp_path, monkeypatch)
     try:
         cfg = searched(budget=3)
         cfg["grid"]["variants"] = ["dropout-d"]
-        cfg = mcfg.validate(cfg)
-        space = search.cell_space(cfg, "8gaussians", "dropout-d", "nonsaturating")
+        cfg = acfg.validate(cfg)
+        space = space_of(cfg, "8gaussians", "dropout-d", "nonsaturating")
         assert space == {**LOSSES.get("nonsaturating").search_space, "variant.params.p": {"uniform": [0.0, 0.5]}}
         for i in range(1, 3):
             run = gcfg.resolve_run(cfg, "8gaussians", f"dropout-d+search-{i}", "nonsaturating", 0)

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from analysis import search
+from analysis import search_tables as st
 from gans import layout
 from gans.space import distance
-from metrics import search
-from metrics import search_tables as st
 
 MODES = [("modes_covered", True), ("reverse_kl", False)]
 

@@ -4,11 +4,11 @@ in docs/setups.md; named deviations and config overrides are recorded."""
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.config.setups import DEVIATIONS, deviation_label
 from gans.datasets import build_dataset
 from gans.job import build
-from metrics import config as mcfg
 
 ADAM = "adam"
 # loss -> family -> (optimizer name, lr_d, lr_g, betas, n_critic, regularizers, deviations)
@@ -50,7 +50,7 @@ OWN_VARIANT = {"ebgan": "ebgan", "catgan": "catgan"}
 
 
 def resolved(loss, family, config=None, variant=None):
-    cfg = mcfg.validate(config or {})
+    cfg = acfg.validate(config or {})
     return gcfg.resolve_run(cfg, DATASET_OF[family], variant or OWN_VARIANT.get(loss, "gan"), loss, 0)
 
 
@@ -106,7 +106,7 @@ def test_infogan_code_is_sized_to_the_data():
     images = resolved("nonsaturating", "images", variant="infogan")
     assert images["variant"]["params"]["categories"] == 10 and images["variant"]["params"]["continuous"] == 2
     assert images["variant"]["params"]["lambda_cont"] == 1.0  # the released MNIST launcher
-    grid = gcfg.resolve_run(mcfg.validate({}), "25gaussians", "infogan", "nonsaturating", 0)
+    grid = gcfg.resolve_run(acfg.validate({}), "25gaussians", "infogan", "nonsaturating", 0)
     assert grid["variant"]["params"]["categories"] == 25
     # the config's own value wins
     own = resolved("nonsaturating", "points", {"variants": {"infogan": {"categories": 3}}}, variant="infogan")
@@ -147,7 +147,7 @@ def test_a_dataset_may_bring_its_own_model():
         "per_dataset": {"2d-ring": {"model": {"architecture": "maxout-mlp", "params": {"pieces": 3}}}},
         "models": {"points": {"params": {"width": 16, "depth": 2}}},
     }
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     run = gcfg.resolve_run(cfg, "2d-ring", "gan", "nonsaturating", 0)
     assert run["architecture"]["name"] == "maxout-mlp"
     assert run["architecture"]["params"]["pieces"] == 3 and "width" not in run["architecture"]["params"]

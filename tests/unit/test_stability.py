@@ -6,9 +6,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
+from analysis import comparison, contrasts, intervals, stability
 from gans.config import section_defaults
-from metrics import comparison, intervals, stability
 
 DIRS = {"modes_covered": True, "hq_fraction": True, "fid": False}
 OPTS = section_defaults("analysis")  # the schema's defaults: all modes, half the real data's high-quality share
@@ -281,18 +282,31 @@ def test_rankings_of_a_lower_is_better_metric_list_interval_ends_low_first():
     r = comparison.rankings(runs, {"d": "fid"}, DIRS).set_index("loss")
     assert (r.loc["a", "median_lo"], r.loc["a", "median"], r.loc["a", "median_hi"]) == (240, 250, 260)
     assert (r.loc["a", "q25"], r.loc["a", "q75"]) == (245, 255) and r.loc["a", "iqr"] == 10
-    assert list(r.index) == ["b", "a"] and r.loc["b", "rank"] == 1 and r.loc["a", "rank"] == 2
+    # 3 seeds against 3: the smallest two-sided Mann-Whitney p is 0.1, so no rank can differ
+    assert list(r.index) == ["b", "a"] and list(r["rank"]) == [1, 1]
+    more = cells({"a": [250, 240, 260, 255, 245, 251], "b": [30, 20, 25, 22, 28, 26]}).rename(
+        columns={"modes_covered": "fid"}
+    )
+    r = comparison.rankings(more, {"d": "fid"}, DIRS).set_index("loss")
+    assert r.loc["b", "rank"] == 1 and r.loc["a", "rank"] == 2 and r.loc["b", "better_than"] == 1
 
 
-def test_rankings_say_which_differences_are_significant():
-    runs = cells({"e": [8, 8, 8, 8], "f": [1, 2, 1, 2], "g": [1, 2, 2, 1], "h": [8, 1, 8, 8]})
-    r = comparison.rankings(runs, {"d": "modes_covered"}, DIRS).set_index("loss")
-    # e's interval [8, 8] lies above f's and g's [1, 2]; h's [1, 8] overlaps everyone's
+def test_rankings_say_which_differences_are_significant_after_correction():
+    runs = cells({"e": [8] * 8, "f": [1, 2] * 4, "g": [2, 1] * 4, "h": [8, 1, 8, 8, 1, 8, 8, 1]})
+    pairs = contrasts.cell_pairs(runs, {"d": "modes_covered"}, DIRS)
+    r = comparison.rankings(runs, {"d": "modes_covered"}, DIRS, pairs=pairs).set_index("loss")
+    # e above f and g: p 3e-4 each, x 6 pairs (Holm) still <= 0.05; h's three 1s tie it with all
     assert r.loc["e", "rank"] == 1 and r.loc["e", "better_than"] == 2
     assert r.loc["f", "rank"] == 2 and r.loc["g", "rank"] == 2 and r.loc["h", "rank"] == 1
     assert r.loc["f", "tied_with"] == "gan / h; gan / g" and r.loc["e", "tied_with"] == "gan / h"
-    # success rates carry Wilson intervals: 4 of 4
-    assert r.loc["e", "success_rate_lo"] == pytest.approx(intervals.wilson(4, 4)[0])
+    ef = pairs[(pairs.a == "gan / e") & (pairs.b == "gan / f")].iloc[0]
+    assert ef["significant"] == "a better" and ef["cliffs_delta"] == 1.0 and ef["p_adj"] > ef["p"]
+    # the same cells with 4 seeds each: significant before the correction, not after
+    few = cells({"e": [8] * 4, "f": [1, 2] * 2, "g": [2, 1] * 2, "h": [8, 1, 8, 8]})
+    few_pairs = contrasts.cell_pairs(few, {"d": "modes_covered"}, DIRS)
+    assert (few_pairs["p"] <= 0.05).any() and (few_pairs["significant"] == "").all()
+    # success rates carry Wilson intervals: 8 of 8
+    assert r.loc["e", "success_rate_lo"] == pytest.approx(intervals.wilson(8, 8)[0])
 
 
 def test_baseline_check_answers_from_the_data():
@@ -301,15 +315,34 @@ def test_baseline_check_answers_from_the_data():
         both, {"d1": "modes_covered", "d2": "modes_covered"}, DIRS, "nonsaturating", 0.05
     )
     x = table[table.loss == "x"]
-    assert (x["verdict"] == "better").all() and x["p_better"].tolist() == pytest.approx([0.05, 0.05])  # 1 / C(6, 3)
+    assert x["p_better"].tolist() == pytest.approx([0.05, 0.05])  # 1 / C(6, 3)
+    # 8 one-sided tests in the table (2 losses x 2 datasets x 2 directions): Holm multiplies the smallest by 8
+    assert x["p_better_adj"].tolist() == pytest.approx([0.4, 0.4]) and (x["verdict"] == "no clear difference").all()
+    assert "no difference can be significant" in text and "Holm-Bonferroni over all 8 tests" in text
     assert x[["median_lo", "median_hi", "baseline_median_lo", "baseline_median_hi"]].iloc[0].tolist() == [5, 7, 1, 3]
+    assert x["cliffs_delta"].tolist() == [1.0, 1.0] and x["success_diff"].tolist() == [0.0, 0.0]
+    # 6 seeds each: 1 / C(12, 6) x 8 < 0.05
+    six = pd.concat(
+        [cells({"nonsaturating": [1, 2, 3] * 2, "x": [5, 6, 7] * 2, "y": [2, 3, 1] * 2}, ds) for ds in ("d1", "d2")]
+    )
+    table, text = comparison.baseline_check(
+        six, {"d1": "modes_covered", "d2": "modes_covered"}, DIRS, "nonsaturating", 0.05
+    )
+    assert (table[table.loss == "x"]["verdict"] == "better").all()
     assert (table[table.loss == "y"]["verdict"] == "no clear difference").all()
     assert text.startswith("Yes: x beat nonsaturating in all 2")
+    # Benjamini-Hochberg: the same raw p, adjusted as scipy does
+    bh, text = comparison.baseline_check(
+        both, {"d1": "modes_covered", "d2": "modes_covered"}, DIRS, "nonsaturating", 0.05, "bh"
+    )
+    raw = np.r_[bh["p_better"], bh["p_worse"]]
+    assert np.r_[bh["p_better_adj"], bh["p_worse_adj"]] == pytest.approx(stats.false_discovery_control(raw))
+    assert "Benjamini-Hochberg" in text
     # x better in only one dataset: no longer consistent
     mixed = pd.concat(
         [
-            cells({"nonsaturating": [1, 2, 3], "x": [5, 6, 7]}, "d1"),
-            cells({"nonsaturating": [5, 6, 7], "x": [1, 2, 3]}, "d2"),
+            cells({"nonsaturating": [1, 2, 3] * 2, "x": [5, 6, 7] * 2}, "d1"),
+            cells({"nonsaturating": [5, 6, 7] * 2, "x": [1, 2, 3] * 2}, "d2"),
         ]
     )
     _, text = comparison.baseline_check(
@@ -320,7 +353,7 @@ def test_baseline_check_answers_from_the_data():
         and "worse than nonsaturating: x in 1" in text
     )
     _, text = comparison.baseline_check(
-        mixed, {"d1": "modes_covered", "d2": "modes_covered"}, DIRS, "nonsaturating", 0.01
+        mixed, {"d1": "modes_covered", "d2": "modes_covered"}, DIRS, "nonsaturating", 0.001
     )
     assert "no difference can be significant" in text and comparison.min_p_value(3, 3) == pytest.approx(0.05)
 
@@ -337,6 +370,6 @@ def test_loss_tracking_with_intervals():
 def test_one_seed_has_no_interval_and_ties_with_everyone():
     r = comparison.rankings(cells({"a": [5], "b": [3]}), {"d": "modes_covered"}, DIRS).set_index("loss")
     assert np.isnan(r.loc["a", "median_lo"]) and list(r["rank"]) == [1, 1] and r.loc["a", "tied_with"] == "gan / b"
-    from metrics.table_views import rankings_view
+    from analysis.table_views import rankings_view
 
     assert rankings_view(r.reset_index()).set_index("loss").loc["a", "median_lo"] == ""  # not "diverged"

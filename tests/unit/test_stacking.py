@@ -13,12 +13,12 @@ import yaml
 
 import gans.job as gjob
 import gans.train as gtrain
+from analysis import config as acfg
 from gans import config as gcfg
 from gans import stacking
 from gans.layout import RESUME
 from gans.losses import LOSSES
 from gans.train import train, train_seeds
-from metrics import config as mcfg
 from metrics.config import resolve_eval
 from metrics.evaluate import evaluate
 from tests.conftest import ROOT, TINY
@@ -216,7 +216,7 @@ def test_population_size_is_not_a_sweep_axis(tiny_config):
     cfg = copy.deepcopy(TINY)
     cfg["grid"] = {**TINY["grid"], "sweep": {"train.population_size": [1, 2]}}
     with pytest.raises(gcfg.ConfigError, match="'train.population_size' cannot vary along the grid"):
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
 
 
 # -- buffered random draws (train.random_draws) ---------------------------------------------
@@ -275,7 +275,7 @@ def test_auto_draws_directly_on_a_cpu(tiny_config, tmp_path):
 
 
 def test_datasets_that_cannot_serve_buffered_draws_draw_directly(tmp_path):
-    config = mcfg.validate(
+    config = acfg.validate(
         {
             "grid": {"datasets": ["digits"], "variants": ["gan"], "losses": ["nonsaturating"], "seeds": [0]},
             "train": {"steps": 2, "batch_size": 8, "random_draws": "buffered"},
@@ -318,9 +318,7 @@ def test_random_kernels_per_step_grow_with_seeds_only_when_direct(tiny_config, d
 
 def test_with_buffered_draws_a_gpu_step_runs_the_same_ops_for_any_number_of_seeds(tiny_config, monkeypatch):
     from benchmarks.timing import ops_per_step
-    from gans.variants.gan import GAN
 
-    monkeypatch.setattr(GAN, "loop_seeds", lambda self: False)  # the CUDA path: per-seed losses vmapped
     counts = {}
     for seeds in (1, 3, 8):
         cfgs = run_cfgs(tiny_config, "wgan-gp", seeds=range(seeds), random_draws="buffered")

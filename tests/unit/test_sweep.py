@@ -5,8 +5,8 @@ import copy
 
 import pytest
 
+from analysis import config as acfg
 from gans import config as gcfg
-from metrics import config as mcfg
 from tests.conftest import TINY
 
 
@@ -21,7 +21,7 @@ def swept(sweep=None, presets=None, **grid):
 
 
 def test_every_combination_is_a_labelled_column_of_the_variant_axis():
-    cfg = mcfg.validate(swept({"optimizer.name": ["adam", "sgd"], "n_critic": [1, 5]}))
+    cfg = acfg.validate(swept({"optimizer.name": ["adam", "sgd"], "n_critic": [1, 5]}))
     labels = [
         "gan+optimizer.name=adam+n_critic=1",
         "gan+optimizer.name=adam+n_critic=5",
@@ -37,7 +37,7 @@ def test_every_combination_is_a_labelled_column_of_the_variant_axis():
 def test_swept_values_are_set_on_top_of_the_resolved_run_and_recorded():
     cfg = swept({"optimizer.name": ["adam", "sgd"], "optimizer.lr_d": [1.0e-3], "train.batch_size": [32]})
     cfg["losses"] = {"wgan-gp": {"optimizer": {"lr_d": 5.0e-4}}}
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     base = gcfg.resolve_run(cfg, "8gaussians", "gan", "wgan-gp", 1)  # the registered variant's plain run
     assert base["optimizer"] == {"name": "adam", "lr_d": 5e-4, "lr_g": 1e-4, "betas": [0.5, 0.9]}
     run = gcfg.resolve_run(
@@ -66,22 +66,22 @@ def test_without_a_sweep_labels_are_the_variant_names_and_runs_unchanged(tiny_co
 def test_a_new_swept_value_leaves_the_existing_runs_as_they_were():
     """Snakemake reruns a job when its path or its resolved config (a param) changes:
     neither does for the values already swept."""
-    before = mcfg.validate(swept({"optimizer.name": ["adam", "sgd"]}))
-    after = mcfg.validate(swept({"optimizer.name": ["adam", "sgd", "rmsprop"]}))
+    before = acfg.validate(swept({"optimizer.name": ["adam", "sgd"]}))
+    after = acfg.validate(swept({"optimizer.name": ["adam", "sgd", "rmsprop"]}))
     assert list(gcfg.variant_labels(after)) == [*gcfg.variant_labels(before), "gan+optimizer.name=rmsprop"]
     for run in gcfg.grid(before):
         assert gcfg.resolve_run(after, **run) == gcfg.resolve_run(before, **run)
 
 
 def test_a_new_torch_argument_may_be_swept_into_the_optimizer():
-    cfg = mcfg.validate(swept({"optimizer.momentum": [0.0, 0.9]}, presets={"sgd": {"optimizer.name": "sgd"}}))
+    cfg = acfg.validate(swept({"optimizer.momentum": [0.0, 0.9]}, presets={"sgd": {"optimizer.name": "sgd"}}))
     run = gcfg.resolve_run(cfg, "8gaussians", "gan+sgd+optimizer.momentum=0.9", "nonsaturating", 0)
     assert run["optimizer"] == {"name": "sgd", "lr_d": 1e-4, "lr_g": 1e-4, "momentum": 0.9}
 
 
 def test_presets_are_named_columns_and_cross_the_sweep():
     presets = {"fast-sgd": {"optimizer.name": "sgd", "optimizer.lr_d": 0.01, "optimizer.lr_g": 0.01}, "plain": {}}
-    cfg = mcfg.validate(swept({"train.batch_size": [32, 64]}, presets, losses=["nonsaturating"]))
+    cfg = acfg.validate(swept({"train.batch_size": [32, 64]}, presets, losses=["nonsaturating"]))
     assert list(gcfg.variant_labels(cfg)) == [
         "gan+fast-sgd+train.batch_size=32",
         "gan+fast-sgd+train.batch_size=64",
@@ -94,7 +94,7 @@ def test_presets_are_named_columns_and_cross_the_sweep():
 
 
 def test_skipped_cells_are_listed_per_label():
-    cfg = mcfg.validate(
+    cfg = acfg.validate(
         swept({"train.batch_size": [32, 64]}, variants=["gan", "ebgan"], losses=["nonsaturating", "ebgan"])
     )
     skipped = {(s["variant"], s["loss"]): s["reason"] for s in gcfg.skipped(cfg)}
@@ -179,11 +179,11 @@ def test_skipped_cells_are_listed_per_label():
 )
 def test_bad_sweeps_are_refused_before_any_job(cfg, message):
     with pytest.raises(gcfg.ConfigError, match=message):
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
 
 
 def test_an_unknown_label_names_the_grid_labels():
-    cfg = mcfg.validate(swept({"optimizer.name": ["adam", "sgd"]}))
+    cfg = acfg.validate(swept({"optimizer.name": ["adam", "sgd"]}))
     with pytest.raises(
         gcfg.ConfigError,
         match=r"no variant label 'gan\+optimizer.name=rmsprop' in the grid; its labels: "

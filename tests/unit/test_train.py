@@ -5,13 +5,13 @@ import pytest
 import torch
 import yaml
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.job import build
 from gans.layout import TRAIN_FILES as OUTPUTS
 from gans.losses import LOSSES
 from gans.train import main, train
 from gans.variants import VARIANTS
-from metrics import config as mcfg
 from metrics.config import resolve_eval
 from metrics.evaluate import evaluate
 from tests.conftest import TINY
@@ -55,7 +55,7 @@ def test_same_seed_same_result_other_seed_other_result(tiny_config, tmp_path):
 def test_nan_run_stops_cleanly_and_is_recorded_as_diverged(tmp_path):
     cfg = copy.deepcopy(TINY)
     cfg["losses"] = {"lsgan": {"optimizer": {"name": "sgd", "lr_d": 1e12, "lr_g": 1e12}}}
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     summary = train(gcfg.resolve_run(cfg, "8gaussians", "gan", "lsgan", 0), tmp_path, progress=False)
     assert summary["status"] == "diverged"
     assert "nan" in summary["reason"] or "inf" in summary["reason"] or "exceeds" in summary["reason"]
@@ -127,7 +127,7 @@ def test_every_regularizer_takes_a_training_step(name):
     cfg = copy.deepcopy(TINY)
     cfg["grid"]["losses"] = ["nonsaturating"]
     cfg["regularizers"] = {name: {}}
-    run = gcfg.resolve_run(mcfg.validate(cfg), "8gaussians", "gan", "nonsaturating", 0)
+    run = gcfg.resolve_run(acfg.validate(cfg), "8gaussians", "gan", "nonsaturating", 0)
     dataset, model = build(run)
     model.progress = 0.5
     stats = {

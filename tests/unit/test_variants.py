@@ -5,9 +5,9 @@ import copy
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.job import build
-from metrics import config as mcfg
 from tests.conftest import FAST_ADAM, TINY
 
 
@@ -18,7 +18,7 @@ def trained(variant, loss, steps, width=64, variant_params=None, seed=0, **train
     cfg["variants"] = {variant: variant_params or {}}
     cfg["losses"] = {loss: {"optimizer": FAST_ADAM}} if loss == "nonsaturating" else {}
     cfg["train"].update(train)
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     run = gcfg.resolve_run(cfg, "8gaussians", variant, loss, seed)
     torch.manual_seed(seed)
     dataset, model = build(run)
@@ -63,7 +63,7 @@ def test_pacgan_refuses_a_pack_below_two():
     cfg["grid"]["variants"] = ["pacgan"]
     cfg["variants"] = {"pacgan": {"pack": 1}}
     with pytest.raises(gcfg.ConfigError, match=r"'variants.pacgan.pack': 1 is less than the minimum of 2"):
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
 
 
 def test_infogan_q_recovers_the_categorical_code():
@@ -112,7 +112,7 @@ def test_own_objectives_pair_only_with_their_variant():
         "losses": ["nonsaturating", "ebgan"],
         "seeds": [0],
     }
-    cfg = mcfg.validate(cfg)
+    cfg = acfg.validate(cfg)
     runs = {(r["variant"], r["loss"]) for r in gcfg.grid(cfg)}
     assert runs == {("gan", "nonsaturating"), ("ebgan", "ebgan")}
     reasons = {(s["variant"], s["loss"]): s["reason"] for s in gcfg.skipped(cfg)}
@@ -247,7 +247,7 @@ def test_improved_label_smoothing_needs_a_logit_loss():
     cfg["grid"]["variants"] = ["improved"]
     cfg["variants"] = {"improved": {"real_label": 0.9}}
     with pytest.raises(gcfg.ConfigError, match="needs a logit loss"):
-        mcfg.validate(cfg)
+        acfg.validate(cfg)
 
 
 def test_semi_supervised_catgan_classifies_real_data():

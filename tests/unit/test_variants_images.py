@@ -6,18 +6,18 @@ import copy
 import pytest
 import torch
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.job import build
 from gans.losses import LOSSES
 from gans.variants import VARIANTS
 from gans.variants.improved import VirtualBatchNorm
-from metrics import config as mcfg
 
 TINY_IMAGES = {"noise_dim": 8, "params": {"ngf": 4, "ndf": 4}}
 
 
 def digits_run(variant, loss, variant_params=None, batch_size=8, seed=0, **images):
-    config = mcfg.validate(
+    config = acfg.validate(
         {
             "grid": {"datasets": ["digits"], "variants": [variant], "losses": [loss], "seeds": [seed]},
             "variants": {variant: variant_params or {}},
@@ -155,4 +155,4 @@ def test_virtual_batch_norm_needs_batch_norm_in_g():
     with pytest.raises(
         gcfg.ConfigError, match="virtual_batch_norm replaces G's batch-norm layers, and architecture 'mlp' has none"
     ):
-        mcfg.validate(config)
+        acfg.validate(config)

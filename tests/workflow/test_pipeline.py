@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from metrics.outcomes import OUTCOMES
+from analysis.outcomes import OUTCOMES
 from tests.conftest import TINY
 from tests.workflow.conftest import ROOT, rule_counts, run_pipeline, snakemake, snakemake_env
 
@@ -73,9 +73,9 @@ def test_produces_tables_and_figures(pipeline):
 
 
 def compare_tables(a, b):
-    """``python -m metrics.compare`` on the tables of pipeline folders ``a`` and ``b``."""
+    """``python -m analysis.compare`` on the tables of pipeline folders ``a`` and ``b``."""
     return subprocess.run(
-        [sys.executable, "-m", "metrics.compare", str(a / "results/tables"), str(b / "results/tables")],
+        [sys.executable, "-m", "analysis.compare", str(a / "results/tables"), str(b / "results/tables")],
         capture_output=True,
         text=True,
         env=snakemake_env(),
@@ -84,7 +84,7 @@ def compare_tables(a, b):
 
 
 def test_a_folder_agrees_with_itself_and_with_a_rerun_at_two_threads(pipeline, tmp_path):
-    """metrics.compare on the pipeline's tables: against a copy (agree), and against the
+    """analysis.compare on the pipeline's tables: against a copy (agree), and against the
     same config run again with 2 threads per training job (same config, other execution)."""
     proc = compare_tables(pipeline, pipeline)
     assert proc.returncode == 0 and "**Verdict: agree.**" in proc.stdout, proc.stdout + proc.stderr

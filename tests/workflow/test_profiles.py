@@ -5,10 +5,10 @@ import re
 import pytest
 import yaml
 
+from analysis import config as acfg
 from gans import config as gcfg
 from gans.config import populations as gpop
 from gans.datasets import DATASETS
-from metrics import config as mcfg
 from tests.workflow.conftest import ROOT, STABLE_RULES, snakemake
 
 
@@ -53,7 +53,7 @@ def test_full_grid_on_slurm_every_training_job_asks_one_gpu_and_its_datasets_siz
         "slurm_account=myproject",
     )
     found = jobs(out)
-    config = mcfg.load(ROOT / "config/full.yaml")
+    config = acfg.load(ROOT / "config/full.yaml")
     # the full config trains each cell's seeds as one population: one job, one GPU
     pops = gpop.populations(config, list(gcfg.grid(config)))
     train = [j for j in found if j[0] == "train"]
@@ -81,7 +81,7 @@ def test_gpu_profile_caps_training_jobs_at_the_gpus_given(tmp_path):
     config.write_text(yaml.safe_dump({"grid": {"seeds": [0, 1]}}))
     out = dry_run(tmp_path, config, "--profile", str(ROOT / "workflow/profiles/gpu"), "--resources", "gpu=3")
     train = [r for rule, _, r in jobs(out) if rule == "train"]
-    grid = mcfg.load(config)
+    grid = acfg.load(config)
     pops = gpop.populations(grid, list(gcfg.grid(grid)))
     assert len(train) == len(pops) > 0 and all(r["gpu"] == "1" for r in train)
     assert all(r.get("gpu", "0") == "0" for rule, _, r in jobs(out) if rule == "evaluate")

@@ -49,7 +49,7 @@ def test_the_reference_copy_goes_to_its_own_folder_with_the_table(pipeline):
     assert (out / "tables/summary.md").is_file() and (out / "figures/8gaussians/points.png").is_file()
     readme = (out / "README.md").read_text()
     assert "snakemake --cores all reference --forcerun aggregate --configfile config.yaml" in readme
-    assert "python -m metrics.compare results/reference/reproductions/tables results/tables" in readme
+    assert "python -m analysis.compare results/reference/reproductions/tables results/tables" in readme
     assert not (pipeline / "results/reference/README.md").exists()  # the default grid's copy is untouched
 
 

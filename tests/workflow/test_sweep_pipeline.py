@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from analysis import figures
 from gans.losses.jensen_shannon import PACGAN_TOY_ADAM
-from metrics import figures
 from tests.conftest import TINY
 from tests.workflow.conftest import snakemake
 

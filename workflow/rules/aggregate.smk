@@ -2,6 +2,7 @@
 REPORTED_TABLES = {
     "results/tables/summary.csv": "summary.rst",
     "results/tables/rankings.csv": "rankings.rst",
+    "results/tables/rankings_pairs.csv": "rankings_pairs.rst",
     "results/tables/baseline_check.csv": "baseline_check.rst",
     "results/tables/loss_tracking.csv": "loss_tracking.rst",
     "results/tables/runs.csv": "runs.rst",
@@ -40,7 +41,7 @@ rule aggregate:
         analysis=json.dumps(config["analysis"], sort_keys=True),
         out=output_folder,
     shell:
-        '"$PYTHON" -m metrics.aggregate --out {params.out:q} --analysis {params.analysis:q}'
+        '"$PYTHON" -m analysis.aggregate --out {params.out:q} --analysis {params.analysis:q}'
         " --skipped {params.skipped:q} --tuning {params.tuning:q} --calibration {input.calibration:q}"
         " -- {params.runs:q} 2>&1 | tee {log:q} >&2"
 

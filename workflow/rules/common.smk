@@ -14,12 +14,12 @@ from gans.config import search as gsearch
 from gans.datasets import DATASETS
 from gans.layout import EVAL_FILES, METRICS_FINAL, POPULATION, RUN, SAMPLES
 from gans.population_job import stale_markers
-from metrics.aggregate import table_files
-from metrics.calibration import CALIBRATION, POINTS, calibration_path
+from analysis.aggregate import table_files
+from metrics.calibration_files import CALIBRATION, POINTS, calibration_path
 from metrics.config import resolve_eval
 from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
-from metrics.figures import FIGURES as FIGURE_SUBCATEGORIES
-from metrics.reproductions import check_cells
+from analysis.figures import FIGURES as FIGURE_SUBCATEGORIES
+from analysis.reproductions import check_cells
 
 # Every rule's command runs "$PYTHON": the interpreter that runs Snakemake, so
 # `.venv/bin/snakemake` works without activating .venv; with --use-conda, the python
@@ -40,7 +40,7 @@ FIGURES = [f"results/figures/{{dataset}}/{name}.png" for name in FIGURE_SUBCATEG
 CELL_FIGURES = "results/figures/{dataset}/cells"  # one figure per cell: <variant>/<loss>.png
 # what results/reference/ holds: the summary tables and each dataset's main figures
 REFERENCE_TABLES = ["summary.md", "summary.csv", "rankings.md", "baseline_check.md", "loss_tracking.md", "runs.md"]
-# what placed the outcomes, what produced them, and what metrics.compare reads
+# what placed the outcomes, what produced them, and what analysis.compare reads
 REFERENCE_TABLES += ["calibration.csv", "provenance.json", "runs.csv", "rankings.csv"]
 REFERENCE_FIGURES = ["heatmap_main", "heatmap_success", "distributions", "points"]
 IMAGE_DATASETS = [d for d in DATASETS_IN_GRID if DATASETS.get(d).modality == "images"]

@@ -15,7 +15,7 @@ rule figures:
         tables=input_folder,
         out=output_folder,
     shell:
-        '"$PYTHON" -m metrics.figures --dataset {wildcards.dataset} --tables {params.tables:q}'
+        '"$PYTHON" -m analysis.figures --dataset {wildcards.dataset} --tables {params.tables:q}'
         " --options {params.options:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"
 
 
@@ -43,7 +43,7 @@ rule cell_figures:
         tables=input_folder,
         cells=cell_options,
     shell:
-        '"$PYTHON" -m metrics.figures --dataset {wildcards.dataset} {params.cells} --tables {params.tables:q}'
+        '"$PYTHON" -m analysis.figures --dataset {wildcards.dataset} {params.cells} --tables {params.tables:q}'
         " --options {params.options:q} --out {output:q} 2>&1 | tee {log:q} >&2"
 
 

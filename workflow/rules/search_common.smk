@@ -2,9 +2,9 @@
 # cell's settings train one seed each (labels <cell>+search-<i>); a checkpoint per cell
 # picks the best, whose new seeds the tables compare: their paths are known after it.
 from gans import layout
-from metrics import search as msearch
-from metrics.figures.search import FIGURES as SEARCH_FIGURES
-from metrics.search_tables import table_files as search_table_files
+from analysis import search as msearch
+from analysis.figures.search import FIGURES as SEARCH_FIGURES
+from analysis.search_tables import table_files as search_table_files
 
 SELECTION = "results/search/{dataset}/{variant}/{loss}/selection.json"
 SEARCH_CELLS = gsearch.cells(config) if SEARCH else []

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from metrics.figures.common import LOG_COLUMNS, PANEL_METRICS, cell_label, reference_lines, save, spans_decades
+from analysis.figures.common import LOG_COLUMNS, PANEL_METRICS, cell_label, reference_lines, save, spans_decades
 
 
 def _band(opts: dict[str, Any]):

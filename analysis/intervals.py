@@ -10,9 +10,9 @@
 With few seeds these intervals are wide, and they should be: with 3 seeds the
 bootstrap interval of the median is the seed range (it covers the true median in
 75% of experiments, not 95%), and 3/3 successes cannot be told from 0/3 (Wilson
-[0.44, 1] against [0, 0.56]). Two cells differ significantly here when their
-intervals do not overlap: a conservative test (for two equal, normal intervals it
-rejects at about alpha = 0.006, not 0.05).
+[0.44, 1] against [0, 0.56]). The intervals describe; significance is tested in
+metrics/contrasts.py (Mann-Whitney U, p corrected over every test of a table), and
+analysis.compare asks whether two folders' intervals overlap.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics.calibration import value as calibration_value
+from metrics.calibration_files import value as calibration_value
 from metrics.library.modes import parse_mode_set
 
 OUTCOMES = [

@@ -1,9 +1,9 @@
 """The reproductions table: each published number beside the suite's measurement of
 the same protocol, with intervals and a verdict.
 
-    python -m metrics.reproductions --out results/tables --cells '{"pacgan-grid-gan": {...}}' RUN_DIR ...
+    python -m analysis.reproductions --out results/tables --cells '{"pacgan-grid-gan": {...}}' RUN_DIR ...
 
-The anchors (``metrics.reproduction_anchors.PUBLISHED``): a paper's numbers for one method on one data set,
+The anchors (``analysis.reproduction_anchors.PUBLISHED``): a paper's numbers for one method on one data set,
 with their spread, the protocol's length and its source. The config's
 ``reproductions`` section maps an anchor to the grid cell that runs its protocol
 (config/reproductions.yaml). Writes reproductions.csv (every column) and
@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis.reproduction_anchors import GAPS, NOTES, PUBLISHED, Anchor
 from gans import layout
 from gans.config import run_label
 from gans.runtime import read_json
-from metrics.reproduction_anchors import GAPS, NOTES, PUBLISHED, Anchor
 
 AGREEMENT_Z = 2.0  # |difference| <= AGREEMENT_Z combined standard errors
 METRICS = {"modes_covered": "modes", "hq_fraction": "high-quality fraction", "reverse_kl": "reverse KL"}
@@ -308,7 +308,7 @@ def write(table: pd.DataFrame, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.reproductions", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.reproductions", description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="*", type=Path, help="run folders (each with metrics.json)")
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--cells", required=True, help="JSON: anchor -> {dataset, variant, loss} (config key)")

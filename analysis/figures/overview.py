@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from metrics import higher_is_better
-from metrics.figures.common import (
+from analysis.figures.common import (
     CALIBRATION_STYLE,
     OUTCOME_COLORS,
     PANEL_METRICS,
@@ -23,7 +22,8 @@ from metrics.figures.common import (
     save,
     spans_decades,
 )
-from metrics.stability import OUTCOMES
+from analysis.stability import OUTCOMES
+from metrics import higher_is_better
 
 
 def _heatmap(
@@ -155,29 +155,36 @@ def plot_distributions(
         ax.set_title(
             m + {True: " (higher is better)", False: " (lower is better)"}.get(higher_is_better(m), ""), fontsize=10
         )
-    if metrics:
-        _distribution_legend(axes.flat[0])
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_axis_off()
+    height = fig.get_figheight()
     fig.suptitle(
         f"{runs['dataset'].iloc[0]}: final metrics across seeds (diverged runs have none); lines: calibration values",
         fontsize=11,
+        y=1 - 0.08 / height,
+        va="top",
     )
-    fig.tight_layout()
+    legend_top, panels_top = 1 - 0.4 / height, 1 - 0.78 / height  # inches from the top: title, legend, panels
+    if metrics:
+        _distribution_legend(fig, axes.flat[0], legend_top)
+    fig.tight_layout(rect=(0, 0, 1, panels_top))
     save(fig, out / "distributions.png", opts["dpi"])
 
 
-def _distribution_legend(ax) -> None:
-    """Outcomes (from the strip plot), calibration lines and the median's interval, above the first panel."""
+def _distribution_legend(fig, ax, top: float) -> None:
+    """Outcomes (from the first panel's strip plot), calibration lines and the median's
+    interval: one legend for the figure, under its title and above every panel."""
     handles, labels = ax.get_legend_handles_labels()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
     handles += [
         plt.Line2D([], [], lw=1.2, **{k: v for k, v in s.items() if k != "label"}) for s in CALIBRATION_STYLE.values()
     ]
     labels += [s["label"] for s in CALIBRATION_STYLE.values()]
     handles.append(plt.Line2D([], [], color="k", lw=2.5))
     labels.append("median's interval")
-    ax.legend(
-        handles, labels, loc="lower left", bbox_to_anchor=(0, 1.08), ncol=4, title=None, fontsize=8, frameon=False
+    fig.legend(
+        handles, labels, loc="upper center", bbox_to_anchor=(0.5, top), ncol=6, title=None, fontsize=8, frameon=False
     )
 
 

@@ -1,7 +1,7 @@
 """The search's selection: which setting of a cell is its best (the Snakemake
 checkpoint of the search; gans/config/search.py draws the settings).
 
-    python -m metrics.search --options JSON --out selection.json RUN_DIR [RUN_DIR ...]
+    python -m analysis.search --options JSON --out selection.json RUN_DIR [RUN_DIR ...]
 
 A setting is scored by its one seed's metrics at its final evaluation point
 (``at: final``) or at the point where ``select_by`` is best (``at: best``), the
@@ -24,54 +24,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from analysis.config import ranking_metrics
+from analysis.stability import CELL
 from gans import config as gcfg
 from gans import layout
 from gans.config import search
-from gans.datasets import DATASETS
 from gans.runtime import read_json, write_json
-from metrics import METRICS, higher_is_better
-from metrics.config import analysis_options, resolve_eval
-from metrics.stability import CELL
-
-
-def evaluated_columns(config: dict, dataset: str) -> list[str]:
-    """The metric columns the dataset's evaluation writes."""
-    names = resolve_eval(config, dataset)["metrics"]
-    return [c for n in names for c in METRICS.get(n).higher_is_better if not c.endswith("_std")]
-
-
-def ranking_metrics(config: dict, dataset: str) -> list[tuple[str, bool]]:
-    """(metric, higher is better) that rank a dataset's settings: select_by (default
-    the dataset's main metric), then the evaluated tie-breakers."""
-    s, opts = config["search"], analysis_options(config["analysis"])
-    main = opts["main_metric"][DATASETS.get(dataset).modality]
-    first = s["select_by"] or main["name"]
-    higher = main["higher_is_better"] if first == main["name"] else higher_is_better(first)
-    evaluated = evaluated_columns(config, dataset)
-    ties = [(m, higher_is_better(m)) for m in s["tie_break"] if m in evaluated and m != first]
-    return [(first, higher), *ties]
-
-
-def check(config: dict) -> None:
-    """The search's metrics, before any job: select_by evaluated on every dataset of
-    the grid, every tie-breaker a metric column."""
-    if not search.active(config):
-        return
-    s = config["search"]
-    known = {c for _, cls in METRICS.items() for c in cls.higher_is_better}
-    for name in s["tie_break"]:
-        if name not in known:
-            raise gcfg.ConfigError(
-                f"config key 'search.tie_break': no metric gives '{name}'; known: {', '.join(sorted(known))}"
-            )
-    for dataset in gcfg.datasets_in_grid(config):
-        first = ranking_metrics(config, dataset)[0][0]
-        evaluated = evaluated_columns(config, dataset)
-        if first not in evaluated:
-            raise gcfg.ConfigError(
-                f"config key 'search.select_by': '{first}' is not evaluated on dataset '{dataset}'; "
-                f"evaluated: {', '.join(evaluated)}"
-            )
 
 
 def options(config: dict, dataset: str, label: str, loss: str) -> dict[str, Any]:
@@ -185,7 +143,7 @@ def with_tuning(table: pd.DataFrame, entries: list[dict[str, str]], runs: pd.Dat
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.search", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.search", description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path, help="the cell's search runs (settings 0 .. budget-1)")
     parser.add_argument("--options", required=True, help="JSON: the cell's selection options")
     parser.add_argument("--out", required=True, type=Path)

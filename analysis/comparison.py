@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from gans.config.sweep import join_label
-from metrics import intervals
-from metrics.stability import CELL, OUTCOMES, SETTING, oriented
+from analysis import contrasts, intervals
+from analysis.contrasts import join_cell
+from analysis.stability import CELL, OUTCOMES, SETTING, oriented
 
 
 def best_final_gap(runs: pd.DataFrame, metric: str, higher: bool) -> pd.Series:
@@ -36,7 +35,7 @@ def seed_summary(
     q25/q75/IQR, bootstrap intervals of the median and the mean, and the median over
     runs of its spread over sampling seeds. Runs without a final value (diverged) are
     left out of that metric's statistics but count as seeds. ``ci``: the keyword
-    arguments of ``metrics.intervals.bootstrap`` (confidence, resamples, seed)."""
+    arguments of ``analysis.intervals.bootstrap`` (confidence, resamples, seed)."""
     ci = ci or {}
     rows = []
     for cell, group in runs.groupby(CELL, sort=True):
@@ -125,15 +124,22 @@ def _quantile(values: pd.Series, q: float) -> float:
 
 
 def rankings(
-    runs: pd.DataFrame, main: dict[str, str], directions: dict[str, bool], ci: dict[str, Any] | None = None
+    runs: pd.DataFrame,
+    main: dict[str, str],
+    directions: dict[str, bool],
+    ci: dict[str, Any] | None = None,
+    pairs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per dataset, its cells ranked by their median final main metric, with a
     bootstrap interval of the median (a run without a final value counts as the
-    worst). ``rank``: 1 + the number of cells whose interval lies entirely on the
-    better side (significantly better, by non-overlapping intervals); ``tied_with``:
-    the cells whose intervals overlap this one's (not distinguishable); ``order``:
-    the position by the median alone (ties broken by success rate, then IQR)."""
+    worst). ``rank``: 1 + the number of cells significantly better (``pairs``, from
+    ``analysis.contrasts.cell_pairs``: two-sided Mann-Whitney U tests, p corrected over
+    every pair of the table; by default Holm at 0.05); ``better_than``: the number
+    significantly worse; ``tied_with``: the cells not significantly different;
+    ``order``: the position by the median alone (ties broken by success rate, then IQR)."""
     ci = ci or {}
+    if pairs is None:
+        pairs = contrasts.cell_pairs(runs, main, directions, confidence=ci.get("confidence", 0.95))
     rows = []
     for (dataset, variant, setting, loss), group in runs.groupby(CELL, sort=True):
         m = main[dataset]
@@ -156,12 +162,10 @@ def rankings(
                 "iqr": abs(shown[2] - shown[0]) if np.isfinite(shown[2] - shown[0]) else math.nan,
                 **success,
                 "_key": _failed_below(med, worst),
-                "_lo": _failed_below(lo, worst),
-                "_hi": _failed_below(hi, worst),
             }
         )
     table = pd.DataFrame(rows)
-    ranked = [_rank(group) for _, group in table.groupby("dataset", sort=True)]
+    ranked = [_rank(group, pairs[pairs["dataset"] == d]) for d, group in table.groupby("dataset", sort=True)]
     cols = ["dataset", "rank", "order", *CELL[1:], "metric", "seeds", "median", "median_lo", "median_hi"]
     cols += ["q25", "q75", "iqr", "success_rate", "success_rate_lo", "success_rate_hi", "better_than", "tied_with"]
     return pd.concat(ranked, ignore_index=True)[cols]
@@ -184,89 +188,86 @@ def _failed_below(x: float, worst: float) -> float:
     return -np.inf if x < worst else float(x)
 
 
-def _rank(group: pd.DataFrame) -> pd.DataFrame:
+def _rank(group: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """Order, significance rank and ties of one dataset's cells (larger-is-better keys)."""
     group = group.assign(_iqr=group["iqr"].fillna(np.inf))
     group = group.sort_values(["_key", "success_rate", "_iqr"], ascending=[False, False, True], kind="stable")
     key = list(zip(group["_key"], group["success_rate"], group["_iqr"], strict=True))
     group["order"] = [1 + key.index(k) for k in key]  # equal keys share the better place
     names = [join_cell(r) for _, r in group.iterrows()]
-    lo, hi, ok = group["_lo"].to_numpy(), group["_hi"].to_numpy(), group["_lo"].notna().to_numpy()
-    better = [[j for j in range(len(group)) if ok[i] and ok[j] and lo[j] > hi[i]] for i in range(len(group))]
-    group["rank"] = [1 + len(b) for b in better]
-    group["better_than"] = [
-        sum(ok[i] and ok[j] and lo[i] > hi[j] for j in range(len(group))) for i in range(len(group))
-    ]
+    beats = {
+        (r["a"], r["b"]) if r["significant"] == "a better" else (r["b"], r["a"])
+        for _, r in pairs.iterrows()
+        if r["significant"]
+    }
+    group["rank"] = [1 + sum((other, n) in beats for other in names) for n in names]
+    group["better_than"] = [sum((n, other) in beats for other in names) for n in names]
     group["tied_with"] = [
-        "; ".join(
-            names[j] for j in range(len(group)) if j != i and not (ok[i] and ok[j] and (lo[j] > hi[i] or lo[i] > hi[j]))
-        )
-        for i in range(len(group))
+        "; ".join(o for o in names if o != n and (n, o) not in beats and (o, n) not in beats) for n in names
     ]
-    return group.drop(columns=["_key", "_iqr", "_lo", "_hi"])
-
-
-def join_cell(row) -> str:
-    """A cell's short name in a dataset: its grid label / loss."""
-    return f"{join_label(row['variant'], row['setting'])} / {row['loss']}"
+    return group.drop(columns=["_key", "_iqr"])
 
 
 def baseline_check(
-    runs: pd.DataFrame, main: dict[str, str], directions: dict[str, bool], baseline: str, alpha: float
+    runs: pd.DataFrame,
+    main: dict[str, str],
+    directions: dict[str, bool],
+    baseline: str,
+    alpha: float,
+    correction: str = "holm",
+    confidence: float = 0.95,
 ) -> tuple[pd.DataFrame, str]:
     """Is any loss consistently better than ``baseline``? For each dataset x variant
     and each other loss: the difference of median final main metric (positive = better
-    than the baseline) and a one-sided Mann-Whitney U test over seeds (a run without
-    a final value counts as the worst). A loss is consistently better when it is
-    significantly better (p <= alpha) in every dataset x variant where both ran.
+    than the baseline), Cliff's delta, the difference of success rates with its
+    interval, and one-sided Mann-Whitney U tests over seeds in both directions (a run
+    without a final value counts as the worst), their p corrected over every test of
+    the table (``correction``: holm or bh). A loss is consistently better when it is
+    significantly better (p_adj <= alpha) in every dataset x variant where both ran.
     Returns the table and a verdict written from it."""
     rows = []
     for (dataset, variant, setting), group in runs.groupby(SETTING, sort=True):
-        m = main[dataset]
-        higher = directions[m]
         base = group[group["loss"] == baseline]
         if base.empty:
             continue
-        b = _worst_filled(base[m], higher)
         for loss, other in group[group["loss"] != baseline].groupby("loss", sort=True):
-            o = _worst_filled(other[m], higher)
-            diff = float(o.median() - b.median()) if np.isfinite(o.median()) or np.isfinite(b.median()) else 0.0
-            p = (
-                float(stats.mannwhitneyu(o, b, alternative="greater").pvalue)
-                if not np.array_equal(np.sort(o), np.sort(b))
-                else 1.0
-            )
-            p_worse = (
-                float(stats.mannwhitneyu(o, b, alternative="less").pvalue)
-                if not np.array_equal(np.sort(o), np.sort(b))
-                else 1.0
-            )
-            rows.append(
-                {
-                    "dataset": dataset,
-                    "variant": variant,
-                    "setting": setting,
-                    "loss": loss,
-                    "baseline": baseline,
-                    "metric": m,
-                    "seeds": len(o),
-                    "baseline_seeds": len(b),
-                    "median": float(oriented(o.median(), higher)),
-                    "baseline_median": float(oriented(b.median(), higher)),
-                    **_median_interval(o, higher, ""),
-                    **_median_interval(b, higher, "baseline_"),
-                    "better_by": diff,
-                    "p_better": p,
-                    "p_worse": p_worse,
-                    "verdict": "better"
-                    if p <= alpha and diff > 0
-                    else "worse"
-                    if p_worse <= alpha and diff < 0
-                    else "no clear difference",
-                }
-            )
+            cell = {"dataset": dataset, "variant": variant, "setting": setting, "loss": loss, "baseline": baseline}
+            rows.append({**cell, **_contrast(other, base, main[dataset], directions[main[dataset]], confidence)})
     table = pd.DataFrame(rows)
-    return table, verdict(table, baseline, alpha)
+    if table.empty:
+        return table, verdict(table, baseline, alpha, correction)
+    adjusted = contrasts.adjust(np.r_[table["p_better"], table["p_worse"]], correction)
+    table["p_better_adj"], table["p_worse_adj"] = adjusted[: len(table)], adjusted[len(table) :]
+    first = [c for c in table if c not in ("p_better", "p_worse", "p_better_adj", "p_worse_adj")]
+    table = table[[*first, "p_better", "p_better_adj", "p_worse", "p_worse_adj"]].copy()
+    table["verdict"] = [
+        "better" if pb <= alpha and d > 0 else "worse" if pw <= alpha and d < 0 else "no clear difference"
+        for pb, pw, d in zip(table["p_better_adj"], table["p_worse_adj"], table["better_by"], strict=True)
+    ]
+    return table, verdict(table, baseline, alpha, correction)
+
+
+def _contrast(other: pd.DataFrame, base: pd.DataFrame, m: str, higher: bool, confidence: float) -> dict[str, Any]:
+    """One loss against the baseline in one dataset x variant (see baseline_check)."""
+    o, b = _worst_filled(other[m], higher), _worst_filled(base[m], higher)
+    diff = float(o.median() - b.median()) if np.isfinite(o.median()) or np.isfinite(b.median()) else 0.0
+    rates = contrasts.rate_difference(
+        int(other["converged"].sum()), len(other), int(base["converged"].sum()), len(base), confidence
+    )
+    return {
+        "metric": m,
+        "seeds": len(o),
+        "baseline_seeds": len(b),
+        "median": float(oriented(o.median(), higher)),
+        "baseline_median": float(oriented(b.median(), higher)),
+        **_median_interval(o, higher, ""),
+        **_median_interval(b, higher, "baseline_"),
+        "better_by": diff,
+        **contrasts.rank_effect(o, b),
+        **dict(zip(("success_diff", "success_diff_lo", "success_diff_hi"), rates, strict=True)),
+        "p_better": contrasts.mann_whitney(o, b, "greater"),
+        "p_worse": contrasts.mann_whitney(o, b, "less"),
+    }
 
 
 def _median_interval(values: pd.Series, higher: bool, prefix: str) -> dict[str, float]:
@@ -279,21 +280,23 @@ def _median_interval(values: pd.Series, higher: bool, prefix: str) -> dict[str, 
     return {f"{prefix}median_lo": ends[0], f"{prefix}median_hi": ends[1]}
 
 
-def verdict(table: pd.DataFrame, baseline: str, alpha: float) -> str:
-    """One paragraph that answers the question from the table."""
+def verdict(table: pd.DataFrame, baseline: str, alpha: float, correction: str = "holm") -> str:
+    """One paragraph that answers the question from the table (decided on p_adj)."""
     if table.empty:
         return f"No comparison with '{baseline}': it is not in the grid, or no other loss ran beside it."
     n_settings = table.groupby(SETTING).ngroups
+    tests = 2 * len(table)
     smallest = min_p_value(int(table["seeds"].min()), int(table["baseline_seeds"].min()))
+    smallest_adj = min(1.0, smallest * tests) if correction == "holm" else smallest
     counts = table.groupby("loss")["verdict"].agg(lambda v: (v == "better").sum())
     worse = table.groupby("loss")["verdict"].agg(lambda v: (v == "worse").sum())
     settings = "setting" if n_settings == 1 else "settings"
     consistent = [loss for loss, c in counts.items() if c == n_settings]
+    test = f"one-sided Mann-Whitney U over seeds, {contrasts.CORRECTIONS[correction]}-adjusted p <= {alpha}"
     lines = []
     if consistent:
         lines.append(
-            f"Yes: {', '.join(consistent)} beat {baseline} in all {n_settings} dataset x variant {settings} "
-            f"(one-sided Mann-Whitney U over seeds, p <= {alpha})."
+            f"Yes: {', '.join(consistent)} beat {baseline} in all {n_settings} dataset x variant {settings} ({test})."
         )
     else:
         best = counts.sort_values(ascending=False, kind="stable")
@@ -301,21 +304,27 @@ def verdict(table: pd.DataFrame, baseline: str, alpha: float) -> str:
         lines.append(
             f"No loss is consistently better than {baseline} over the {n_settings} dataset x variant {settings}: "
             + (
-                f"significantly better (p <= {alpha}) only {top}."
+                f"significantly better ({test}) only {top}."
                 if top
-                else f"none is significantly better (p <= {alpha}) in any."
+                else f"none is significantly better ({test}) in any."
             )
         )
     bad = ", ".join(f"{loss} in {c}" for loss, c in worse.sort_values(ascending=False, kind="stable").items() if c > 0)
     if bad:
         lines.append(f"Significantly worse than {baseline}: {bad}.")
-    if smallest > alpha:
-        lines.append(
-            f"With these seed counts the smallest attainable p-value is {smallest:.3g} > {alpha}: "
-            "no difference can be significant; add seeds to answer the question."
-        )
+    lines.append(contrasts.correction_text(correction, tests, alpha))
+    attainable = (
+        f"With these seed counts the smallest attainable p-value is {smallest:.3g} (adjusted: {smallest_adj:.3g})"
+    )
+    if smallest_adj > alpha:
+        lines.append(f"{attainable} > {alpha}: no difference can be significant; add seeds to answer the question.")
     else:
-        lines.append(f"With these seed counts the smallest attainable p-value is {smallest:.3g}.")
+        lines.append(attainable + ".")
+    lines.append(
+        "Effect sizes beside the p-values: cliffs_delta (-1 .. 1, > 0: the loss's seeds tend to beat the "
+        "baseline's; cles = P(loss's seed beats the baseline's), ties half) and success_diff, the difference of "
+        "success rates with its Newcombe interval."
+    )
     return " ".join(lines)
 
 

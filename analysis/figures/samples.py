@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from analysis.figures.common import OUTCOME_COLORS, OUTCOME_FACE, calibration_value, cell_label, reference_lines, save
 from gans.layout import SAMPLES
-from metrics.figures.common import OUTCOME_COLORS, OUTCOME_FACE, calibration_value, cell_label, reference_lines, save
 
 
 def _run_samples(runs_root: Path, row: pd.Series) -> Any:

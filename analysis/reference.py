@@ -1,6 +1,6 @@
 """Copy a run's summary tables and main figures into the tracked results/reference/.
 
-    python -m metrics.reference --out results/reference --config CONFIG_JSON \
+    python -m analysis.reference --out results/reference --config CONFIG_JSON \
         [--configfiles "config/x.yaml"] FILE [FILE ...]
 
 Each FILE (tables from results/tables, figures from results/figures/{dataset}) is
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from analysis.records import PROVENANCE
 from gans.provenance import code_label
-from metrics.records import PROVENANCE
 
 # --configfile last: it takes several values and would read a target after it as a file
 COMMAND = "snakemake --cores all reference --forcerun aggregate{configfiles}"
@@ -86,12 +86,12 @@ def produced_by(files: list[Path], out: Path) -> list[str]:
         f"aggregated by code {code_label(prov['aggregated_with']['code'])}. Per-seed numbers differ on other "
         "processors and thread counts; compare a run of yours with this one by its intervals:",
         "",
-        f"    python -m metrics.compare {out.as_posix()}/tables results/tables",
+        f"    python -m analysis.compare {out.as_posix()}/tables results/tables",
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.reference", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.reference", description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--config", required=True, help="the validated config, as JSON")

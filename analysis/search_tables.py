@@ -7,10 +7,13 @@ and the runs of the best settings' new seeds (the aggregation's runs table):
                          new seeds, the best score found at the dataset's equal compute
   search_budget          best score found against settings tried (and updates spent):
                          median and 5-95% band over orders of the draws, the set-up first
+  search_expected_best   expected best score after k settings drawn at random from the
+                         cell's N (exact, from order statistics), with a bootstrap band
+                         (metrics/expected_best.py; Lucic et al. 2018, Fig. 4)
   search_baseline_check  is any loss better than the baseline, on the new seeds of the
                          best settings, scored as the search scored (at: final or best)
 
-    python -m metrics.search_tables --out results/search/tables --compared results/tables/runs.csv \\
+    python -m analysis.search_tables --out results/search/tables --compared results/tables/runs.csv \\
         --options JSON --selections SEL.json ... --runs RUN_DIR ...
 """
 
@@ -27,17 +30,17 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis import comparison, expected_best, search, stability
+from analysis.aggregate import directions, main_metric
+from analysis.config import analysis_options
+from analysis.stability import CELL, OUTCOMES
 from gans import compute, layout
 from gans.datasets import DATASETS
 from gans.runtime import read_json
 from gans.space import distance
-from metrics import calibration as calib
-from metrics import comparison, search, stability
-from metrics.aggregate import directions, main_metric
-from metrics.config import analysis_options
-from metrics.stability import CELL, OUTCOMES
+from metrics import calibration_files as calib
 
-TABLES = ["search_settings", "search_best", "search_budget", "search_baseline_check"]
+TABLES = ["search_settings", "search_best", "search_budget", "search_expected_best", "search_baseline_check"]
 TRAINS = ("converged", "oscillating")  # outcomes of a setting that trains (neither diverged nor collapsed)
 
 
@@ -256,7 +259,9 @@ def baseline_table(compared: pd.DataFrame, selections: list[dict], opts: dict[st
     runs = compared.copy()
     for m in set(main.values()):
         runs[m] = at_metric(compared, m, at)
-    return comparison.baseline_check(runs, main, dirs, opts["baseline"], opts["alpha"])
+    return comparison.baseline_check(
+        runs, main, dirs, opts["baseline"], opts["alpha"], opts["correction"], opts["confidence"]
+    )
 
 
 def tables(
@@ -273,9 +278,19 @@ def tables(
         "search_settings": settings,
         "search_best": best_table(selections, settings, compared, equal),
         "search_budget": budget_table(settings, draws, seed),
+        "search_expected_best": expected_best.table(settings, draws, analysis["confidence"], seed),
         "search_baseline_check": search.with_tuning(check, opts.get("tuning", []), compared),
         "verdict": verdict,
+        "level": analysis["confidence"],
     }
+
+
+NOTES = {
+    "search_expected_best": "expected_best: the expected best score after k settings drawn at random without "
+    "replacement from the cell's N (exact, from order statistics); band: {level:.0%} percentile bootstrap band "
+    "(the settings resampled). A diverged setting counts as the worst score of its dataset's settings "
+    "(p_all_diverged: the chance that all k drawn diverged).\n\n",
+}
 
 
 def write(out: Path, made: dict[str, Any]) -> None:
@@ -285,13 +300,14 @@ def write(out: Path, made: dict[str, Any]) -> None:
     for name in TABLES:
         table = made[name]
         table.to_csv(out / f"{name}.csv", index=False)
-        note = made["verdict"] + "\n\n" if name == "search_baseline_check" else ""
+        note = NOTES.get(name, "").format(level=made.get("level", 0.95))
+        note = (made["verdict"] + "\n\n" if name == "search_baseline_check" else "") + note
         shown = table[[c for c in table if not c.startswith(hidden)]]
         (out / f"{name}.md").write_text(note + shown.to_markdown(index=False, floatfmt=".4g") + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.search_tables", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.search_tables", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument(
         "--compared", required=True, type=Path, help="the aggregation's runs.csv (the best settings' seeds)"

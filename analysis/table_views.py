@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metrics import higher_is_better, intervals, metric_columns
-from metrics.setup_columns import SETUP_COLUMNS
-from metrics.stability import CELL, OUTCOMES
+from analysis import intervals
+from analysis.setup_columns import SETUP_COLUMNS
+from analysis.stability import CELL, OUTCOMES
+from metrics import higher_is_better, metric_columns
 
 
 def _fmt(x: float, spec: str = ".3g") -> str:
@@ -89,13 +90,29 @@ def rankings_view(rankings: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def pairs_view(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of cells for reading: success difference with its interval, p beside p_adj."""
+    out = pairs[["dataset", "a", "b", "metric", "seeds_a", "seeds_b"]].copy()
+    for col in ("median_a", "median_b"):
+        out[col] = [("diverged" if np.isinf(v) else _fmt(v)) for v in pairs[col]]
+    out["cliffs_delta"] = [_fmt(v, ".2f") for v in pairs["cliffs_delta"]]
+    out["success a - b [CI]"] = [
+        "" if pd.isna(d) else f"{d:+.0%} [{lo:+.0%}, {hi:+.0%}]"
+        for d, lo, hi in zip(pairs["success_diff"], pairs["success_diff_lo"], pairs["success_diff_hi"], strict=True)
+    ]
+    out["p"], out["p_adj"] = ([_fmt(v, ".2g") for v in pairs[c]] for c in ("p", "p_adj"))
+    out["significant"] = pairs["significant"]
+    return out
+
+
 RANKINGS_NOTE = (
-    "rank = 1 + the number of cells significantly better: their {level:.0%} bootstrap interval of the median "
-    "(over seeds) lies entirely on the better side of this cell's (non-overlapping intervals, a conservative "
-    "test). tied_with: cells whose intervals overlap this one's, which these seeds cannot tell apart. order: "
-    "the position by the median alone. A diverged run has no final value and counts as the worst; a value "
-    "that falls on one reads 'diverged'. With n seeds a median's interval cannot be narrower than the spread "
-    "of its middle seeds: with 3 seeds it is the seed range."
+    "rank = 1 + the number of cells significantly better: a two-sided Mann-Whitney U test of the final main "
+    "metric over seeds (rankings_pairs lists every pair with its p, p_adj, Cliff's delta and the difference of "
+    "success rates). {correction} tied_with: cells not significantly different from this one, which these seeds "
+    "cannot tell apart. order: the position by the median alone. median_lo/median_hi: {level:.0%} bootstrap "
+    "interval of the median. A diverged run has no final value and counts as the worst; a value that falls on "
+    "one reads 'diverged'. With n seeds a median's interval cannot be narrower than the spread of its middle "
+    "seeds: with 3 seeds it is the seed range."
 )
 
 

@@ -1,13 +1,13 @@
 """Stability of one training run, from its trajectory: its final and best value of
 every metric (and the step of the best), its outcome against the quality bar
-(metrics.outcomes: converged, undertrained, oscillating, collapsed, mode hopping,
+(analysis.outcomes: converged, undertrained, oscillating, collapsed, mode hopping,
 did not learn, diverged), how much the main metric oscillates over the last
 evaluation points, the step at which it first reached each target, and the rank
 correlation between the discriminator's loss and the main metric along the
 trajectory.
 
 Everything here works on plain tables (pandas), so it is tested on constructed
-trajectories; ``metrics.comparison`` compares runs across seeds and cells. Options
+trajectories; ``analysis.comparison`` compares runs across seeds and cells. Options
 are the config's ``analysis`` section (see the schema for each key).
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from metrics import outcomes
+from analysis import outcomes
 
 CELL = ["dataset", "variant", "setting", "loss"]  # a cell: its runs differ in their seed only
 SETTING = ["dataset", "variant", "setting"]  # the losses compared against the baseline share these
@@ -97,7 +97,7 @@ def run_measures(
     calibration: dict[str, Any] | None = None,
     modality: str = "points",
 ) -> dict[str, Any]:
-    """Stability measures of one run, and its outcome (metrics.outcomes).
+    """Stability measures of one run, and its outcome (analysis.outcomes).
 
     ``traj``: the run's metrics at each evaluation point (a ``step`` column, one column
     per metric, NaN where the generator produced non-finite samples); ``log``: its

@@ -2,7 +2,7 @@
 outcomes (calibration.csv), and where, with what code and with which settings the
 runs were produced (provenance.json: code versions, processors, thread counts,
 torch/CUDA, every dataset's evaluation config and the analysis options). The
-summary's note says both in a few lines; metrics.compare reads provenance.json to
+summary's note says both in a few lines; analysis.compare reads provenance.json to
 refuse folders of different configs."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from gans.provenance import code_label, provenance
-from metrics.calibration import KINDS
+from metrics.calibration_files import KINDS
 
 CALIBRATION_TABLE = "calibration.csv"
 PROVENANCE = "provenance.json"

@@ -1,7 +1,7 @@
 """Figures from the aggregated tables and the runs' samples.
 
-    python -m metrics.figures --dataset 8gaussians --tables results/tables --out results/figures/8gaussians
-    python -m metrics.figures --dataset 8gaussians --cell gan wgan --cell gan hinge --tables results/tables --out results/figures/8gaussians/cells
+    python -m analysis.figures --dataset 8gaussians --tables results/tables --out results/figures/8gaussians
+    python -m analysis.figures --dataset 8gaussians --cell gan wgan --cell gan hinge --tables results/tables --out results/figures/8gaussians/cells
 
 Per dataset: heatmap_main.png and heatmap_success.png (variant x loss: median final
 main metric and success rate over seeds, each with its interval), distributions.png
@@ -25,12 +25,12 @@ from typing import Any
 import pandas as pd
 import seaborn as sns
 
+from analysis.figures.common import load_calibration
+from analysis.figures.overview import plot_distributions, plot_heatmaps
+from analysis.figures.samples import plot_cell, plot_points
+from analysis.figures.training import plot_d_outputs, plot_training_curves, plot_trajectories
 from gans.config import section_defaults
 from gans.config.sweep import join_label
-from metrics.figures.common import load_calibration
-from metrics.figures.overview import plot_distributions, plot_heatmaps
-from metrics.figures.samples import plot_cell, plot_points
-from metrics.figures.training import plot_d_outputs, plot_training_curves, plot_trajectories
 
 FIGURES = {
     "heatmap_main": "1 overview",
@@ -98,7 +98,7 @@ def draw_cells(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.figures", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.figures", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True)
     parser.add_argument(
         "--cell",

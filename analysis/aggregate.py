@@ -1,11 +1,11 @@
 """Collect every run into tidy tables, with the stability analysis.
 
-    python -m metrics.aggregate --out results/tables --calibration CALIBRATION_JSON ... -- RUN_DIR [RUN_DIR ...]
+    python -m analysis.aggregate --out results/tables --calibration CALIBRATION_JSON ... -- RUN_DIR [RUN_DIR ...]
 
 Writes, as CSV, Markdown and LaTeX:
   runs       one row per run (failed runs included): hyper-parameters as hp.* columns,
              final and best metrics, their spread over sampling seeds, outcome
-             (metrics.outcomes), bar score, oscillation, steps to targets, D-loss/metric
+             (analysis.outcomes), bar score, oscillation, steps to targets, D-loss/metric
              rank correlation, and provenance (code version, processor, threads)
   summary    per dataset x variant x loss: outcome counts, success rate with its
              Wilson interval, and over seeds of every final metric and best-final gap
@@ -13,6 +13,8 @@ Writes, as CSV, Markdown and LaTeX:
              spread over sampling seeds (not-applicable cells listed with their reason)
   rankings   per dataset, cells ranked by median final main metric, with which
              differences are significant and which cells tie
+  rankings_pairs  every pair of a dataset's cells: Mann-Whitney U p, corrected p
+             (Holm by default), Cliff's delta, difference of success rates
   loss_tracking   per loss, how well D's loss tracks the main metric
   baseline_check  each loss against the baseline (nonsaturating), with a verdict
 and trajectories.csv / train_logs.csv (every run's metrics at every evaluation point
@@ -32,30 +34,22 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis import comparison, contrasts, intervals, outcomes, records, search, stability
+from analysis.config import analysis_options
+from analysis.setup_columns import latent_note, setup_columns, with_setup
+from analysis.table_views import RANKINGS_NOTE, pairs_view, rankings_view, runs_view, summary_view, write_table
 from gans import compute, layout, safe_io
 from gans import config as gcfg
 from gans import provenance as prov
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.runtime import read_json
-from metrics import calibration as calib
-from metrics import (
-    comparison,
-    higher_is_better,
-    intervals,
-    outcomes,
-    records,
-    sampling,
-    search,
-    stability,
-)
-from metrics.config import analysis_options
-from metrics.setup_columns import latent_note, setup_columns, with_setup
-from metrics.table_views import RANKINGS_NOTE, rankings_view, runs_view, summary_view, write_table
+from metrics import calibration_files as calib
+from metrics import higher_is_better, sampling
 
 KEYS = [*stability.CELL, "seed"]
 CELL = stability.CELL
-TABLE_NAMES = ["runs", "summary", "rankings", "loss_tracking", "baseline_check"]
+TABLE_NAMES = ["runs", "summary", "rankings", "rankings_pairs", "loss_tracking", "baseline_check"]
 FORMATS = ["csv", "md", "tex"]
 RAW_TABLES = ["trajectories.csv", "train_logs.csv", records.CALIBRATION_TABLE, records.PROVENANCE]
 
@@ -152,11 +146,16 @@ def aggregate(
     ci = intervals.options(opts)
     summary = summarize(runs, dirs, skipped, ci)
     main_names = {d: m for d, (m, _) in main.items()}
-    check, verdict = comparison.baseline_check(runs, main_names, dirs, opts["baseline"], opts["alpha"])
+    alpha, correction = opts["alpha"], opts["correction"]
+    check, verdict = comparison.baseline_check(
+        runs, main_names, dirs, opts["baseline"], alpha, correction, opts["confidence"]
+    )
+    pairs = contrasts.cell_pairs(runs, main_names, dirs, alpha, correction, opts["confidence"])
     tables = {
         "runs": runs,
         "summary": summary,
-        "rankings": comparison.rankings(runs, main_names, dirs, ci),
+        "rankings": comparison.rankings(runs, main_names, dirs, ci, pairs),
+        "rankings_pairs": pairs,
         "loss_tracking": comparison.loss_tracking(runs, opts["tracking_rho"], ci),
         "baseline_check": check,
         "trajectories": pd.concat(trajectories, ignore_index=True),
@@ -269,13 +268,16 @@ def write(
     )
     write_table(runs_view(tables["runs"]), out, "runs", note=records.provenance_note(provenance))
     write_table(summary_view(tables["summary"], main), out, "summary", note=summary_note)
-    write_table(rankings_view(tables["rankings"]), out, "rankings", note=RANKINGS_NOTE.format(level=level))
+    tests, alpha, correction = len(tables["rankings_pairs"]), opts["alpha"], opts["correction"]
+    ranked = RANKINGS_NOTE.format(level=level, correction=contrasts.correction_text(correction, tests, alpha))
+    write_table(rankings_view(tables["rankings"]), out, "rankings", note=ranked)
+    write_table(pairs_view(tables["rankings_pairs"]), out, "rankings_pairs", note=ranked)
     write_table(tables["loss_tracking"], out, "loss_tracking")
     write_table(tables["baseline_check"], out, "baseline_check", note=verdict)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.aggregate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.aggregate", description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (each with metrics.json)")
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--skipped", default="[]", help="JSON list of not-applicable cells with reasons")

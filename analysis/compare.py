@@ -1,8 +1,8 @@
 """Do two result folders of the same config agree within their intervals?
 
-    python -m metrics.compare results/tables other/results/tables [--out comparison.md]
+    python -m analysis.compare results/tables other/results/tables [--out comparison.md] [--max-width 0.5]
 
-A and B are tables folders (what ``metrics.aggregate`` writes: runs.csv, summary.csv,
+A and B are tables folders (what ``analysis.aggregate`` writes: runs.csv, summary.csv,
 rankings.csv, provenance.json). The command first checks that they come from the same
 config: the same runs (dataset x variant x setting x loss x seed), the same resolved
 run configs (every hp.* column) apart from how a run was executed (threads, device,
@@ -22,7 +22,13 @@ folder and tied or reversed in the other), and how many single runs changed outc
   agree on headlines  as above, but some other metric's intervals do not overlap
   disagree            a headline interval does not overlap, or an ordering is reversed
 
-Exit status 0 when the folders agree (on headlines or fully), 1 when they disagree.
+Beside the verdict, its power (analysis.power): per cell the widest interval of either
+folder and a note where agreement says little (both at 0 or 100%, a success-rate
+interval wider than --max-width, default 0.5, no interval of the main metric); "low"
+when any cell has a note, else "adequate".
+
+Exit status 0 when the folders agree (on headlines or fully), 1 when they disagree
+(the power does not change it).
 """
 
 from __future__ import annotations
@@ -36,10 +42,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics import higher_is_better, intervals
-from metrics.comparison import join_cell
-from metrics.records import PROVENANCE
-from metrics.stability import CELL
+from analysis import intervals, power
+from analysis.comparison import join_cell
+from analysis.records import PROVENANCE
+from analysis.stability import CELL
+from metrics import higher_is_better
 
 RUN = [*CELL, "seed"]
 # hp.* columns that say how a run was executed, not what it computes: they may differ
@@ -56,7 +63,7 @@ class Refused(ValueError):
 def load(folder: Path) -> dict[str, Any]:
     missing = [n for n in ("runs.csv", "summary.csv", "rankings.csv", PROVENANCE) if not (folder / n).is_file()]
     if missing:
-        raise FileNotFoundError(f"{folder} is not a tables folder of metrics.aggregate: it lacks {', '.join(missing)}")
+        raise FileNotFoundError(f"{folder} is not a tables folder of analysis.aggregate: it lacks {', '.join(missing)}")
 
     def read(name: str) -> pd.DataFrame:
         return pd.read_csv(folder / name, keep_default_na=False, na_values=[""])
@@ -103,8 +110,11 @@ def config_differences(a: dict[str, Any], b: dict[str, Any], limit: int = 8) -> 
             va, vb = (_plain(t.at[k, col]) for t in (ra, rb))
             out.append(f"{col}: A {va!r} vs B {vb!r} (in {len(diff)} runs, e.g. {'/'.join(k)})")
     for section in ("evaluation", "analysis"):
-        if a["provenance"][section] != b["provenance"][section]:
-            out.append(f"{section}: {_dict_difference(a['provenance'][section], b['provenance'][section])}")
+        sa, sb = a["provenance"][section], b["provenance"][section]
+        if section == "analysis":  # an option only one folder records came with a later code version
+            sa, sb = ({k: v for k, v in s.items() if k in sa and k in sb} for s in (sa, sb))
+        if sa != sb:
+            out.append(f"{section}: {_dict_difference(sa, sb)}")
     return out[:limit] + ([f"... and {len(out) - limit} more"] if len(out) > limit else [])
 
 
@@ -130,6 +140,11 @@ def execution_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
         vb = sorted(set(map(str, b["runs"].get(col, pd.Series(dtype=str)))))
         if va != vb:
             out.append(f"{col.removeprefix('hp.')}: A {', '.join(va)} vs B {', '.join(vb)}")
+    pa, pb = a["provenance"]["analysis"], b["provenance"]["analysis"]
+    for name, mine, other in (("A", pa, pb), ("B", pb, pa)):
+        added = sorted(set(mine) - set(other))
+        if added:
+            out.append(f"analysis options recorded only in {name} (a later code version): {', '.join(added)}")
     for key in ("code_versions", "processors", "threads", "torch"):
         pa, pb = a["provenance"].get(key), b["provenance"].get(key)
         if pa != pb:
@@ -137,10 +152,11 @@ def execution_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     return out
 
 
-def cell_table(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
+def cell_table(a: dict[str, Any], b: dict[str, Any], bound: float = power.MAX_WIDTH) -> pd.DataFrame:
     """Per cell: success rates, main metric medians and other metrics' means of A and
-    B with their intervals, whether each pair overlaps, and the outcome counts."""
-    from metrics.stability import OUTCOMES
+    B with their intervals, whether each pair overlaps, the outcome counts, and the
+    widest intervals with a note where the agreement says little (analysis.power)."""
+    from analysis.stability import OUTCOMES
 
     sa, sb = (t["summary"].set_index(CELL) for t in (a, b))
     main = {r["dataset"]: r["metric"] for _, r in a["rankings"].iterrows()}
@@ -149,10 +165,12 @@ def cell_table(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
         x, y, m = sa.loc[cell], sb.loc[cell], main[cell[0]]
         row: dict[str, Any] = dict(zip(CELL, cell, strict=True))
         row["seeds"] = f"{int(x['seeds'])} / {int(y['seeds'])}"
+        pairs = {}
         for name, col in (("success", "success_rate"), ("main", f"{m}_median")):
-            ia, ib = (_interval(s, col) for s in (x, y))
+            ia, ib = pairs[name] = tuple(_interval(s, col) for s in (x, y))
             row[f"{name} A"], row[f"{name} B"] = (intervals.interval_text(*i) for i in (ia, ib))
             row[f"{name} overlap"] = intervals.overlap(ia[1:], ib[1:])
+        row.update(power.cell_power(x, y, pairs["success"], pairs["main"], bound))
         row["main metric"] = m
         others = [c.removesuffix("_mean_lo") for c in sa.columns if c.endswith("_mean_lo")]
         others = [c for c in others if c != m and higher_is_better(c) is not None]  # the metrics
@@ -177,7 +195,7 @@ def _interval(s: pd.Series, col: str) -> tuple[float, float, float]:
 
 
 def ordering_changes(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
-    """Pairs of cells significantly ordered (non-overlapping intervals of the median)
+    """Pairs of cells significantly ordered (the rankings' corrected tests: not tied)
     in one folder whose order is tied or reversed in the other."""
     rows = []
     for dataset, ra in a["rankings"].groupby("dataset"):
@@ -203,27 +221,19 @@ def ordering_changes(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
 
 
 def _orders(rankings: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """(x, y) -> 'better' when x's interval lies entirely better than y's, 'worse' when
-    entirely worse; pairs of overlapping intervals are left out (ties). Pairs are
-    named in alphabetical order, so both folders' orderings meet in one key."""
-    higher = _higher(rankings)
+    """(x, y) -> 'better' when x is significantly better than y (the rankings' test:
+    y is not among x's tied_with, and x comes first by the median), 'worse' when
+    significantly worse; pairs the rankings tie are left out. Pairs are named in
+    alphabetical order, so both folders' orderings meet in one key."""
     names = [join_cell(r) for _, r in rankings.iterrows()]
-    lo = rankings["median_lo"].astype(float).to_numpy() * (1 if higher else -1)
-    hi = rankings["median_hi"].astype(float).to_numpy() * (1 if higher else -1)
-    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    tied = [set(filter(None, str(t).split("; "))) if pd.notna(t) else set() for t in rankings["tied_with"]]
+    order = rankings["order"].astype(float).to_numpy()
     out = {}
     for i in range(len(names)):
         for j in range(len(names)):
-            if names[i] < names[j] and not np.isnan([lo[i], hi[i], lo[j], hi[j]]).any():
-                if lo[i] > hi[j]:
-                    out[(names[i], names[j])] = "better"
-                elif lo[j] > hi[i]:
-                    out[(names[i], names[j])] = "worse"
+            if names[i] < names[j] and names[j] not in tied[i] and order[i] != order[j]:
+                out[(names[i], names[j])] = "better" if order[i] < order[j] else "worse"
     return out
-
-
-def _higher(rankings: pd.DataFrame) -> bool:
-    return higher_is_better(rankings["metric"].iloc[0]) is not False
 
 
 def runs_changed(a: dict[str, Any], b: dict[str, Any]) -> tuple[int, int]:
@@ -269,8 +279,10 @@ def verdict(cells: pd.DataFrame, orders: pd.DataFrame) -> tuple[str, str]:
     )
 
 
-def compare(folder_a: Path, folder_b: Path) -> tuple[str, str]:
-    """(verdict, a Markdown report); raises Refused for folders of different configs."""
+def compare(folder_a: Path, folder_b: Path, bound: float = power.MAX_WIDTH) -> tuple[str, str]:
+    """(verdict, a Markdown report); raises Refused for folders of different configs.
+    ``bound``: the success-rate interval width above which a cell's agreement is
+    reported as saying little (analysis.power)."""
     a, b = load(folder_a), load(folder_b)
     differences = config_differences(a, b)
     if differences:
@@ -278,15 +290,18 @@ def compare(folder_a: Path, folder_b: Path) -> tuple[str, str]:
             f"{folder_a} and {folder_b} hold results of different configs; a comparison needs the same config:\n  "
             + "\n  ".join(differences)
         )
-    cells = cell_table(a, b)
+    cells = cell_table(a, b, bound)
     orders = ordering_changes(a, b)
     changed, total = runs_changed(a, b)
     word, sentence = verdict(cells, orders)
+    power_word, power_sentence = power.power(cells, bound)
     execution = execution_differences(a, b)
     lines = [
         f"# Comparison of {folder_a} (A) and {folder_b} (B)",
         "",
         f"**Verdict: {word}.** {sentence}",
+        "",
+        f"**Power: {power_word}.** {power_sentence}",
         "",
         "Same config: same runs, same resolved run configs, evaluation configs and analysis options.",
         "Execution differences: " + ("; ".join(execution) if execution else "none recorded") + ".",
@@ -308,13 +323,19 @@ def compare(folder_a: Path, folder_b: Path) -> tuple[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.compare", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("a", type=Path, help="a tables folder (results/tables)")
     parser.add_argument("b", type=Path, help="another tables folder of the same config")
     parser.add_argument("--out", type=Path, help="also write the report here (Markdown)")
+    parser.add_argument(
+        "--max-width",
+        type=float,
+        default=power.MAX_WIDTH,
+        help="a success-rate interval wider than this makes a cell's agreement uninformative (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     try:
-        word, report = compare(args.a, args.b)
+        word, report = compare(args.a, args.b, args.max_width)
     except (Refused, FileNotFoundError) as exc:
         parser.exit(2, f"error: {exc}\n")
     if args.out:

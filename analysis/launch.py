@@ -4,7 +4,7 @@ user as one line naming the problem, before any job starts:
 - ``check_yaml``: the default config file parses (a YAML error names the file, line
   and column; Snakemake's own message names neither);
 - ``launch``: values given with ``--config`` typed as in a config file, the whole
-  config validated (``metrics.config.validate``), the device checked where jobs run
+  config validated (``analysis.config.validate``), the device checked where jobs run
   on this machine, and what the grid will not do said as notes (cells a variant does
   not train, settings no run uses).
 
@@ -12,7 +12,7 @@ Snakemake reads ``--configfile`` files itself, before the Snakefile, and says on
 "Config file is not valid JSON or YAML"; check such a file, with the line at fault
 and every check of the pipeline, by
 
-    python -m metrics.launch config/full.yaml
+    python -m analysis.launch config/full.yaml
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from typing import Any, NoReturn
 
 import yaml
 
+from analysis import config as acfg
+from analysis.config import validate
 from gans.config import ConfigError
 from gans.config.checks import check_devices, notices
 from gans.config.overrides import type_command_line
-from metrics import checks as metrics_checks
-from metrics.config import validate
 
 
 def fail(message: str) -> NoReturn:
@@ -65,14 +65,14 @@ def launch(config: dict, workflow: Any) -> dict:
     except ConfigError as exc:
         fail(str(exc))
     if not (workflow.remote_exec or workflow.subprocess_exec):  # once, not again in every job
-        for line in [*notices(config), *metrics_checks.notices(config)]:
+        for line in [*notices(config), *acfg.notices(config)]:
             print(f"note: {line}", file=sys.stderr)
     return config
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m metrics.launch", description="Check config files as the pipeline does."
+        prog="python -m analysis.launch", description="Check config files as the pipeline does."
     )
     parser.add_argument("configs", nargs="+", help="config YAML files (each checked alone, as with --configfile)")
     args = parser.parse_args(argv)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             config = validate(yaml.safe_load(Path(path).read_text()) or {})
         except ConfigError as exc:
             fail(f"{path}: {exc}")
-        for line in [*notices(config), *metrics_checks.notices(config)]:
+        for line in [*notices(config), *acfg.notices(config)]:
             print(f"note: {line}", file=sys.stderr)
         print(f"{path}: valid", file=sys.stderr)
     return 0

@@ -7,8 +7,10 @@
                   coloured by outcome), beside the search's own one-seed scores of the
                   set-up and of the best, as their Fig. 3/5
   trainable.png   the share of each cell's settings by outcome: how much of the space trains
+  score_vs_budget.png  expected best score after k settings drawn at random from the
+                  cell's N, one curve per cell with its bootstrap band, as their Fig. 4
 
-    python -m metrics.figures.search --dataset 8gaussians --tables results/search/tables \\
+    python -m analysis.figures.search --dataset 8gaussians --tables results/search/tables \\
         --out results/search/figures/8gaussians
 """
 
@@ -20,16 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from analysis.figures.common import OUTCOME_COLORS, cell_label, save
+from analysis.stability import CELL, OUTCOMES
 from gans.config import section_defaults
-from metrics.figures.common import OUTCOME_COLORS, cell_label, save
-from metrics.stability import CELL, OUTCOMES
 
 # the figures each dataset gets, by file name (the rules read this list)
-FIGURES = ("budget", "best_seeds", "trainable")
+FIGURES = ("budget", "best_seeds", "trainable", "score_vs_budget")
 
 
 def _labels(table: pd.DataFrame) -> pd.Series:
@@ -50,7 +53,7 @@ def plot_budget(budget: pd.DataFrame, out: Path, opts: dict[str, Any]) -> None:
     metric = budget["metric"].iloc[0]
     axes[0].set_xlabel("settings tried (the set-up first)")
     axes[1].set_xlabel("updates spent (D + G, median over orders)")
-    axes[1].set_xscale("log")
+    _log_ticks(axes[1])
     axes[0].set_ylabel(f"best {metric} found")
     axes[0].xaxis.get_major_locator().set_params(integer=True)
     axes[1].legend(fontsize=8, loc="best")
@@ -60,6 +63,37 @@ def plot_budget(budget: pd.DataFrame, out: Path, opts: dict[str, Any]) -> None:
         fontsize=11,
     )
     save(fig, out / "budget.png", opts["dpi"])
+
+
+def _log_ticks(ax) -> None:
+    """A log x-axis labelled at 1, 2, 5 x 10^n in short form (5k, 20k, 1M), minor ticks unlabelled:
+    matplotlib's default labels minor ticks too when the range spans about a decade, and they overlap."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(ticker.EngFormatter(sep=""))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+
+
+def plot_score_vs_budget(curves: pd.DataFrame, out: Path, opts: dict[str, Any]) -> None:
+    """Expected best score after k random settings, one line and band per cell."""
+    curves = curves.assign(cell=_labels(curves))
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    palette = dict(zip(curves["cell"].unique(), sns.color_palette("tab10", curves["cell"].nunique()), strict=True))
+    for cell, g in curves.groupby("cell", sort=False):
+        ax.plot(g["settings"], g["expected_best"], marker="o", ms=3, color=palette[cell], label=cell)
+        ax.fill_between(g["settings"], g["band_low"], g["band_high"], color=palette[cell], alpha=0.12)
+    metric = curves["metric"].iloc[0]
+    ax.set_xlabel("k: settings drawn at random from the cell's search")
+    ax.set_ylabel(f"expected best {metric}")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize=8, loc="best")
+    n = int(curves["of"].max())
+    ax.set_title(
+        f"{curves['dataset'].iloc[0]}: expected best {metric} after k of {n} settings\n"
+        f"(exact, from order statistics; band: {curves['confidence'].iloc[0]:.0%} bootstrap over the settings)",
+        fontsize=10,
+    )
+    save(fig, out / "score_vs_budget.png", opts["dpi"])
 
 
 def plot_best_seeds(best: pd.DataFrame, compared: pd.DataFrame, out: Path, opts: dict[str, Any]) -> None:
@@ -146,10 +180,12 @@ def draw(dataset: str, tables: Path, compared: Path, out: Path, opts: dict[str, 
     plot_budget(load(tables / "search_budget.csv"), out, opts)
     plot_best_seeds(best, load(compared), out, opts)
     plot_trainable(best, out, opts)
+    curves = load(tables / "search_expected_best.csv")
+    plot_score_vs_budget(curves, out, opts)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.figures.search", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.figures.search", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--tables", required=True, type=Path, help="the search's tables")
     parser.add_argument(

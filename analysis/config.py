@@ -1,0 +1,130 @@
+"""The analysis section of a config, and the whole config as the workflow checks it:
+
+- ``validate``: ``metrics.config.validate`` (gans' checks and the evaluation's), then
+  the analysis section (``check_analysis``) and the search's metrics
+  (``check_search``); ``load`` reads a file and validates it so;
+- analysis: the main metric of each modality is measured on every dataset of the
+  grid and ranks in its metric's direction; every target names a measured metric;
+  the baseline is a registered loss;
+- search: the metric that ranks a cell's settings (``ranking_metrics``) is evaluated
+  on every dataset of the grid, and every tie-breaker is a metric column;
+- ``notices``: evaluation and analysis settings no job or table will use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gans import config as gcfg
+from gans.config import ConfigError, search
+from gans.datasets import DATASETS
+from gans.losses import LOSSES
+from gans.registry import RegistryError
+from metrics import METRICS, higher_is_better, metric_columns
+from metrics import config as mcfg
+from metrics.config import evaluated_columns, measured_columns
+
+
+def validate(config: dict) -> dict:
+    """The workflow's validation: ``metrics.config.validate`` (every key, every run of
+    the grid, every dataset's evaluation set-up), the analysis section and the
+    search's metrics. Fills defaults in place."""
+    mcfg.validate(config)
+    check_analysis(config)
+    check_search(config)
+    return config
+
+
+def load(path: str | Path) -> dict:
+    """A config file, validated as the workflow validates it."""
+    return validate(mcfg.read(path))
+
+
+def analysis_options(opts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The analysis section with the schema's defaults filled in (and checked)."""
+    return gcfg.section_defaults("analysis", opts)
+
+
+def ranking_metrics(config: dict, dataset: str) -> list[tuple[str, bool]]:
+    """(metric, higher is better) that rank a dataset's settings: select_by (default
+    the dataset's main metric), then the evaluated tie-breakers."""
+    s, opts = config["search"], analysis_options(config["analysis"])
+    main = opts["main_metric"][DATASETS.get(dataset).modality]
+    first = s["select_by"] or main["name"]
+    higher = main["higher_is_better"] if first == main["name"] else higher_is_better(first)
+    evaluated = evaluated_columns(config, dataset)
+    ties = [(m, higher_is_better(m)) for m in s["tie_break"] if m in evaluated and m != first]
+    return [(first, higher), *ties]
+
+
+def check_search(config: dict) -> None:
+    """The search's metrics, before any job: select_by evaluated on every dataset of
+    the grid, every tie-breaker a metric column."""
+    if not search.active(config):
+        return
+    s = config["search"]
+    known = {c for _, cls in METRICS.items() for c in cls.higher_is_better}
+    for name in s["tie_break"]:
+        if name not in known:
+            raise ConfigError(
+                f"config key 'search.tie_break': no metric gives '{name}'; known: {', '.join(sorted(known))}"
+            )
+    for dataset in gcfg.datasets_in_grid(config):
+        first = ranking_metrics(config, dataset)[0][0]
+        evaluated = evaluated_columns(config, dataset)
+        if first not in evaluated:
+            raise ConfigError(
+                f"config key 'search.select_by': '{first}' is not evaluated on dataset '{dataset}'; "
+                f"evaluated: {', '.join(evaluated)}"
+            )
+
+
+def check_analysis(config: dict) -> None:
+    """The analysis section against what the grid's evaluation measures."""
+    opts = config["analysis"]
+    for dataset in gcfg.datasets_in_grid(config):
+        modality = DATASETS.get(dataset).modality
+        spec = opts["main_metric"][modality]
+        key = f"analysis.main_metric.{modality}"
+        measured = measured_columns(config, dataset)
+        if spec["name"] not in measured:
+            raise ConfigError(
+                f"config key '{key}.name': '{spec['name']}' is not measured on dataset '{dataset}'; "
+                f"choose one of: {', '.join(sorted(measured))}"
+            )
+        direction = higher_is_better(spec["name"])
+        if direction is not None and direction != spec["higher_is_better"]:
+            raise ConfigError(
+                f"config key '{key}.higher_is_better': {str(spec['higher_is_better']).lower()}, but higher "
+                f"{spec['name']} is {'better' if direction else 'worse'}; set it to {str(direction).lower()}"
+            )
+    known = set(metric_columns())
+    for metric, bound in opts["targets"].items():
+        if metric not in known:
+            raise ConfigError(
+                f"config key 'analysis.targets.{metric}': no metric measures '{metric}'; "
+                f"choose one of: {', '.join(sorted(known))}"
+            )
+        if bound == "all" and metric != "modes_covered":
+            raise ConfigError(
+                f"config key 'analysis.targets.{metric}': 'all' (every mode) applies to modes_covered only"
+            )
+    try:
+        LOSSES.get(opts["baseline"])
+    except RegistryError as exc:
+        raise ConfigError(f"config key 'analysis.baseline': {exc}") from None
+
+
+def notices(config: dict) -> list[str]:
+    """Evaluation and analysis settings no job or table will use with this grid."""
+    opts, lines = config["analysis"], mcfg.notices(config)
+    if opts["baseline"] not in gcfg.losses_in_grid(config):
+        lines.append(
+            f"analysis.baseline '{opts['baseline']}' is not in the grid's losses: the baseline_check table stays empty"
+        )
+    measured = set().union(*(measured_columns(config, d) for d in gcfg.datasets_in_grid(config)))
+    unmeasured = [m for m in opts["targets"] if m not in measured]
+    if unmeasured:
+        lines.append(f"analysis.targets not measured by this grid's evaluation: {', '.join(unmeasured)}")
+    return lines
