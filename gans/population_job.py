@@ -13,9 +13,10 @@ trained again: a population that grows (a larger search budget, more seeds) trai
 new members only, and a deleted run is trained with the other missing members (each
 member's numbers do not depend on the population it trains in, up to float rounding).
 
-A marker is stale when a member's training files are gone (a deleted run folder): the
-workflow removes stale markers when it starts (``stale_markers``), so the population
-trains again and its members are evaluated again.
+A marker is stale when a member's training files are gone (a deleted run folder) or were
+changed after it: the workflow removes stale markers, and the evaluation files of their
+stale members, when it starts (``clear_stale``), so the population's job runs again and
+its members are evaluated again.
 """
 
 from __future__ import annotations
@@ -67,25 +68,42 @@ def write_marker(path: str | Path, record: dict[str, Any]) -> None:
     safe_io.write_atomic(path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
 
 
-def missing_files(path: str | Path) -> list[str]:
-    """The training files of the marker's members that are gone (none for a marker that
-    cannot be read: the workflow then trains the population again as well)."""
+def stale(path: str | Path) -> dict[str, list[str]]:
+    """Why the marker at ``path`` no longer stands for its members' training, by member
+    run folder: each training file that is gone or was changed after the marker was
+    written (a damaged file, moved aside by the evaluation, is gone on the next call)."""
     try:
         runs = [m["run"] for m in read_json(path)["members"]]
+        written = Path(path).stat().st_mtime_ns
     except (OSError, ValueError, KeyError, TypeError):
-        return [str(path)]
-    return [f"{run}/{name}" for run in runs for name in layout.TRAIN_FILES if not Path(run, name).is_file()]
-
-
-def stale_markers(paths: list[str]) -> dict[str, list[str]]:
-    """Of the markers at ``paths`` that exist, those whose members lack files: path -> missing files."""
-    out = {}
-    for path in paths:
-        if Path(path).is_file():
-            missing = missing_files(path)
-            if missing:
-                out[path] = missing
+        return {str(path): [f"{path} cannot be read"]}
+    out: dict[str, list[str]] = {}
+    for run in runs:
+        for name in layout.TRAIN_FILES:
+            file = Path(run, name)
+            if not file.is_file():
+                out.setdefault(run, []).append(f"{file} is gone")
+            elif file.stat().st_mtime_ns > written:
+                out.setdefault(run, []).append(f"{file} changed after training")
     return out
+
+
+def clear_stale(paths: list[str]) -> list[str]:
+    """Remove each stale marker among ``paths`` and its stale members' evaluation files,
+    so that the workflow runs the population's job and those evaluations again; one
+    line per marker removed, saying why."""
+    notes = []
+    for path in paths:
+        if not Path(path).is_file():
+            continue
+        members = stale(path)
+        if members:
+            for run in members:
+                for name in layout.EVAL_FILES:
+                    Path(run, name).unlink(missing_ok=True)
+            Path(path).unlink()
+            notes.append(f"{path}: {next(iter(members.values()))[0]}; the population's job runs again")
+    return notes
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@ their ids, the job's size, what the dry run prints, and the marker a job leaves.
 
 import copy
 import json
+import os
 
 import pytest
 
@@ -125,11 +126,20 @@ def test_a_marker_goes_stale_when_a_members_files_are_gone(tmp_path):
     population_job.write_marker(marker, population_job.marker("d/gan/l/p0", cfgs, [str(r) for r in runs]))
     record = json.loads(marker.read_text())
     assert [m["seed"] for m in record["members"]] == [0, 1] and record["members"][1]["status"] == "completed"
-    assert population_job.stale_markers([str(marker), str(tmp_path / "absent.json")]) == {}
+    assert population_job.clear_stale([str(marker), str(tmp_path / "absent.json")]) == []
     (runs[1] / layout.CHECKPOINT).unlink()
-    assert population_job.stale_markers([str(marker)]) == {str(marker): [f"{runs[1]}/{layout.CHECKPOINT}"]}
+    assert population_job.stale(marker) == {str(runs[1]): [f"{runs[1]}/{layout.CHECKPOINT} is gone"]}
+    (runs[1] / layout.CHECKPOINT).write_text("{}")
+    os.utime(runs[1] / layout.CHECKPOINT, ns=(marker.stat().st_mtime_ns + 10**9,) * 2)
+    assert population_job.stale(marker) == {str(runs[1]): [f"{runs[1]}/{layout.CHECKPOINT} changed after training"]}
+    for run in runs:
+        (run / layout.METRICS_FINAL).write_text("{}")
+    (notes,) = population_job.clear_stale([str(marker)])
+    assert notes.endswith("checkpoint.pt changed after training; the population's job runs again")
+    assert not marker.exists() and not (runs[1] / layout.METRICS_FINAL).exists()
+    assert (runs[0] / layout.METRICS_FINAL).exists()  # a member whose training stands keeps its evaluation
     marker.write_text("not json")
-    assert population_job.stale_markers([str(marker)]) == {str(marker): [str(marker)]}
+    assert population_job.stale(marker) == {str(marker): [f"{marker} cannot be read"]}
 
 
 def test_a_population_job_keeps_its_finished_members_and_trains_the_rest(tiny_config, tmp_path, capsys):

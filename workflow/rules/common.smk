@@ -13,7 +13,7 @@ from gans.config import populations as gpop
 from gans.config import search as gsearch
 from gans.datasets import DATASETS
 from gans.layout import EVAL_FILES, METRICS_FINAL, POPULATION, RUN, SAMPLES
-from gans.population_job import stale_markers
+from gans.population_job import clear_stale
 from analysis.aggregate import table_files
 from metrics.calibration_files import CALIBRATION, POINTS, calibration_path
 from metrics.config import resolve_eval
@@ -145,7 +145,8 @@ population_gpu = _population_resource("gpu")
 
 def announce_populations():
     """Once per call (not in each job): every population on one line, and stale markers
-    (a member's files gone) removed, so those populations train again."""
+    (a member's training files gone or changed) removed with those members' evaluation
+    files, so those populations' jobs and evaluations run again."""
     if workflow.remote_exec or workflow.subprocess_exec:
         return
     for pop in POPULATIONS.values():
@@ -157,9 +158,8 @@ def announce_populations():
             file=sys.stderr,
         )
     markers = [population_marker(p) for p in [*POPULATIONS, *BEST_POPULATIONS]]
-    for path, missing in stale_markers(markers).items():
-        print(f"note: {path}: {missing[0]} is gone; the population trains again", file=sys.stderr)
-        os.remove(path)
+    for line in clear_stale(markers):
+        print(f"note: {line}", file=sys.stderr)
 
 
 announce_populations()
