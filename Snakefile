@@ -26,6 +26,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/reproductions.smk"
+include: "workflow/rules/dirac.smk"
 
 
 rule all:

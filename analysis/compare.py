@@ -34,6 +34,7 @@ Exit status 0 when the folders agree (on headlines or fully), 1 when they disagr
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -109,13 +110,33 @@ def config_differences(a: dict[str, Any], b: dict[str, Any], limit: int = 8) -> 
             k = diff[0]
             va, vb = (_plain(t.at[k, col]) for t in (ra, rb))
             out.append(f"{col}: A {va!r} vs B {vb!r} (in {len(diff)} runs, e.g. {'/'.join(k)})")
-    for section in ("evaluation", "analysis"):
-        sa, sb = a["provenance"][section], b["provenance"][section]
-        if section == "analysis":  # an option only one folder records came with a later code version
-            sa, sb = ({k: v for k, v in s.items() if k in sa and k in sb} for s in (sa, sb))
-        if sa != sb:
-            out.append(f"{section}: {_dict_difference(sa, sb)}")
+    evaluations = comparable_evaluations(a["provenance"]["evaluation"], b["provenance"]["evaluation"])
+    # an analysis option only one folder records came with a later code version
+    sa, sb = a["provenance"]["analysis"], b["provenance"]["analysis"]
+    analyses = tuple({k: v for k, v in s.items() if k in sa and k in sb} for s in (sa, sb))
+    for section, (pa, pb) in zip(("evaluation", "analysis"), (evaluations, analyses), strict=True):
+        if pa != pb:
+            out.append(f"{section}: {_dict_difference(pa, pb)}")
     return out[:limit] + ([f"... and {len(out) - limit} more"] if len(out) > limit else [])
+
+
+def comparable_evaluations(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both sides' evaluation configs without the metrics only one side measures (and
+    those metrics' settings): a metric added to the defaults leaves the others comparable."""
+    from metrics import METRICS
+
+    a, b = copy.deepcopy(a), copy.deepcopy(b)
+    for dataset in set(a) & set(b):
+        ea, eb = a[dataset], b[dataset]
+        if not (isinstance(ea, dict) and isinstance(eb, dict)):
+            continue
+        common = [m for m in ea.get("metrics", []) if m in eb.get("metrics", [])]
+        for ev in (ea, eb):
+            if "metrics" in ev:
+                ev["metrics"] = [m for m in ev["metrics"] if m in common]
+            for name in [k for k in ev if k in METRICS.names() and k not in common]:
+                del ev[name]
+    return a, b
 
 
 def _plain(v):

@@ -123,6 +123,12 @@ def notices(config: dict) -> list[str]:
         lines.append(
             f"analysis.baseline '{opts['baseline']}' is not in the grid's losses: the baseline_check table stays empty"
         )
+    if any(DATASETS.get(d).modality == "dirac" for d in gcfg.datasets_in_grid(config)):
+        lines.append(
+            "the Dirac-GAN's theory table and phase portrait are the target 'dirac' "
+            "(snakemake --cores 1 dirac --configfile FILE); the default target gives its runs "
+            "the suite's generic tables and figures"
+        )
     measured = set().union(*(measured_columns(config, d) for d in gcfg.datasets_in_grid(config)))
     unmeasured = [m for m in opts["targets"] if m not in measured]
     if unmeasured:

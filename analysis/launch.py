@@ -8,16 +8,20 @@ user as one line naming the problem, before any job starts:
   on this machine, and what the grid will not do said as notes (cells a variant does
   not train, settings no run uses).
 
-Snakemake reads ``--configfile`` files itself, before the Snakefile, and says only
-"Config file is not valid JSON or YAML"; check such a file, with the line at fault
-and every check of the pipeline, by
+Snakemake reads ``--configfile`` files and ``--config`` values itself, before the
+Snakefile: a YAML error says only "Config file is not valid JSON or YAML", a missing
+file is a raw FileNotFoundError, a dotted ``--config`` key a raw ValueError. Check
+such a file and values, with the file, line and key at fault and every check of the
+pipeline, by
 
-    python -m analysis.launch config/full.yaml
+    python -m analysis.launch config/full.yaml --config 'train={"steps": 500}'
+    make check CONFIG=config/full.yaml
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -70,23 +74,96 @@ def launch(config: dict, workflow: Any) -> dict:
     return config
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m analysis.launch", description="Check config files as the pipeline does."
-    )
+def key_line(text: str, message: str) -> int | None:
+    """The line of the key a config error names (``'a.b.c': ...``) in the YAML
+    ``text``: the deepest part of the key path that the file holds."""
+    match = re.search(r"'([A-Za-z_][^' ]*)'", message)
+    if not match:
+        return None
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in re.split(r"\.|\[(\d+)\]", match.group(1)):
+        if not part:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            hit = next(((k, v) for k, v in node.value if k.value == part), None)
+            if hit is None:
+                break
+            line, node = hit[0].start_mark.line + 1, hit[1]
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def overridden(overrides: dict, key: str) -> bool:
+    """Whether the dotted ``key`` (or a section above it) was given with ``--config``."""
+    node: object = overrides
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def command_line_values(entries: list[str]) -> dict:
+    """``--config`` entries parsed as Snakemake parses them; a bad one named, with the form to use."""
+    from snakemake.cli import parse_config
+
+    for entry in entries:
+        key = entry.split("=", 1)[0]
+        if "=" not in entry:
+            fail(f"--config {entry!r}: give KEY=VALUE, e.g. data_root=/scratch/data")
+        if "." in key:
+            head, _, rest = key.partition(".")
+            nested = "{" + ": {".join(f'"{k}"' for k in rest.split(".")) + ": VALUE" + "}" * rest.count(".") + "}"
+            fail(f"--config {entry!r}: Snakemake takes no dotted key; write --config '{head}={nested}'")
+    try:
+        return parse_config(entries)
+    except ValueError as exc:
+        fail(f"--config {' '.join(entries)}: {exc}")
+
+
+def check_file(path: str, overrides: dict) -> None:
+    """One config file, with the ``--config`` values over it, checked as the pipeline
+    checks it; exits with one line naming the file, line and key at fault."""
+    from snakemake.utils import update_config
+
+    if not Path(path).is_file():
+        fail(f"config file not found: {path} (from {Path.cwd()})")
+    check_yaml(path)
+    text = Path(path).read_text()
+    config = yaml.safe_load(text) or {}
+    try:
+        update_config(config, overrides)
+        type_command_line(config, overrides)
+        config = validate(config)
+    except ConfigError as exc:
+        match = re.search(r"'([A-Za-z_][^' ]*)'", str(exc))
+        if match and overridden(overrides, match.group(1)):
+            fail(f"{path} with --config: {exc}")
+        line = key_line(text, str(exc))
+        fail(f"{path}{f', line {line}' if line else ''}: {exc}")
+    for line in [*notices(config), *acfg.notices(config)]:
+        print(f"note: {line}", file=sys.stderr)
+    print(f"{path}: valid", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m analysis.launch") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description="Check config files as the pipeline does.")
     parser.add_argument("configs", nargs="+", help="config YAML files (each checked alone, as with --configfile)")
+    parser.add_argument(
+        "--config", nargs="+", default=[], metavar="KEY=VALUE", help="values over each file, as snakemake --config"
+    )
     args = parser.parse_args(argv)
+    overrides = command_line_values(args.config)
     for path in args.configs:
-        if not Path(path).is_file():
-            fail(f"config file not found: {path}")
-        check_yaml(path)
-        try:
-            config = validate(yaml.safe_load(Path(path).read_text()) or {})
-        except ConfigError as exc:
-            fail(f"{path}: {exc}")
-        for line in [*notices(config), *acfg.notices(config)]:
-            print(f"note: {line}", file=sys.stderr)
-        print(f"{path}: valid", file=sys.stderr)
+        check_file(path, overrides)
     return 0
 
 

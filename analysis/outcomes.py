@@ -2,13 +2,15 @@
 calibration values (metrics.calibration). See docs/outcomes.md for the rules and
 the reasons behind them.
 
-The bar (the config's ``analysis.quality_bar.<modality>``) has up to three criteria,
+The bar (the config's ``analysis.quality_bar.<modality>``) has up to four criteria,
 each a ratio that is 1 at the bar:
 
   modes         share of the modes covered / the bar's share
   hq_share      (high-quality share / the real data's own share) / the bar's share
   fid_position  log(noise / fid) / log(noise / real), 0 at uniform noise and 1 at
                 real vs held-out real, / the bar's position
+  equilibrium   the bar's distance / the distance |(theta, psi)| to the equilibrium
+                (the Dirac-GAN; no calibration value needed)
 
 A point's ``bar_score`` is its smallest ratio: it meets the bar when that is >= 1.
 The outcome, first rule that applies:
@@ -84,6 +86,9 @@ def criteria(traj: pd.DataFrame, calibration: dict[str, Any] | None, bar: dict[s
     if bar.get("fid_position") is not None and "fid" in traj:
         position = fid_position(traj["fid"], needed("noise", "fid"), needed("real", "fid"))
         out["fid_position"] = position / bar["fid_position"]
+    if bar.get("equilibrium") is not None and "equilibrium_distance" in traj:
+        distance = np.maximum(traj["equilibrium_distance"].astype(float), 1e-300)
+        out["equilibrium"] = bar["equilibrium"] / distance
     return out
 
 

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm import tqdm
 
 from gans import config as gcfg
 from gans import layout
@@ -40,6 +39,7 @@ from gans.components import ParamError
 from gans.config.checks import check_device
 from gans.job import Job, build_job, check_one_cell
 from gans.population import BarMonitor
+from gans.progress import progress_bar
 from gans.registry import RegistryError
 from gans.runtime import claim_gpu, select_device, set_matmul_precision, set_threads
 
@@ -82,7 +82,7 @@ def train_seeds(
     for i, run in enumerate(runs):
         run.out.mkdir(parents=True, exist_ok=True)
         gcfg.dump(run.cfg, run.out / layout.RESOLVED_CONFIG)
-        run.snapshots[0] = cpu_copy(job.state(i, job.variant.generator_modules()))
+        run.snapshots[0] = cpu_copy(job.state(i, job.variant.snapshot_modules()))
     resume_path = runs[0].out / layout.RESUME
     resumed = load_resume(resume_path, cfgs, job)
     if resumed:
@@ -115,12 +115,7 @@ def run_steps(job: Job, runs: list[SeedRun], first: int, start: float, resume_pa
     steps, n_critic, n_gen, bs = tcfg["steps"], cfg["n_critic"], cfg["n_gen"], tcfg["batch_size"]
     monitor = BarMonitor(cfg["stop"], job.dataset, variant.device) if tcfg.get("until") == "bar" else None
     step = first - 1
-    bar = tqdm(
-        range(first, steps + 1),
-        desc=_label([r.cfg for r in runs]),
-        disable=None if progress is None else not progress,
-        file=sys.stderr,
-    )
+    bar = progress_bar(range(first, steps + 1), _label([r.cfg for r in runs]), progress, sys.stderr)
     for step in bar:
         variant.progress = (step - 1) / steps
         is_eval = step % tcfg["eval_every"] == 0 or step == steps
@@ -165,7 +160,7 @@ def record_step(
             run.finish("diverged", reason, step, cpu_copy(job.state(position)))
             continue
         if is_eval:
-            run.snapshots[step] = cpu_copy(job.state(position, job.variant.generator_modules()))
+            run.snapshots[step] = cpu_copy(job.state(position, job.variant.snapshot_modules()))
         if met is not None:
             run.held = run.held + 1 if met[position] else 0
             if run.held >= run.cfg["stop"]["hold_points"]:
@@ -224,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="progress bar (default: when on a terminal)",
+        help="progress: a bar on a terminal, a line every GANS_PROGRESS_INTERVAL seconds (30) in a log; on by default",
     )
     args = parser.parse_args(argv)
     try:

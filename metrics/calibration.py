@@ -36,7 +36,7 @@ from gans.job import build
 from gans.runtime import seed_everything, write_json
 from metrics import METRICS
 from metrics.calibration_files import KINDS, extractor_of, sample_size
-from metrics.images import ImageInputs
+from metrics.inputs import INPUTS
 from metrics.points import PointInputs, variant_eval
 
 DRAW_SEED = 7919  # the draws' seeds: evaluation seed + DRAW_SEED * (draw + 1), apart from evaluation's
@@ -47,7 +47,7 @@ def calibrate(run_cfg: dict[str, Any], eval_cfg: dict[str, Any], draws: int = 3)
     seed_everything(eval_cfg["seed"])
     dataset, variant = build(run_cfg, "cpu")
     images = dataset.modality == "images"
-    inputs = (ImageInputs if images else PointInputs)(dataset, variant, eval_cfg, None)
+    inputs = INPUTS.get(dataset.modality, PointInputs)(dataset, variant, eval_cfg, None)
     real = inputs.real()
     metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
     n = sample_size(eval_cfg)
@@ -59,14 +59,17 @@ def calibrate(run_cfg: dict[str, Any], eval_cfg: dict[str, Any], draws: int = 3)
         _, fresh = build(run_cfg, "cpu")  # an untrained generator of this draw's initialisation
         variant_eval(fresh)
         inputs.variant = fresh
-        samples = {
-            "real": held_out_real(dataset, n, gen, images),
-            "noise": uniform_noise(dataset, n, gen, images),
-            "untrained": inputs.generate(gen),
-        }
-        for kind, fake in samples.items():
+        if dataset.modality == "dirac":
+            measured_by_kind = dirac_references(inputs, gen)
+        else:
+            samples = {
+                "real": held_out_real(dataset, n, gen, images),
+                "noise": uniform_noise(dataset, n, gen, images),
+                "untrained": inputs.generate(gen),
+            }
+            measured_by_kind = {kind: inputs.measure(fake) for kind, fake in samples.items()}
+        for kind, measured in measured_by_kind.items():
             row: dict[str, Any] = {}
-            measured = inputs.measure(fake)
             for metric in metrics:
                 row.update(metric.compute(measured))
             values[kind].append(row)
@@ -78,6 +81,18 @@ def calibrate(run_cfg: dict[str, Any], eval_cfg: dict[str, Any], draws: int = 3)
         "evaluation": eval_cfg,
         "untrained_generator": {k: run_cfg[k] for k in ("architecture", "noise_dim")},
         **{kind: summarize(rows) for kind, rows in values.items()},
+    }
+
+
+def dirac_references(inputs, gen: torch.Generator) -> dict[str, dict[str, float]]:
+    """The Dirac-GAN's reference points in (theta, psi): the equilibrium itself (real),
+    a point uniform in the phase portrait's square [-2, 2]^2 (noise), and the untrained
+    players' start."""
+    theta, psi = (torch.rand(2, generator=gen, dtype=torch.float64) * 4 - 2).tolist()
+    return {
+        "real": {"theta": 0.0, "psi": 0.0},
+        "noise": {"theta": theta, "psi": psi},
+        "untrained": inputs.measure(None),
     }
 
 

@@ -101,6 +101,11 @@ def check_evaluation(ev: dict[str, Any], dataset: str | None = None) -> None:
             f"config key 'evaluation.prc.neighborhood': k = {ev['prc']['neighborhood']} nearest neighbours need more "
             f"than k samples on each side, and evaluation{on} uses {counts}; lower k or raise the counts"
         )
+    if "prdc" in ev["metrics"] and ev["prdc"]["nearest_k"] >= n:
+        raise ConfigError(
+            f"config key 'evaluation.prdc.nearest_k': k = {ev['prdc']['nearest_k']} nearest neighbours need more "
+            f"than k samples on each side, and evaluation{on} uses {counts}; lower k or raise the counts"
+        )
     if "kid" in ev["metrics"] and ev["kid"]["subset_size"] > n:
         raise ConfigError(
             f"config key 'evaluation.kid.subset_size': subsets of {ev['kid']['subset_size']} samples, but evaluation"

@@ -40,7 +40,7 @@ from gans.runtime import read_json, seed_everything, write_json
 from metrics import METRICS
 from metrics.config import check_evaluation, resolve_eval
 from metrics.config import load as load_config
-from metrics.images import ImageInputs
+from metrics.inputs import INPUTS
 from metrics.points import PointInputs, contour_grid, variant_eval
 from metrics.sampling import final_sampling
 
@@ -53,7 +53,7 @@ def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
     summary = read_json(run / layout.TRAIN_SUMMARY)
     seed_everything(eval_cfg["seed"])
     dataset, variant = build(cfg, "cpu")
-    inputs = (ImageInputs if dataset.modality == "images" else PointInputs)(dataset, variant, eval_cfg, run)
+    inputs = INPUTS.get(dataset.modality, PointInputs)(dataset, variant, eval_cfg, run)
     real = inputs.real()
     metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
     per_class = per_class_metrics(variant, inputs, eval_cfg, real)

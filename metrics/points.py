@@ -53,6 +53,19 @@ class PointInputs:
         return real.numpy()
 
 
+class DiracInputs(PointInputs):
+    """The Dirac-GAN: metrics take both players' parameters, theta (G's one output) and
+    psi (D's one weight), read from the networks at each evaluation point."""
+
+    classifier = False
+
+    def measure(self, fake):
+        from gans.architectures.dirac import theta_psi
+
+        theta, psi = theta_psi(self.variant.generator, self.variant.discriminator)
+        return {"theta": theta, "psi": psi}
+
+
 def variant_eval(variant) -> None:
     """Batch norm in evaluation mode: samples must not depend on the batch drawn with them."""
     for module in variant.modules().values():

@@ -4,7 +4,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
+
+from tests import numerics
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,6 +54,12 @@ def tiny_config():
 
 
 @pytest.fixture(autouse=True)
-def _single_thread():
-    torch.set_num_threads(1)
+def _numerics(monkeypatch):
+    """One thread and no denormal flushing, unless GANS_TEST_NUMERICS asks for other
+    rounding (tests/numerics.py; docs/testing.md)."""
+    numerics.apply(monkeypatch)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_report_header(config):
+    return f"numerics (GANS_TEST_NUMERICS): {numerics.describe()}"

@@ -60,12 +60,53 @@ def reference_lines(ax, calibration: pd.DataFrame, metric: str, vertical: bool, 
         line(v, lw=1.2, zorder=0.5, color=style["color"], ls=style["ls"])  # unlabelled: legends name them once
 
 
+# what a reader sees instead of a column's id; "fid" on 2-D points is not Inception's FID
+METRIC_LABELS = {
+    "fid": "FID (Fréchet Inception distance)",
+    "kid": "KID (kernel Inception distance)",
+    "isc": "Inception score",
+    "precision": "precision",
+    "recall": "recall",
+    "f_score": "F-score of precision and recall",
+    "density": "density",
+    "coverage": "coverage",
+    "modes_covered": "modes covered",
+    "hq_fraction": "share of high-quality samples",
+    "reverse_kl": "KL(modes ‖ uniform)",
+    "class_accuracy": "class accuracy",
+    "class_accuracy_min": "worst class's accuracy",
+    "modes_per_class": "modes per class",
+    "d_loss": "D loss",
+    "g_loss": "G loss",
+    "d_grad_norm": "D gradient norm",
+    "g_grad_norm": "G gradient norm",
+}
+POINT_LABELS = {
+    "fid": "Fréchet distance of the points",
+    "kid": "kernel distance of the points (KID)",
+}
+
+
+def is_points(dataset: str) -> bool:
+    from gans.datasets import DATASETS
+
+    return DATASETS.get(dataset).modality == "points"
+
+
+def metric_label(column: str, points: bool = False) -> str:
+    """A column's name for a reader: ``f_score`` -> 'F-score of precision and recall';
+    ``fid`` on 2-D points -> 'Fréchet distance of the points' (no Inception features)."""
+    return (POINT_LABELS if points else {}).get(column) or METRIC_LABELS.get(column, column.replace("_", " "))
+
+
 def cell_label(variant: str, loss: str, n_variants: int) -> str:
     return loss if n_variants == 1 else f"{variant} · {loss}"
 
 
 def save(fig, path: Path, dpi: int) -> None:
+    """The PNG at ``path`` (what the rules and the report list) and a PDF beside it, for print."""
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    fig.savefig(Path(path).with_suffix(".pdf"), bbox_inches="tight", metadata={"CreationDate": None})
     plt.close(fig)
 
 

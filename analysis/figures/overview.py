@@ -18,6 +18,8 @@ from analysis.figures.common import (
     OUTCOME_COLORS,
     PANEL_METRICS,
     cell_label,
+    is_points,
+    metric_label,
     reference_lines,
     save,
     spans_decades,
@@ -89,8 +91,8 @@ def plot_heatmaps(summary: pd.DataFrame, runs: pd.DataFrame, out: Path, opts: di
         summary,
         f"{main}_median",
         main_annot,
-        f"{dataset}: final {main}, median over seeds [bootstrap interval]",
-        f"{main} (median)",
+        f"{dataset}: final {metric_label(main, is_points(dataset))}, median over seeds [bootstrap interval]",
+        f"{metric_label(main, is_points(dataset))} (median)",
         "viridis" if good is not False else "viridis_r",
         out / "heatmap_main.png",
         opts,
@@ -123,6 +125,7 @@ def plot_distributions(
     outcome, the median's bootstrap interval as a black bar, and the calibration
     values (held-out real, uniform noise, untrained G) as lines."""
     metrics = [m for m in PANEL_METRICS if m in runs and runs[m].notna().any()]
+    points = is_points(runs["dataset"].iloc[0])
     runs = runs.assign(
         cell=[cell_label(v, loss, runs["label"].nunique()) for v, loss in zip(runs.label, runs.loss, strict=True)]
     )
@@ -152,8 +155,11 @@ def plot_distributions(
         median_intervals(ax, runs, summary, m)
         reference_lines(ax, calibration, m, vertical=True, log=log)
         ax.set_ylabel("")
+        ax.set_xlabel("")
         ax.set_title(
-            m + {True: " (higher is better)", False: " (lower is better)"}.get(higher_is_better(m), ""), fontsize=10
+            metric_label(m, points)
+            + {True: " (higher is better)", False: " (lower is better)"}.get(higher_is_better(m), ""),
+            fontsize=10,
         )
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_axis_off()

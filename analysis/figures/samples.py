@@ -11,7 +11,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.figures.common import OUTCOME_COLORS, OUTCOME_FACE, calibration_value, cell_label, reference_lines, save
+from analysis.figures.common import (
+    OUTCOME_COLORS,
+    OUTCOME_FACE,
+    calibration_value,
+    cell_label,
+    metric_label,
+    reference_lines,
+    save,
+)
 from gans.layout import SAMPLES
 
 
@@ -65,17 +73,17 @@ def _mark_outcome(ax, outcome: str) -> None:
 
 
 def image_grid(images: np.ndarray, ncols: int) -> np.ndarray:
-    """N x C x H x W images (uint8, or floats in [-1, 1]) tiled into one H x W (x 3)
-    picture in [0, 1], 1 px apart."""
-    n, c, h, w = images.shape
-    nrows = int(np.ceil(n / ncols))
-    grid = np.ones((nrows * (h + 1) - 1, ncols * (w + 1) - 1, c), dtype=np.float32)
+    """N x C x H x W images (uint8, or floats in [-1, 1]) tiled by torchvision's
+    ``make_grid`` into one H x W (x 3) picture in [0, 1], 1 px apart on white."""
+    import torch
+    from torchvision.utils import make_grid
+
+    c = images.shape[1]
     unit = images / 255.0 if images.dtype == np.uint8 else (np.nan_to_num(images) + 1) / 2
-    pictures = np.clip(unit, 0, 1).transpose(0, 2, 3, 1)
-    for i, img in enumerate(pictures):
-        r, k = divmod(i, ncols)
-        grid[r * (h + 1) : r * (h + 1) + h, k * (w + 1) : k * (w + 1) + w] = img
-    return grid[..., 0] if c == 1 else grid
+    tiles = torch.from_numpy(np.clip(unit, 0, 1).astype(np.float32))
+    grid = make_grid(tiles, nrow=ncols, padding=1, pad_value=1.0)[:, 1:-1, 1:-1]  # no outer border
+    picture = grid.permute(1, 2, 0).numpy()
+    return picture[..., 0] if c == 1 else picture
 
 
 def samples_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
@@ -84,9 +92,24 @@ def samples_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
     if fake.ndim == 2 and fake.shape[1] == 2:
         scatter_panel(ax, data, row, opts, rng)
         return
+    if fake.ndim == 2 and fake.shape[1] == 1:
+        line_panel(ax, data, fake, row)
+        return
     side = opts["grid_side"]
     ax.imshow(image_grid(fake[: side * side], side), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
+    ax.set_yticks([])
+    _mark_outcome(ax, row["outcome"])
+
+
+def line_panel(ax, data, fake: np.ndarray, row: pd.Series) -> None:
+    """1-D data (the Dirac-GAN): the real points (grey line) and the final generated
+    ones (orange) on one axis; the phase portrait (metrics.figures.dirac) shows the rest."""
+    real = np.asarray(data["real"]).ravel()
+    ax.axvline(float(np.median(real)), color="0.5", lw=2)
+    ax.plot(fake.ravel(), np.zeros(len(fake)), "o", color="tab:orange", ms=4)
+    extent = max(1.0, float(np.nanmax(np.abs(np.concatenate([real, fake.ravel()])))) * 1.2)
+    ax.set_xlim(-extent, extent)
     ax.set_yticks([])
     _mark_outcome(ax, row["outcome"])
 
@@ -150,6 +173,7 @@ def plot_points(
             note = _outcome_note(row, points=not top)
             ax.set_title(f"{cell_label(variant, loss, n_variants)} · seed {seed}\n{note}", fontsize=9)
     fig.suptitle(title, fontsize=11)
+    sample_legend(fig, points=not top)
     save(fig, out / "points.png", opts["dpi"])
 
 
@@ -167,21 +191,46 @@ def real_panel(axes_row, data, opts: dict[str, Any]) -> None:
 def _samples_title(runs: pd.DataFrame, runs_root: Path, calibration: pd.DataFrame | None, cell: str = "") -> str:
     """What the sample panels show, said for points or for images."""
     dataset = runs["dataset"].iloc[0] + (f" · {cell}" if cell else "")
-    tinted = (
-        "tinted = collapsed (purple) / did not learn, never at the bar (grey) / mode hopping (pink) / diverged (red)"
-    )
     if not _is_images(runs_root, runs):
         hq = _calibration_values(calibration, "hq_fraction") if calibration is not None else ""
         return (
-            f"{dataset}: final generated points (orange) over real (grey)\nbackground = D output (red = real); {tinted}"
+            f"{dataset}: final generated points over real ones, D's output behind (key below)"
             "\nhq = share of high-quality points (near a mode); converged = every mode and an hq share near real data's"
             + (f" ({hq})" if hq else "")
             + ", held to the end"
         )
     caption = _calibration_caption(calibration, runs["main_metric"].iloc[0]) if calibration is not None else ""
-    return f"{dataset}: final generated images, one grid per run (outcome above each)\n{tinted}" + (
+    return f"{dataset}: final generated images, one grid per run (outcome above each; key below)" + (
         f"\n{caption}" if caption else ""
     )
+
+
+def sample_legend(fig, points: bool) -> None:
+    """The key of the sample panels under the figure: the points' colours, D's
+    background and the tints of runs that collapsed, did not learn, hopped or diverged."""
+    from matplotlib.patches import Patch
+
+    handles, labels = [], []
+    if points:
+        for colour, label in (("0.25", "real points"), ("tab:orange", "generated points")):
+            handles.append(plt.Line2D([], [], ls="", marker="o", ms=5, color=colour))
+            labels.append(label)
+        handles += [
+            Patch(color=plt.get_cmap("RdBu_r")(0.85), alpha=0.55),
+            Patch(color=plt.get_cmap("RdBu_r")(0.15), alpha=0.55),
+        ]
+        labels += ["D says real", "D says generated"]
+    for outcome, face in OUTCOME_FACE.items():
+        handles.append(Patch(facecolor=face, edgecolor=OUTCOME_COLORS[outcome], lw=2))
+        labels.append(outcome + (" (never at the bar)" if outcome == "did not learn" else ""))
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    where = (
+        {"loc": "outside lower center"}
+        if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+        else {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0)}
+    )
+    fig.legend(handles, labels, ncol=4, fontsize=8, frameon=False, **where)
 
 
 def plot_cell(
@@ -230,15 +279,17 @@ def plot_cell(
             ax.set_ylim(lo - pad, hi + pad)
         if calibration is not None:
             reference_lines(ax, calibration, main, vertical=False)
+        ax.set_xlim(0, traj["step"].max())  # one x-range: every seed's full length
         ax.set_xlabel("step")
-        ax.set_ylabel(main if j == 0 else "")
+        ax.set_ylabel(metric_label(main, points) if j == 0 else "")
         if row["outcome"] == "diverged":
             ax.legend(fontsize=7, loc="best")
     r = runs.iloc[0]
     fig.suptitle(
         _samples_title(runs, runs_root, calibration, f"{r['label']} · {r['loss']}")
-        + f"\nbelow: {main} over training, star = best checkpoint, lines = calibration values",
+        + f"\nbelow: {metric_label(main, points)} over training, star = best checkpoint, lines = calibration values",
         fontsize=10,
     )
     fig.tight_layout()
+    sample_legend(fig, points)
     save(fig, path, opts["dpi"])

@@ -11,7 +11,17 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from analysis.figures.common import LOG_COLUMNS, PANEL_METRICS, cell_label, reference_lines, save, spans_decades
+from analysis.figures.common import (
+    CALIBRATION_STYLE,
+    LOG_COLUMNS,
+    PANEL_METRICS,
+    cell_label,
+    is_points,
+    metric_label,
+    reference_lines,
+    save,
+    spans_decades,
+)
 
 
 def _band(opts: dict[str, Any]):
@@ -33,7 +43,9 @@ def _lines(
     columns = [c for c in columns if c in table and table[c].notna().any()]
     ncols = min(3, len(columns))
     nrows = int(np.ceil(len(columns) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.4 * nrows), squeeze=False)
+    # one x-range for every panel: the steps of the longest run
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.4 * nrows), squeeze=False, sharex=True)
+    points = "dataset" in table and is_points(table["dataset"].iloc[0])
     for ax, c in zip(axes.flat, columns, strict=False):
         sns.lineplot(
             data=table,
@@ -51,7 +63,9 @@ def _lines(
             ax.set_yscale("log")
         if calibration is not None:
             reference_lines(ax, calibration, c, vertical=False, log=log)
-        ax.set_title(c, fontsize=10)
+        ax.set_title(metric_label(c, points), fontsize=10)
+        ax.set_ylabel("")
+        ax.tick_params(labelbottom=True)
     for ax in list(axes.flat)[len(columns) :]:
         ax.set_axis_off()
     fig.suptitle(title, fontsize=11)
@@ -59,6 +73,12 @@ def _lines(
     if columns:  # one legend for all panels, under the title
         handles, labels = axes.flat[0].get_legend_handles_labels()
         axes.flat[0].get_legend().remove()
+        if calibration is not None:  # the calibration lines' key, beside the cells'
+            handles += [
+                plt.Line2D([], [], lw=1.2, **{k: v for k, v in style.items() if k != "label"})
+                for style in CALIBRATION_STYLE.values()
+            ]
+            labels += [style["label"] for style in CALIBRATION_STYLE.values()]
         fig.legend(
             handles,
             labels,
@@ -81,8 +101,7 @@ def plot_trajectories(traj: pd.DataFrame, calibration: pd.DataFrame, out: Path, 
         PANEL_METRICS,
         out,
         "trajectories.png",
-        f"{traj['dataset'].iloc[0]}: metrics over training (median over seeds, band = {_band_name(opts)}); "
-        "green dashed: held-out real, red dotted: uniform noise, grey: untrained G",
+        f"{traj['dataset'].iloc[0]}: metrics over training (median over seeds, band = {_band_name(opts)})",
         opts,
         calibration,
     )
@@ -106,7 +125,7 @@ def plot_d_outputs(logs: pd.DataFrame, runs: pd.DataFrame, out: Path, opts: dict
     n_variants = runs["label"].nunique()
     ncols = min(3, len(cells))
     nrows = int(np.ceil(len(cells) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.2 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.2 * nrows), squeeze=False, sharex=True)
     long = logs.melt(id_vars=["label", "loss", "seed", "step"], value_vars=["d_real", "d_fake"], var_name="output")
     long["output"] = long["output"].map({"d_real": "D(x)", "d_fake": "D(G(z))"})
     for ax, (_, cell) in zip(axes.flat, cells.iterrows(), strict=False):

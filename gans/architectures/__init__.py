@@ -32,6 +32,8 @@ class Discriminator(nn.Module):
 
 class Architecture(Component):
     modalities: ClassVar[tuple[str, ...]] = ()  # data modalities this architecture supports
+    # True when evaluation reads D's parameters: D is then stored at each evaluation point too
+    snapshot_discriminator: ClassVar[bool] = False
 
     def generator(self, data_shape: tuple[int, ...], noise_dim: int) -> nn.Module:
         raise NotImplementedError

@@ -153,6 +153,31 @@ def _locate(run: dict, path: str, key: str, where: str) -> tuple[dict, str]:
     return node, leaf
 
 
+def _add_regularizer(run: dict, path: str, key: str) -> None:
+    """A preset's ``regularizers.<name>.<param>`` for a registered regularizer the run
+    lacks adds it with its defaults: a preset may switch a regularizer on. (A swept
+    path the run lacks stays an error: sweeping wgan-gp's penalty weight must not give
+    every other loss a penalty.)"""
+    from gans.regularizers import REGULARIZERS
+
+    parts = path.split(".")
+    if (
+        not key.startswith("grid.presets.")
+        or len(parts) != 3
+        or parts[0] != "regularizers"
+        or parts[1] in run["regularizers"]
+        or parts[1] not in REGULARIZERS
+    ):
+        return
+    cls = REGULARIZERS.get(parts[1])
+    if cls.losses is not None and run["loss"]["name"] not in cls.losses:
+        raise ConfigError(
+            f"config key '{key}': regularizer '{parts[1]}' applies only to the losses "
+            f"{', '.join(cls.losses)}, not to '{run['loss']['name']}'"
+        )
+    run["regularizers"][parts[1]] = cls.resolve_params(None)
+
+
 def apply_setting(run: dict, entry: dict[str, Any], where: str) -> None:
     """Set each swept path of ``run``, which must exist and keep its kind of value.
     Optimizer keys go through the same merge as a loss's override (a new optimizer
@@ -160,6 +185,7 @@ def apply_setting(run: dict, entry: dict[str, Any], where: str) -> None:
     optimizer = {}
     for path, value in entry["setting"].items():
         key = entry["sources"][path]
+        _add_regularizer(run, path, key)
         node, leaf = _locate(run, path, key, where)
         if leaf in node and not _same_kind(node[leaf], value):
             hint = number_hint(value)

@@ -31,6 +31,11 @@ class Loss(Component):
     # d_loss and g_loss are pure functions of D's outputs, so stacked seeds compute
     # them per seed with torch.vmap (gans/stacking.py); a loss that is not sets False.
     stackable: ClassVar[bool] = True
+    # True when G's loss compares its samples with real ones (g_loss gets D's outputs on
+    # the last real batch D saw as ``real_out``); else g_loss gets the fakes' alone.
+    g_needs_real: ClassVar[bool] = False
+    # Variants this loss cannot train, each with the reason (tables say it).
+    excluded_variants: ClassVar[dict[str, str]] = {}
 
     def d_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

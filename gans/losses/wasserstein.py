@@ -62,4 +62,12 @@ class WGANGP(Wasserstein):
             n_critic=5,
             regularizers={"gradient_penalty": {"weight": 10.0}},
         ),
+        # the Dirac-GAN's shared set-up (gans/config/setups.py) with the loss's penalty,
+        # weight 1 (ours): it pulls |psi| to 1, so the equilibrium is not a fixed point
+        # (Mescheder et al. 2018, Sec. 3.2)
+        "dirac": paper_setup(
+            {"name": "sgd", "lr_d": 0.1, "lr_g": 0.1},
+            "Mescheder et al. 2018, Dirac-GAN with WGAN-GP: alternating gradient descent, lr 0.1, lambda 1 (ours)",
+            regularizers={"gradient_penalty": {"weight": 1.0}},
+        ),
     }

@@ -1,4 +1,5 @@
-"""Ways to keep a Wasserstein critic (roughly) 1-Lipschitz."""
+"""Ways to keep a Wasserstein critic (roughly) 1-Lipschitz, and the zero-centred
+gradient penalties R1 (on real data) and R2 (on generated samples)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,24 @@ class R1(Regularizer):
 
     def penalty(self, discriminator, real, fake, real_out=None, fake_out=None):
         x = real.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(discriminator(x).sum(), x, create_graph=True)
+        return 0.5 * self.weight * grad.flatten(self.lead).pow(2).sum(-1).mean(-1)
+
+
+@REGULARIZERS.register("r2")
+class R2(Regularizer):
+    """R2 (Mescheder et al. 2018): weight/2 * E_fake[||grad D(x)||^2], zero-centred
+    on the generated samples; with R1, R3GAN's pair of penalties (Huang et al. 2024)."""
+
+    param_schema = {"weight": {"minimum": 0}}
+    defaults = {"weight": 10.0}
+    # the range of R1's weight
+    search_space = {"regularizers.r2.weight": log_uniform(0.1, 100.0)}
+    stackable = True
+    differentiates_input = True
+
+    def penalty(self, discriminator, real, fake, real_out=None, fake_out=None):
+        x = fake.detach().requires_grad_(True)
         (grad,) = torch.autograd.grad(discriminator(x).sum(), x, create_graph=True)
         return 0.5 * self.weight * grad.flatten(self.lead).pow(2).sum(-1).mean(-1)
 

@@ -12,15 +12,17 @@ from gans.space import log_uniform, uniform
 class InstanceNoise(Regularizer):
     """Gaussian noise on every input of D, real and fake, annealed linearly from
     ``std`` to 0 at ``anneal_until`` (a fraction of training) (Sønderby et al. 2017):
-    it makes the two distributions overlap, so D's gradients stay informative."""
+    it makes the two distributions overlap, so D's gradients stay informative.
+    ``anneal: false`` keeps ``std`` throughout (the fixed noise of Mescheder et al.'s
+    analysis, 2018)."""
 
-    param_schema = {"std": {"minimum": 0}, "anneal_until": {"minimum": 0, "maximum": 1}}
-    defaults = {"std": 0.1, "anneal_until": 1.0}
+    param_schema = {"std": {"minimum": 0}, "anneal_until": {"exclusiveMinimum": 0, "maximum": 1}}
+    defaults = {"std": 0.1, "anneal_until": 1.0, "anneal": True}
     search_space = {"regularizers.instance_noise.std": log_uniform(0.01, 1.0)}
     stackable = True
 
     def inputs(self, x, progress):
-        decay = max(0.0, 1.0 - progress / self.anneal_until)
+        decay = max(0.0, 1.0 - progress / self.anneal_until) if self.anneal else 1.0
         if decay == 0 or (not isinstance(self.std, torch.Tensor) and self.std == 0):
             return x
         return x + self.member_view(self.std, x) * decay * self.randn(x)

@@ -76,7 +76,10 @@ class Variant(Component):
         """Why this variant does not train with ``loss``; None when it does."""
         from gans.losses import LOSSES
 
-        owners = LOSSES.get(loss).variants
+        loss_cls = LOSSES.get(loss)
+        if cls.name in loss_cls.excluded_variants:
+            return loss_cls.excluded_variants[cls.name]
+        owners = loss_cls.variants
         if owners is not None:
             return None if cls.name in owners else f"'{loss}' is the objective of {', '.join(owners)} only"
         if cls.supported_losses is not None and loss not in cls.supported_losses:
@@ -142,6 +145,13 @@ class Variant(Component):
     def generator_modules(self) -> list[str]:
         """Names in ``modules()`` needed to draw samples (stored at each evaluation point)."""
         return ["generator"]
+
+    def snapshot_modules(self) -> list[str]:
+        """Names in ``modules()`` stored at each evaluation point: the generator's, and
+        the discriminator where the architecture's evaluation reads it (the Dirac-GAN's
+        psi)."""
+        arch = getattr(self, "arch", None)
+        return self.generator_modules() + (["discriminator"] if getattr(arch, "snapshot_discriminator", False) else [])
 
     def state_dict(self, names: list[str] | None = None) -> dict[str, Any]:
         mods = self.modules()

@@ -113,9 +113,10 @@ class GAN(Variant):
         fakes = fake_out if more_out is None else torch.cat([fake_out, more_out])
         return self._per_seed(self.loss.d_loss, real_out, fakes)
 
-    def g_adversarial(self, fake_out: torch.Tensor) -> torch.Tensor:
-        """G's adversarial term (feature matching replaces it)."""
-        return self.loss.g_loss(fake_out)
+    def g_adversarial(self, fake_out: torch.Tensor, real_out: torch.Tensor | None = None) -> torch.Tensor:
+        """G's adversarial term (feature matching replaces it); ``real_out``: D on the
+        last real batch, for a loss that compares (``g_needs_real``)."""
+        return self.loss.g_loss(fake_out, real_out)
 
     def _total(self, loss: torch.Tensor, extra: dict[str, torch.Tensor]) -> torch.Tensor:
         return loss + sum(extra.values(), torch.zeros((), device=self.device))
@@ -208,10 +209,14 @@ class GAN(Variant):
         self.discriminator.requires_grad_(False)
         self.extras.requires_grad_(False)
         fake_out = self.d_outputs(self.d_inputs(fake))
+        outputs = (fake_out,)
+        if self.loss.g_needs_real:  # a pairing loss: D on the last real batch, a constant for G
+            with torch.no_grad():
+                outputs += (self.d_outputs(self.d_inputs(self.last_real)),)
         extra = self.g_extra(fake, info)
         self.discriminator.requires_grad_(True)
         self.extras.requires_grad_(True)
-        loss = self._total(self._per_seed(self.g_adversarial, fake_out), extra)
+        loss = self._total(self._per_seed(self.g_adversarial, *outputs), extra)
         self.opt_g.zero_grad(set_to_none=True)
         loss.sum().backward()
         stats = {"g_loss": loss.detach(), **{k: v.detach() for k, v in extra.items()}}

@@ -243,8 +243,10 @@ class ImprovedGAN(GAN):
         twice = any(reg.differentiates_input for reg in self.regularizers)
         return MinibatchDiscriminator(base, self.minibatch_features, self.minibatch_kernel_dim, twice)
 
-    def g_adversarial(self, fake_out):
-        return torch.zeros((), device=self.device) if self.feature_matching else super().g_adversarial(fake_out)
+    def g_adversarial(self, fake_out, real_out=None):
+        if self.feature_matching:
+            return torch.zeros((), device=self.device)
+        return super().g_adversarial(fake_out, real_out)
 
     def g_extra(self, fake, info):
         terms = {}

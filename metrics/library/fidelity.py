@@ -1,4 +1,5 @@
-"""FID, KID and precision/recall through torch-fidelity's feature-level functions.
+"""FID, KID and precision/recall through torch-fidelity's feature-level functions;
+density and coverage through the authors' ``prdc`` package.
 
 On 2-D data the features are the points themselves; on images they are the chosen
 extractor's features (LeNet or Inception, see metrics.extractors), and IS uses its
@@ -7,9 +8,12 @@ logits. Real-data statistics are computed once per job.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 
 import torch
+from prdc import compute_prdc
 from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD, isc_features_to_metric
 from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD, kid_features_to_metric
@@ -102,6 +106,27 @@ class PrecisionRecall(FeatureMetric):
             "recall": out[KEY_METRIC_RECALL],
             "f_score": out[KEY_METRIC_F_SCORE],
         }
+
+
+@METRICS.register("prdc")
+class DensityCoverage(FeatureMetric):
+    """Density and coverage (Naeem et al. 2020) with the authors' ``prdc`` package:
+    density counts how many real k-NN balls hold each generated sample (divided by k;
+    about 1 when the distributions match, above 1 where samples crowd dense real
+    regions); coverage is the share of real samples whose k-NN ball holds a generated
+    one. Same features and counts as precision/recall; k is ``evaluation.prdc.nearest_k``
+    (5, the paper's)."""
+
+    higher_is_better = {"density": True, "coverage": True}
+
+    def compute(self, fake):
+        with contextlib.redirect_stdout(io.StringIO()):  # prdc prints the sample counts
+            out = compute_prdc(
+                real_features=self.real_features.numpy(),
+                fake_features=self.features(fake).numpy(),
+                nearest_k=self.cfg["prdc"]["nearest_k"],
+            )
+        return {"density": float(out["density"]), "coverage": float(out["coverage"])}
 
 
 @METRICS.register("isc")

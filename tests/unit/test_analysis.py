@@ -147,6 +147,7 @@ def test_figures_mark_the_diverged_run(runs_root):
     )
     for name in [f"{name}.png" for name in figures.FIGURES] + ["cells/gan/nonsaturating.png"]:
         assert (out / name).stat().st_size > 5_000, name
+        assert (out / name).with_suffix(".pdf").read_bytes().startswith(b"%PDF"), "a PDF beside each PNG"
     with pytest.raises(SystemExit, match="no runs of 8gaussians / gan / wgan in"):  # before drawing any
         figures.draw_cells(
             "8gaussians",
@@ -157,6 +158,15 @@ def test_figures_mark_the_diverged_run(runs_root):
             runs_root,
         )
     assert not (out / "x").exists()
+
+
+def test_figures_name_metrics_for_a_reader():
+    from analysis.figures.common import metric_label
+
+    assert metric_label("fid") == "FID (Fréchet Inception distance)"
+    assert metric_label("fid", points=True) == "Fréchet distance of the points"
+    assert metric_label("isc") == "Inception score" and metric_label("f_score") == "F-score of precision and recall"
+    assert metric_label("some_new_column") == "some new column"
 
 
 def test_image_runs_get_a_sample_grid():

@@ -126,7 +126,7 @@ BAD_CONFIGS = [
         bad(regularizers={"spectral_norm": {"power_iterations": 0}}),
         "'regularizers.spectral_norm.power_iterations': 0 is less than the minimum of 1",
     ),
-    (bad(regularizers={"r2": {}}), "config key 'regularizers.r2': unknown regularizer 'r2'; choose one of"),
+    (bad(regularizers={"r3": {}}), "config key 'regularizers.r3': unknown regularizer 'r3'; choose one of"),
     # optimizer arguments take the types of torch's signature
     (
         bad(losses={"nonsaturating": {"optimizer": {"betas": 0.5}}}),
@@ -188,7 +188,7 @@ BAD_CONFIGS = [
     # analysis: misspelt metric, wrong direction, misspelt target or baseline
     (
         bad(analysis={"main_metric": {"points": {"name": "modes_coverd"}}}),
-        "'analysis.main_metric.points.name': 'modes_coverd' is not measured on dataset '8gaussians'; choose one of: f_score, fid",
+        "'analysis.main_metric.points.name': 'modes_coverd' is not measured on dataset '8gaussians'; choose one of: coverage, density, f_score, fid",
     ),
     (
         bad(analysis={"main_metric": {"points": {"name": "fid"}}}),

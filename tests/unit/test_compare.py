@@ -15,7 +15,7 @@ DIRS = {"modes_covered": True, "hq_fraction": True}
 OPTS = section_defaults("analysis")
 
 
-def write_tables(folder, cells, threads=1, lr_d=4e-4, num_samples=2000):
+def write_tables(folder, cells, threads=1, lr_d=4e-4, num_samples=2000, metrics=("modes", "fid")):
     """A tables folder as analysis.aggregate writes it, from per-cell final mode counts
     and high-quality shares (a run converges when it covers all 8 modes)."""
     rows = []
@@ -49,7 +49,14 @@ def write_tables(folder, cells, threads=1, lr_d=4e-4, num_samples=2000):
         "processors": {f"CPU with {threads} threads": len(runs)},
         "threads": {str(threads): len(runs)},
         "torch": {"torch 2.13.0": len(runs)},
-        "evaluation": {"8gaussians": {"num_samples": num_samples, "seed": 2024}},
+        "evaluation": {
+            "8gaussians": {
+                "num_samples": num_samples,
+                "seed": 2024,
+                "metrics": list(metrics),
+                **({"prdc": {"nearest_k": 5}} if "prdc" in metrics else {}),
+            }
+        },
         "analysis": OPTS,
     }
     (folder / "provenance.json").write_text(json.dumps(provenance))
@@ -109,6 +116,19 @@ def test_folders_of_different_configs_are_refused(tmp_path, change, named, capsy
     with pytest.raises(SystemExit) as exit_:
         compare.main([str(a), str(b)])
     assert exit_.value.code == 2 and named in capsys.readouterr().err
+
+
+def test_a_metric_measured_on_one_side_only_leaves_the_folders_comparable(tmp_path):
+    """A reference made before density/coverage joined the defaults compares with a new run."""
+    a = write_tables(tmp_path / "a", {"nonsaturating": GOOD, "wgan": BAD})
+    b = write_tables(tmp_path / "b", {"nonsaturating": GOOD, "wgan": BAD}, metrics=("modes", "fid", "prdc"))
+    assert compare.config_differences(compare.load(a), compare.load(b)) == []
+    c = write_tables(tmp_path / "c", {"nonsaturating": GOOD, "wgan": BAD}, num_samples=500, metrics=("modes", "prdc"))
+    assert (
+        compare.config_differences(compare.load(b), c_ := compare.load(c))
+        == ["evaluation: 8gaussians.num_samples: A 2000 vs B 500"]
+        and c_
+    )
 
 
 def test_folders_of_other_runs_are_refused(tmp_path):

@@ -15,7 +15,7 @@ from tests.conftest import tiny_with as bad
     [
         (
             bad(grid__losses=["hinge", "wgan_gp"]),
-            r"unknown loss 'wgan_gp'; choose one of: .*hinge, lsgan, minimax, nonsaturating, wgan, wgan-gp",
+            r"unknown loss 'wgan_gp'; choose one of: .*hinge, lsgan, minimax, nonsaturating, rpgan, wgan, wgan-gp",
         ),
         (
             bad(grid__datasets=["9gaussians"]),
@@ -29,15 +29,15 @@ from tests.conftest import tiny_with as bad
             bad(datasets={"8gaussians": {"sigma": 1}}),
             r"no parameter 'sigma'; valid parameters: modes, radius, scale, std",
         ),
-        (bad(losses={"wgan-gp": {"regularizers": {"r2": {}}}}), r"unknown regularizer 'r2'; choose one of"),
+        (bad(losses={"wgan-gp": {"regularizers": {"r3": {}}}}), r"unknown regularizer 'r3'; choose one of"),
         (bad(losses={"hingee": {}}), r"config key 'losses.hingee': unknown loss 'hingee'"),
         (
             bad(models={"points": {"architecture": "resnet"}}),
-            r"unknown architecture 'resnet'; choose one of: dcgan, image-mlp, maxout-mlp, mlp, upsample-cnn",
+            r"unknown architecture 'resnet'; choose one of: dcgan, dirac, image-mlp, maxout-mlp, mlp, upsample-cnn",
         ),
         (
             bad(evaluation={"metrics": {"points": ["fid", "modez"]}}),
-            r"unknown metric 'modez'; choose one of: class-conditional, class-modes, fid, isc, kid, modes, prc",
+            r"unknown metric 'modez'; choose one of: class-conditional, class-modes, equilibrium, fid, isc, kid, modes, prc",
         ),
     ],
 )

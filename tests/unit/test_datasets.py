@@ -24,7 +24,8 @@ def test_shape_and_seeding(name):
     assert a.shape == (500, *ds.shape)
     assert a.dtype == torch.float32
     assert torch.equal(a, b), "same seed, same samples"
-    assert not torch.equal(a, ds.sample(500, gen(4))), "another seed, other samples"
+    if ds.modality != "dirac":  # the Dirac-GAN's data is one point, whatever the seed
+        assert not torch.equal(a, ds.sample(500, gen(4))), "another seed, other samples"
 
 
 def test_eight_gaussians_placement():

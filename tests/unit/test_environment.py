@@ -28,3 +28,13 @@ def test_environment_matches_pyproject():
     assert len(wanted) == len(project["dependencies"]) + len(project["optional-dependencies"]["test"]), (
         "every dependency is pinned exactly"
     )
+
+
+def test_the_reports_renderer_imports_at_its_pinned_version():
+    """`snakemake --report` stops with "pygments must be installed" without it."""
+    import pygments
+    from pygments.formatters import HtmlFormatter  # the import snakemake's HTML reporter makes
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert pygments.__version__ == pins(project["dependencies"])["pygments"]
+    assert HtmlFormatter(style="stata-dark").get_style_defs(".source")

@@ -50,6 +50,25 @@ def test_loss_values(name):
     assert loss.g_loss(FAKE).item() == pytest.approx(g, rel=1e-6)
 
 
+def test_rpgan_pairs_each_fake_with_its_real_sample():
+    """RpGAN (R3GAN's loss): D's loss is the mean of softplus(D(fake_i) - D(real_i)) over
+    the pairs, G's the mean of softplus(D(real_i) - D(fake_i)); by hand on two pairs,
+    with softplus(t) = log(1 + e^t)."""
+    loss = build_loss("rpgan")
+    softplus = lambda t: math.log1p(math.exp(t))  # noqa: E731
+    d = mean([softplus(0.5 - 2.0), softplus(-3.0 - (-1.0))])  # log(1 + e^-1.5), log(1 + e^-2)
+    g = mean([softplus(2.0 - 0.5), softplus(-1.0 - (-3.0))])
+    assert loss.d_loss(REAL, FAKE).item() == pytest.approx(d, rel=1e-6)
+    assert loss.g_loss(FAKE, REAL).item() == pytest.approx(g, rel=1e-6)
+    assert d == pytest.approx(0.5 * (math.log(1 + math.exp(-1.5)) + math.log(1 + math.exp(-2.0))))
+    # not the unpaired loss: swapping the fakes changes it
+    assert loss.d_loss(REAL, FAKE.flip(0)).item() != pytest.approx(d, rel=1e-3)
+    with pytest.raises(ValueError, match="pairs"):
+        loss.g_loss(FAKE)
+    with pytest.raises(ValueError, match="one to one"):
+        loss.d_loss(REAL, torch.cat([FAKE, FAKE]))
+
+
 def test_saturation():
     """The saturating loss gives G almost no gradient when D confidently rejects
     its samples; the non-saturating loss gives a strong one."""

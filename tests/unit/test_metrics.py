@@ -14,6 +14,7 @@ EVAL = {
     "modes": {"hq_std": 3.0, "min_count": 1, "min_confidence": 0.99},
     "kid": {"subsets": 10, "subset_size": 200},
     "prc": {"neighborhood": 3},
+    "prdc": {"nearest_k": 5},
 }
 
 
@@ -70,6 +71,41 @@ def test_precision_recall_identical_and_disjoint():
     assert half["precision"] > 0.9 and 0.3 < half["recall"] < 0.7
 
 
+def brute_force_density_coverage(real, fake, k):
+    """Naeem et al. 2020, eq. 5 and 6, by explicit loops over samples (no prdc, no sklearn)."""
+    real, fake = real.tolist(), fake.tolist()
+
+    def dist(a, b):
+        return math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)))
+
+    # the k-th nearest neighbour among the other real samples (the sample itself excluded)
+    radius = [sorted(dist(r, o) for j, o in enumerate(real) if j != i)[k - 1] for i, r in enumerate(real)]
+    inside = [[dist(r, f) < radius[i] for f in fake] for i, r in enumerate(real)]
+    density = sum(sum(row[j] for row in inside) for j in range(len(fake))) / (k * len(fake))
+    coverage = sum(any(row) for row in inside) / len(real)
+    return density, coverage
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.5, 3.0])
+def test_density_and_coverage_match_a_brute_force_computation(shift):
+    g = torch.Generator().manual_seed(1)
+    real = torch.randn(40, 3, generator=g, dtype=torch.float64)
+    fake = torch.randn(30, 3, generator=g, dtype=torch.float64) * 0.7 + shift
+    out = metric("prdc", real).compute(fake)
+    density, coverage = brute_force_density_coverage(real, fake, k=5)
+    assert out["density"] == pytest.approx(density, rel=1e-12) and out["coverage"] == pytest.approx(coverage, rel=1e-12)
+
+
+def test_density_and_coverage_of_identical_and_disjoint_samples():
+    ds = build_dataset("8gaussians")
+    real = ds.sample(500, torch.Generator().manual_seed(0))
+    prdc = metric("prdc", real)
+    assert prdc.compute(real.clone())["coverage"] == 1.0
+    assert prdc.compute(real + 100.0) == {"density": 0.0, "coverage": 0.0}
+    half = prdc.compute(points_on_modes(ds, range(4), 125))  # half the modes: half the real samples covered
+    assert 0.4 < half["coverage"] < 0.6
+
+
 def test_fid_matches_an_independent_scipy_computation():
     g = torch.Generator().manual_seed(0)
     real = torch.randn(3000, 2, generator=g) @ torch.tensor([[1.0, 0.3], [0.0, 0.5]])
@@ -100,6 +136,10 @@ def test_kid_is_near_zero_for_the_same_distribution_and_large_for_a_shifted_one(
 @pytest.mark.parametrize("name", METRICS.names())
 def test_every_metric_declares_its_columns(name):
     cls = METRICS.get(name)
+    if "dirac" in cls.modalities:  # the Dirac-GAN's metric takes both players' parameters
+        out = cls({}, build_dataset("dirac"), None).compute({"theta": 0.3, "psi": -0.4})
+        assert set(cls.higher_is_better) <= set(out) and out["equilibrium_distance"] == pytest.approx(0.5)
+        return
     ds = build_dataset("8gaussians")
     real = ds.sample(300, torch.Generator().manual_seed(0))
     if "points" not in cls.modalities:  # image metrics take the extractor's outputs

@@ -42,6 +42,22 @@ def test_r1_of_a_linear_critic():
     assert value.item() == pytest.approx(0.5 * 2.0 * 25.0)
 
 
+def test_r2_penalises_the_gradient_on_generated_samples_only():
+    """R2 = weight/2 * E_fake ||grad_x D(x)||^2. D(x) = x1^2 + 3 x2 has gradient (2 x1, 3):
+    on fakes (1, 0) and (2, 0) the squared norms are 4 + 9 and 16 + 9, so with weight 2
+    the penalty is 0.5 * 2 * (13 + 25) / 2 = 19; the real samples do not count."""
+    (r2,) = build_regularizers({"r2": {"weight": 2.0}})
+
+    def d(x):
+        return x[..., 0] ** 2 + 3 * x[..., 1]
+
+    fake = torch.tensor([[1.0, 0.0], [2.0, 0.0]])
+    value = r2.penalty(d, torch.full((2, 2), 100.0), fake, None, None)
+    assert value.item() == pytest.approx(19.0)
+    (r1,) = build_regularizers({"r1": {"weight": 2.0}})
+    assert r1.penalty(d, fake, torch.full((2, 2), 100.0), None, None).item() == pytest.approx(19.0)
+
+
 def test_spectral_norm_bounds_every_layer():
     d = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1))
     with torch.no_grad():

@@ -41,6 +41,10 @@ DOCUMENTED = {
         }
         for loss in ("fgan-kl", "fgan-reverse-kl", "fgan-pearson", "fgan-hellinger")
     },
+    "rpgan": {
+        family: (ADAM, 2e-4, 2e-4, [0.0, 0.9], 1, {"r1": {"weight": 0.05}, "r2": {"weight": 0.05}}, [])
+        for family in ("points", "images")
+    },
     "fgan-js": {family: (ADAM, 2e-4, 2e-4, [0.5, 0.999], 1, {}, []) for family in ("points", "images")},
     "ebgan": {family: (ADAM, 1e-3, 1e-3, [0.5, 0.999], 1, {}, []) for family in ("points", "images")},
     "catgan": {family: (ADAM, 1e-3, 1e-3, [0.5, 0.999], 1, {}, []) for family in ("points", "images")},

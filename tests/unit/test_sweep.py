@@ -190,3 +190,18 @@ def test_an_unknown_label_names_the_grid_labels():
         r"gan\+optimizer.name=adam, gan\+optimizer.name=sgd",
     ):
         gcfg.resolve_run(cfg, "8gaussians", "gan+optimizer.name=rmsprop", "nonsaturating", 0)
+
+
+def test_a_preset_switches_a_regularizer_on_with_its_defaults():
+    cfg = {
+        "grid": {
+            "datasets": ["dirac"],
+            "variants": ["gan"],
+            "losses": ["nonsaturating"],
+            "seeds": [0],
+            "presets": {"r1r2": {"regularizers.r1.weight": 2.0, "regularizers.r2.weight": 3.0}},
+        },
+        "analysis": {"targets": {}},
+    }
+    run = gcfg.resolve_run(acfg.validate(cfg), "dirac", "gan+r1r2", "nonsaturating", 0)
+    assert run["regularizers"] == {"r1": {"weight": 2.0}, "r2": {"weight": 3.0}}

@@ -9,9 +9,11 @@ from analysis import config as acfg
 from gans import config as gcfg
 from gans.job import build
 from tests.conftest import FAST_ADAM, TINY
+from tests.numerics import SEED_SHIFT
 
 
 def trained(variant, loss, steps, width=64, variant_params=None, seed=0, **train):
+    seed += SEED_SHIFT  # GANS_TEST_NUMERICS=seed-shift=K: another trajectory (tests/numerics.py)
     cfg = copy.deepcopy(TINY)
     cfg["grid"] = {"datasets": ["8gaussians"], "variants": [variant], "losses": [loss], "seeds": [seed]}
     cfg["models"]["points"]["params"] = {"width": width, "depth": 2}
@@ -66,18 +68,26 @@ def test_pacgan_refuses_a_pack_below_two():
         acfg.validate(cfg)
 
 
+@pytest.mark.training_outcome
 def test_infogan_q_recovers_the_categorical_code():
+    # lambda_cat 5: at the default 1, 300 steps leave Q's accuracy between 0.17 and 0.92
+    # over seeds 0-9 (G often ignores part of the code), a threshold no CPU could hold
     dataset, model = trained(
-        "infogan", "nonsaturating", 300, width=128, variant_params={"categories": 8, "continuous": 1}
+        "infogan",
+        "nonsaturating",
+        300,
+        width=128,
+        variant_params={"categories": 8, "continuous": 1, "lambda_cat": 5.0},
     )
     g = torch.Generator().manual_seed(5)
     z, info = model.latent(2000, g)
     with torch.no_grad():
         predicted, _ = model.predict_codes(model.generator(z))
     accuracy = (predicted == info["cat"]).float().mean().item()
-    assert accuracy > 0.5, f"Q's accuracy {accuracy:.2f}; chance is 1/8"  # measured: 0.88
+    assert accuracy > 0.8, f"Q's accuracy {accuracy:.2f}; chance is 1/8"  # measured: 1.00 on each of seeds 0-7
 
 
+@pytest.mark.training_outcome
 def test_ebgan_reconstructs_real_data_better_than_noise():
     dataset, model = trained("ebgan", "ebgan", 300)
     g = torch.Generator().manual_seed(5)
@@ -85,7 +95,8 @@ def test_ebgan_reconstructs_real_data_better_than_noise():
     noise = torch.rand(1000, 2, generator=g) * 4 - 2
     with torch.no_grad():
         e_real, e_noise = model.discriminator(real).mean().item(), model.discriminator(noise).mean().item()
-    assert e_real < 0.5 * e_noise, (e_real, e_noise)
+    # e_real / e_noise measured over seeds 0-9: 0.24 to 0.57 (0.57 on seed 0, AMD EPYC)
+    assert e_real < 0.8 * e_noise, (e_real, e_noise)
 
 
 def test_ebgan_pulling_away_term_is_logged_when_on():
@@ -94,6 +105,7 @@ def test_ebgan_pulling_away_term_is_logged_when_on():
     assert "pull_away" in stats and 0 <= stats["pull_away"].item() <= 0.1
 
 
+@pytest.mark.training_outcome
 def test_catgan_is_more_certain_on_real_than_on_generated_data():
     dataset, model = trained("catgan", "catgan", 400)
     g = torch.Generator().manual_seed(5)
@@ -101,7 +113,7 @@ def test_catgan_is_more_certain_on_real_than_on_generated_data():
     with torch.no_grad():
         certainty_real = model.discriminate(real).mean().item()  # minus the conditional entropy
         certainty_fake = model.discriminate(fake).mean().item()
-    assert certainty_real > certainty_fake + 0.1  # nats; measured 0.31
+    assert certainty_real > certainty_fake + 0.05  # nats; measured 0.21 to 0.40 over seeds 0-9
 
 
 def test_own_objectives_pair_only_with_their_variant():
@@ -120,6 +132,7 @@ def test_own_objectives_pair_only_with_their_variant():
     assert "brings its own objective" in reasons[("ebgan", "nonsaturating")]
 
 
+@pytest.mark.training_outcome
 def test_cgan_generates_the_class_it_is_asked_for():
     dataset, model = trained("cgan", "nonsaturating", 800, width=128)
     g = torch.Generator().manual_seed(5)
@@ -128,7 +141,7 @@ def test_cgan_generates_the_class_it_is_asked_for():
         x = model.sample_class(200, label, g).double()
         nearest = torch.cdist(x, dataset.centers).argmin(1)
         hits.append((nearest == label).float().mean().item())
-    assert min(hits) > 0.7, hits  # chance: 1/8; measured: 1.0 for every class
+    assert min(hits) > 0.7, hits  # chance: 1/8; measured: 1.0 for every class on each of seeds 0-7
 
 
 def test_cgan_refuses_unlabelled_data(monkeypatch):
@@ -140,6 +153,7 @@ def test_cgan_refuses_unlabelled_data(monkeypatch):
         ConditionalGAN.check({"dataset": {"name": "unlabelled"}})
 
 
+@pytest.mark.training_outcome
 def test_vaegan_reconstructs_its_inputs():
     dataset, model = trained("vaegan", "nonsaturating", 600, width=128)
     g = torch.Generator().manual_seed(5)
@@ -147,7 +161,7 @@ def test_vaegan_reconstructs_its_inputs():
     with torch.no_grad():
         x_rec = model.reconstruct(x, sample=False)[0].double()
     same_mode = (torch.cdist(x_rec, dataset.centers).argmin(1) == labels).float().mean().item()
-    assert same_mode > 0.8, same_mode  # chance: 1/8; measured: 1.0
+    assert same_mode > 0.8, same_mode  # chance: 1/8; measured: 1.0 on each of seeds 0-9
 
 
 def test_feature_matching_replaces_the_adversarial_term_and_matches_features():
@@ -250,6 +264,7 @@ def test_improved_label_smoothing_needs_a_logit_loss():
         acfg.validate(cfg)
 
 
+@pytest.mark.training_outcome
 def test_semi_supervised_catgan_classifies_real_data():
     """Eq. 9 of Springenberg: the cross-entropy on 5 labelled points per mode makes
     D's classes the data's classes; without it D's classes are its own."""
@@ -259,7 +274,7 @@ def test_semi_supervised_catgan_classifies_real_data():
         assert model.num_outputs == 8, "K defaults to the dataset's classes"
         x, y = dataset.sample_labeled(2000, torch.Generator().manual_seed(9))
         accuracy[per_class] = (model.classify(x) == y).float().mean().item()
-    # measured: 1.00 with labels, 0.13 without (chance: 1/8)
+    # measured over seeds 0-7: 1.00 with labels, 0.00 to 0.26 without (chance: 1/8)
     assert accuracy[5] > 0.9 and accuracy[5] > accuracy[0] + 0.5, accuracy
     assert model.labeled_x.shape == (40, 2) and torch.bincount(model.labeled_y).tolist() == [5] * 8
     assert "supervised" in model.d_step(model.real_batch(64, torch.Generator().manual_seed(0)))

@@ -12,11 +12,13 @@ from gans.job import build
 from gans.losses import LOSSES
 from gans.variants import VARIANTS
 from gans.variants.improved import VirtualBatchNorm
+from tests.numerics import SEED_SHIFT
 
 TINY_IMAGES = {"noise_dim": 8, "params": {"ngf": 4, "ndf": 4}}
 
 
 def digits_run(variant, loss, variant_params=None, batch_size=8, seed=0, **images):
+    seed += SEED_SHIFT  # GANS_TEST_NUMERICS=seed-shift=K (tests/numerics.py)
     config = acfg.validate(
         {
             "grid": {"datasets": ["digits"], "variants": [variant], "losses": [loss], "seeds": [seed]},
@@ -79,9 +81,10 @@ def test_image_architectures_fit_each_variant():
     assert rec.shape == x.shape and mu.shape == (6, 8)
 
 
+@pytest.mark.training_outcome
 def test_semi_supervised_catgan_on_digits():
     """100 labelled digits (10 a class): D classifies the held-out digits; measured
-    0.88 after 100 steps (unsupervised: 0.12, its classes are its own)."""
+    0.87 to 0.93 after 100 steps over seeds 0-4 (unsupervised: 0.12, its classes are its own)."""
     dataset, model, _ = digits_run("catgan", "catgan", {"labeled_per_class": 10}, batch_size=32, noise_dim=16)
     g = torch.Generator().manual_seed(0)
     for _ in range(100):
@@ -93,6 +96,7 @@ def test_semi_supervised_catgan_on_digits():
     assert accuracy > 0.6, accuracy
 
 
+@pytest.mark.training_outcome
 def test_infogan_q_recovers_the_categorical_code_on_digits():
     _, model, _ = digits_run(
         "infogan", "nonsaturating", {"categories": 10, "continuous": 2}, batch_size=32, noise_dim=16
@@ -107,7 +111,7 @@ def test_infogan_q_recovers_the_categorical_code_on_digits():
     with torch.no_grad():
         predicted, _ = model.predict_codes(model.generator(z))
     accuracy = (predicted == info["cat"]).float().mean().item()
-    assert accuracy > 0.5, accuracy  # chance: 0.1; measured: 0.84 (1.00 after 300 steps at ngf 8)
+    assert accuracy > 0.5, accuracy  # chance: 0.1; measured: 0.74 to 0.85 over seeds 0-4
 
 
 def test_virtual_batch_norm_is_batch_norm_over_the_reference_batch_plus_the_example():

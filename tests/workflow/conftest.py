@@ -28,6 +28,7 @@ STABLE_RULES = {
     "search_tables",
     "search_figures",
     "reproductions",
+    "dirac",
 }
 
 

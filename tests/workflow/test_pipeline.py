@@ -198,7 +198,7 @@ def test_bad_config_fails_before_any_job(tmp_path):
     proc = snakemake(tmp_path, check=False)
     assert proc.returncode != 0
     assert re.search(
-        r"unknown loss 'wgan_gp'; choose one of: .*nonsaturating, wgan, wgan-gp", proc.stdout + proc.stderr
+        r"unknown loss 'wgan_gp'; choose one of: .*nonsaturating, rpgan, wgan, wgan-gp", proc.stdout + proc.stderr
     )
     assert not (tmp_path / "results").exists()
 

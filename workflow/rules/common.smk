@@ -340,3 +340,16 @@ def reproduction_runs(wildcards):
         if (run["dataset"], run["variant"], run["loss"]) in REPRODUCTION_CELLS
         for name in EVAL_FILES
     ]
+
+
+# The Dirac-GAN's theory table and phase portrait (dirac.smk)
+DIRAC_RUNS = sorted({os.path.dirname(f) for f in run_files(EVAL_FILES, dataset="dirac")})
+
+
+def dirac_analysis(wildcards):
+    return json.dumps(config["analysis"], sort_keys=True)
+
+
+def table_stem(wildcards, output):
+    """A table's path without its extension, from the rule's first output."""
+    return os.path.splitext(output[0])[0]

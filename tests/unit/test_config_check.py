@@ -1,0 +1,61 @@
+"""`python -m analysis.launch FILE` (and `make check CONFIG=...`): what Snakemake
+reports as a raw traceback or a message without file or line, named by the project."""
+
+import subprocess
+import sys
+
+import pytest
+
+from analysis.launch import main
+from tests.conftest import ROOT
+
+
+def check(capsys, *argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*map(str, argv)])
+    assert exit_info.value.code == 1
+    return capsys.readouterr().err.strip()
+
+
+def test_a_yaml_syntax_error_names_file_and_line(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text("grid:\n  datasets: [8gaussians\ntrain: {steps: 5}\n")
+    assert check(capsys, path).startswith(f"error: {path}, line 3, column 6: ")
+
+
+def test_a_bad_value_names_file_line_and_key(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text("grid:\n  datasets: [8gaussians]\nvariants:\n  pacgan: {pack: 1}\n")
+    assert check(capsys, path) == (
+        f"error: {path}, line 4: config key 'variants.pacgan.pack': 1 is less than the minimum of 2 (pacgan's pack)"
+    )
+
+
+def test_a_missing_file_is_named(tmp_path, capsys):
+    assert check(capsys, tmp_path / "none.yaml").startswith(f"error: config file not found: {tmp_path / 'none.yaml'}")
+
+
+def test_a_dotted_config_key_is_given_its_nested_form(capsys):
+    message = check(capsys, ROOT / "config/config.yaml", "--config", "train.steps=5")
+    assert (
+        message
+        == "error: --config 'train.steps=5': Snakemake takes no dotted key; write --config 'train={\"steps\": VALUE}'"
+    )
+
+
+def test_config_values_are_checked_over_the_file(capsys):
+    message = check(capsys, ROOT / "config/config.yaml", "--config", 'train={"steps": -1}')
+    path = ROOT / "config/config.yaml"
+    assert message == f"error: {path} with --config: config key 'train.steps': -1 is less than the minimum of 1"
+
+
+def test_a_valid_file_is_said_valid_and_the_command_line_works():
+    out = subprocess.run(
+        [sys.executable, "-m", "analysis.launch", "config/config.yaml", "--config", 'train={"steps": 5}'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0 and out.stderr.strip().endswith("config/config.yaml: valid"), out.stderr
+    assert "check: setup" in (ROOT / "Makefile").read_text()
