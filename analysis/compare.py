@@ -6,7 +6,7 @@ A and B are tables folders (what ``analysis.aggregate`` writes: runs.csv, summar
 rankings.csv, provenance.json). The command first checks that they come from the same
 config: the same runs (dataset x variant x setting x loss x seed), the same resolved
 run configs (every hp.* column) apart from how a run was executed (threads, device,
-seeds per job, precision, ...: listed as execution differences), the same evaluation
+population size, precision, ...: listed as execution differences), the same evaluation
 configs and analysis options. Folders of different configs are refused, naming the
 difference (exit status 2).
 
@@ -53,7 +53,7 @@ RUN = [*CELL, "seed"]
 # hp.* columns that say how a run was executed, not what it computes: they may differ
 EXECUTION_KEYS = [
     f"hp.train.{k}"
-    for k in ("threads", "device", "seeds_per_job", "checkpoint_every", "channels_last", "precision", "random_draws")
+    for k in ("threads", "device", "population_size", "checkpoint_every", "channels_last", "precision", "random_draws")
 ]
 
 

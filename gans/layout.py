@@ -9,6 +9,8 @@ evaluation, the aggregation and the figures all take these names from here.
 from __future__ import annotations
 
 RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"  # {variant} is the grid label
+# written after a population's training job (gans.population_job): its members and their folders
+POPULATION = "results/populations/{population}.json"
 
 # written by training (gans.train)
 RESOLVED_CONFIG = "config.resolved.yaml"

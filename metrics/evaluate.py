@@ -2,8 +2,8 @@
 
     python -m metrics.evaluate --config config/config.yaml --run results/runs/8gaussians/gan/wgan-gp/seed0
 
-Several --run folders are evaluated one after another in one process (the pipeline
-passes a cell's seed group, as it trains them), so imports and the extractor load once.
+Several --run folders are evaluated one after another in one process, so imports and
+the extractor load once (the pipeline evaluates each run in its own job).
 
 Reads the run's snapshots.pt and checkpoint.pt; writes metrics.csv (one row per
 evaluation point), metrics.json (final metrics, run status, the resolved

@@ -2,7 +2,8 @@
 
 - ``schema``: the JSON schema, defaults filled, errors that name the key;
 - ``validate``: a whole config checked before any job starts;
-- ``grid``: blocks, cells, seeds and the seed groups trained in one job;
+- ``grid``: blocks, cells and seeds;
+- ``populations``: the runs one job trains together, their ids and job sizes;
 - ``sweep``: sweeps and presets, any key of a run as a grid axis;
 - ``run``: one run's resolved set-up and its checks.
 
@@ -11,16 +12,12 @@ resolved by ``metrics.config``, analysis settings by ``analysis.config``.
 """
 
 from gans.config.grid import (
-    SeedGroup,
     cells_by_dataset,
     datasets_in_grid,
     grid,
     grid_blocks,
     losses_in_grid,
-    one_seed_datasets,
-    seed_groups,
     seeds,
-    seeds_per_job,
     skipped,
     variant_labels,
 )
@@ -37,7 +34,6 @@ __all__ = [
     "ROOT",
     "SCHEMA_PATH",
     "ConfigError",
-    "SeedGroup",
     "cells_by_dataset",
     "check_run",
     "datasets_in_grid",
@@ -47,14 +43,11 @@ __all__ = [
     "load",
     "load_schema",
     "losses_in_grid",
-    "one_seed_datasets",
     "resolve_dataset",
     "resolve_run",
     "run_label",
     "section_defaults",
-    "seed_groups",
     "seeds",
-    "seeds_per_job",
     "skipped",
     "split_label",
     "validate",

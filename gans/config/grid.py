@@ -1,12 +1,11 @@
-"""The grid: its blocks, their dataset x variant x loss cells, each cell's seeds and
-how they group into jobs (``train.seeds_per_job``). The workflow builds its rules
+"""The grid: its blocks, their dataset x variant x loss cells and each cell's seeds
+(how runs group into jobs: gans/config/populations.py). The workflow builds its jobs
 from these functions, so what runs is decided here, where unit tests reach it."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from gans.config.schema import ConfigError
@@ -47,7 +46,7 @@ def block_cells(block: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
 
 
 def check_blocks_disjoint(config: dict) -> None:
-    # one cell in two blocks would have two seed lists, and two rules for its runs
+    # one cell in two blocks would have two seed lists, and two jobs for its runs
     seen: dict[tuple[str, str, str], int] = {}
     for i, block in enumerate(grid_blocks(config)):
         for cell in block_cells(block):
@@ -75,49 +74,6 @@ def seeds(config: dict, dataset: str, block: dict[str, Any] | None = None) -> li
     """A dataset's seeds in ``block`` (default: the first block holding it); per_dataset may override."""
     block = block or next(b for b in grid_blocks(config) if dataset in b["datasets"])
     return list(config["per_dataset"].get(dataset, {}).get("seeds", block["seeds"]))
-
-
-def seeds_per_job(config: dict, dataset: str) -> int:
-    return {**config["train"], **config["per_dataset"].get(dataset, {}).get("train", {})}["seeds_per_job"]
-
-
-def dataset_seed_groups(config: dict, dataset: str, block: dict[str, Any] | None = None) -> list[tuple[int, ...]]:
-    """The seeds of ``dataset`` (in ``block``) grouped into jobs of ``train.seeds_per_job``."""
-    all_seeds, k = seeds(config, dataset, block), seeds_per_job(config, dataset)
-    return [tuple(all_seeds[i : i + k]) for i in range(0, len(all_seeds), k)]
-
-
-@dataclass(frozen=True)
-class SeedGroup:
-    """Seeds trained (and evaluated) in one job, for the cells of one block whose
-    dataset has ``train.seeds_per_job`` > 1; the workflow makes one rule of each."""
-
-    seeds: tuple[int, ...]
-    datasets: tuple[str, ...]
-    variants: tuple[str, ...]
-    losses: tuple[str, ...]
-
-
-def seed_groups(config: dict) -> dict[str, SeedGroup]:
-    """Every seed group of the grid by its name, ``seeds_<seeds>`` (e.g. seeds_0_1_2),
-    with ``_block<i>`` added where two blocks group the same seeds."""
-    out: dict[str, SeedGroup] = {}
-    for i, block in enumerate(grid_blocks(config)):
-        by_seeds: dict[tuple[int, ...], list[str]] = {}
-        for dataset in block["datasets"]:
-            if seeds_per_job(config, dataset) > 1:
-                for group in dataset_seed_groups(config, dataset, block):
-                    by_seeds.setdefault(group, []).append(dataset)
-        for group, datasets in by_seeds.items():
-            name = "seeds_" + "_".join(map(str, group))
-            name = name if name not in out else f"{name}_block{i}"
-            out[name] = SeedGroup(group, tuple(datasets), tuple(block_labels(block)), tuple(block["losses"]))
-    return out
-
-
-def one_seed_datasets(config: dict) -> list[str]:
-    """Datasets whose runs train one seed per job (the plain train and evaluate rules)."""
-    return [d for d in datasets_in_grid(config) if seeds_per_job(config, d) == 1]
 
 
 def cells_by_dataset(config: dict) -> dict[str, list[tuple[str, str]]]:

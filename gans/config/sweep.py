@@ -119,10 +119,10 @@ def _locate(run: dict, path: str, key: str, where: str) -> tuple[dict, str]:
     paths the resolved config does not have, naming the valid keys there."""
     if path in GRID_AXES:
         raise ConfigError(f"config key '{key}': '{path}' is a grid axis; set {GRID_AXES[path]} instead")
-    if path == "train.seeds_per_job":  # it groups a cell's seeds into jobs: one value per dataset
+    if path == "train.population_size":  # it groups runs into jobs: one value per dataset
         raise ConfigError(
-            f"config key '{key}': 'train.seeds_per_job' cannot vary along the grid; "
-            "set train.seeds_per_job or per_dataset.<name>.train.seeds_per_job"
+            f"config key '{key}': 'train.population_size' cannot vary along the grid; "
+            "set train.population_size or per_dataset.<name>.train.population_size"
         )
 
     def missing(part, at, section):

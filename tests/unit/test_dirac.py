@@ -26,7 +26,7 @@ CONFIG = {
         "seeds": [0],
         "presets": {"none": {}, "r1": {"regularizers.r1.weight": 1.0}},
     },
-    "train": {"steps": STEPS, "batch_size": 4, "eval_every": EVERY, "seeds_per_job": 1},
+    "train": {"steps": STEPS, "batch_size": 4, "eval_every": EVERY, "population_size": 1},
     "analysis": {"targets": {}},
 }
 
@@ -95,7 +95,7 @@ def test_train_evaluate_and_the_theory_table_from_the_pipelines_clis(tmp_path):
     from metrics.evaluate import main as evaluate_main
 
     cfg = copy.deepcopy(CONFIG)
-    cfg["train"] = {"steps": 400, "batch_size": 4, "eval_every": 20, "log_every": 20, "seeds_per_job": 1}
+    cfg["train"] = {"steps": 400, "batch_size": 4, "eval_every": 20, "log_every": 20, "population_size": 1}
     cfg["evaluation"] = {"num_samples": 10, "sampling_seeds": 1}
     path = tmp_path / "dirac.yaml"
     path.write_text(yaml.safe_dump(cfg))

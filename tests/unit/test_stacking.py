@@ -213,10 +213,10 @@ def test_stacked_seeds_follow_lr_decay_and_n_gen_as_alone(tiny_config, tmp_path)
     assert groups[0]["lr"] == pytest.approx(0.0, abs=1e-12), "linear decay reaches 0 at the last update"
 
 
-def test_seeds_per_job_is_not_a_sweep_axis(tiny_config):
+def test_population_size_is_not_a_sweep_axis(tiny_config):
     cfg = copy.deepcopy(TINY)
-    cfg["grid"] = {**TINY["grid"], "sweep": {"train.seeds_per_job": [1, 2]}}
-    with pytest.raises(gcfg.ConfigError, match="'train.seeds_per_job' cannot vary along the grid"):
+    cfg["grid"] = {**TINY["grid"], "sweep": {"train.population_size": [1, 2]}}
+    with pytest.raises(gcfg.ConfigError, match="'train.population_size' cannot vary along the grid"):
         acfg.validate(cfg)
 
 

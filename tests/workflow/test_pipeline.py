@@ -103,8 +103,8 @@ def test_a_folder_agrees_with_itself_and_with_a_rerun_at_two_threads(pipeline, t
 
 def test_plot_or_analysis_option_change_touches_no_training_or_evaluation(pipeline):
     for section, change, rerun in (
-        ("figures", {"dpi": 60, "seed_band": "iqr"}, {"figures": 1, "cell_figures_8gaussians": 1}),
-        ("analysis", {"hold_points": 1}, {"aggregate": 1, "figures": 1, "cell_figures_8gaussians": 1}),
+        ("figures", {"dpi": 60, "seed_band": "iqr"}, {"figures": 1, "cell_figures": 1}),
+        ("analysis", {"hold_points": 1}, {"aggregate": 1, "figures": 1, "cell_figures": 1}),
     ):
         changed = {**TINY, section: {**TINY.get(section, {}), **change}}
         (pipeline / "changed.yaml").write_text(yaml.safe_dump(changed))
@@ -127,55 +127,67 @@ def test_report_builds(pipeline):
         assert name in html, name
 
 
-def test_nothing_to_do_afterwards_and_one_deleted_run_reruns_alone(pipeline):
+def test_nothing_to_do_afterwards_and_a_deleted_run_retrains_its_population(pipeline):
+    """A run's population (the cell's two seeds) trains again, and both runs are evaluated
+    again; then nothing is left to do."""
     assert "Nothing to be done" in snakemake(pipeline, "-n").stdout
-    shutil.rmtree(pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1")
+    run = pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1"
+    log = pipeline / "results/runs/8gaussians/gan/wgan-gp/seed0/train_log.csv"
+    before = pd.read_csv(log).drop(columns="wall_time")
+    shutil.rmtree(run)
     counts = rule_counts(pipeline)
     assert counts == {
         "aggregate": 1,
         "all": 1,
-        "cell_figures_8gaussians": 1,
-        "evaluate": 1,
+        "cell_figures": 1,
+        "evaluate": 2,
         "figures": 1,
         "train": 1,
-        "total": 6,
+        "total": 7,
     }, counts
+    proc = snakemake(pipeline)
+    assert "population 8gaussians/gan/wgan-gp/p0: 2 members (gan x seed 0, 1), batched" in proc.stderr
+    assert (run / "metrics.json").is_file()
+    pd.testing.assert_frame_equal(pd.read_csv(log).drop(columns="wall_time"), before, check_exact=True)
+    assert "Nothing to be done" in snakemake(pipeline, "-n").stdout
 
 
-def test_seed_groups_and_two_datasets_end_to_end(tmp_path_factory):
-    """The default config's shape: grid blocks, seeds trained and evaluated a group to a
-    job, and each dataset's cell figures drawn by its own job from its own runs."""
+def test_populations_and_two_datasets_end_to_end(tmp_path_factory):
+    """The default config's shape: grid blocks, runs trained a population to a job and
+    evaluated one by one, and each dataset's cell figures drawn by its own job."""
     config = {
         **TINY,
-        "train": {**TINY["train"], "seeds_per_job": 2},
+        "train": {**TINY["train"], "population_size": 2},
         "grid": [
-            {"datasets": ["8gaussians"], "variants": ["gan"], "losses": ["nonsaturating"], "seeds": [0, 1]},
+            {"datasets": ["8gaussians"], "variants": ["gan"], "losses": ["nonsaturating"], "seeds": [0, 1, 2]},
             {"datasets": ["25gaussians"], "variants": ["gan"], "losses": ["hinge"], "seeds": [0]},
         ],
     }
-    workdir = tmp_path_factory.mktemp("groups")
+    workdir = tmp_path_factory.mktemp("populations")
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     assert rule_counts(workdir) == {
-        "train_seeds_0_1": 1,
-        "train_seeds_0": 1,
-        "evaluate_seeds_0_1": 1,
-        "evaluate_seeds_0": 1,
+        "train": 3,
+        "evaluate": 4,
         "calibrate": 2,
         "aggregate": 1,
         "figures": 2,
-        "cell_figures_8gaussians": 1,
-        "cell_figures_25gaussians": 1,
+        "cell_figures": 2,
         "all": 1,
-        "total": 12,
+        "total": 15,
     }
     snakemake(workdir)
     for run in (
         "8gaussians/gan/nonsaturating/seed0",
-        "8gaussians/gan/nonsaturating/seed1",
+        "8gaussians/gan/nonsaturating/seed2",
         "25gaussians/gan/hinge/seed0",
     ):
         assert (workdir / "results/runs" / run / "metrics.json").is_file(), run
-    assert (workdir / "results/logs/evaluate/8gaussians/gan/nonsaturating/seeds0-1.log").is_file()
+    marker = json.loads((workdir / "results/populations/8gaussians/gan/nonsaturating/p0.json").read_text())
+    assert [(m["seed"], m["run"]) for m in marker["members"]] == [
+        (0, "results/runs/8gaussians/gan/nonsaturating/seed0"),
+        (1, "results/runs/8gaussians/gan/nonsaturating/seed1"),
+    ]
+    assert (workdir / "results/logs/train/8gaussians/gan/nonsaturating/p1.log").is_file()
     for cell in ("8gaussians/cells/gan/nonsaturating.png", "25gaussians/cells/gan/hinge.png"):
         assert (workdir / "results/figures" / cell).stat().st_size > 10_000, cell
 

@@ -7,10 +7,9 @@ import yaml
 
 from analysis import config as acfg
 from gans import config as gcfg
-from gans.config.grid import dataset_seed_groups
+from gans.config import populations as gpop
 from gans.datasets import DATASETS
-from gans.stacking import reason_not_stackable
-from tests.workflow.conftest import ROOT, snakemake
+from tests.workflow.conftest import ROOT, STABLE_RULES, snakemake
 
 
 def dry_run(workdir, configfile, *args):
@@ -55,30 +54,25 @@ def test_full_grid_on_slurm_every_training_job_asks_one_gpu_and_its_datasets_siz
     )
     found = jobs(out)
     config = acfg.load(ROOT / "config/full.yaml")
-    train = [j for j in found if j[0].startswith("train")]
-    # the full config stacks each cell's seeds into one job (train.seeds_per_job)
-    cells = {(r["dataset"], r["variant"], r["loss"]) for r in gcfg.grid(config)}
-    assert len(train) == sum(len(dataset_seed_groups(config, d)) for d, _, _ in cells) > 0
-    assert config["train"]["seeds_per_job"] > 1 and all(rule.startswith("train_seeds_") for rule, _, _ in train)
-    evaluate = [j for j in found if j[0].startswith("evaluate")]
-    assert len(evaluate) == len(train) and all(
-        rule.startswith("evaluate_seeds_") for rule, _, _ in evaluate
-    )  # as trained
-    for rule, wildcards, resources in found:
-        step = rule.split("_")[0]
-        if step not in ("train", "evaluate"):
-            continue
-        size = DATASETS.get(wildcards["dataset"]).job_resources[step]
-        assert resources.get("gpu", "0") == ("1" if step == "train" else "0"), (
-            resources
-        )  # evaluation runs on the CPU today
-        seeds = len(re.findall(r"_(\d+)", rule.split("_block")[0]))
-        run = gcfg.resolve_run(config, wildcards["dataset"], wildcards["variant"], wildcards["loss"], 0)
-        # stacked seeds train in one run's time (twice it, with margin); seeds of other variants, and a
-        # group's evaluations, run one after another
-        stacked = step == "train" and reason_not_stackable(run) is None
-        runtime = size["runtime"] * (2 if stacked else seeds)
-        assert int(resources["runtime"]) == runtime and int(resources["mem_mb"]) == size["mem_mb"], resources
+    # the full config trains each cell's seeds as one population: one job, one GPU
+    pops = gpop.populations(config, list(gcfg.grid(config)))
+    train = [j for j in found if j[0] == "train"]
+    assert len(train) == len(pops) > 0 and max(p.size for p in pops.values()) > 1
+    evaluate = [j for j in found if j[0] == "evaluate"]
+    assert len(evaluate) == sum(p.size for p in pops.values())  # one job per run
+    assert {rule for rule, _, _ in found} <= STABLE_RULES
+    for rule, wildcards, resources in train + evaluate:
+        if rule == "train":
+            pop = pops[wildcards["population"]]
+            size = DATASETS.get(pop.dataset).job_resources["train"]
+            # batched members train in one run's time on a GPU (twice it, with margin)
+            runtime, mem = gpop.runtime(size["runtime"], pop.size, 1), gpop.mem_mb(size["mem_mb"], pop.size)
+            assert resources["gpu"] == "1", resources
+        else:
+            size = DATASETS.get(wildcards["dataset"]).job_resources["evaluate"]
+            runtime, mem = size["runtime"], size["mem_mb"]
+            assert resources.get("gpu", "0") == "0", resources  # evaluation runs on the CPU today
+        assert (int(resources["runtime"]), int(resources["mem_mb"])) == (runtime, mem), resources
         assert (resources["slurm_partition"], resources["slurm_account"]) == ("gpu", "myproject"), resources
 
 
@@ -87,18 +81,15 @@ def test_gpu_profile_caps_training_jobs_at_the_gpus_given(tmp_path):
     config.write_text(yaml.safe_dump({"grid": {"seeds": [0, 1]}}))
     out = dry_run(tmp_path, config, "--profile", str(ROOT / "workflow/profiles/gpu"), "--resources", "gpu=3")
     train = [r for rule, _, r in jobs(out) if rule == "train"]
-    assert len(train) == 24 and all(r["gpu"] == "1" for r in train)
+    grid = acfg.load(config)
+    pops = gpop.populations(grid, list(gcfg.grid(grid)))
+    assert len(train) == len(pops) > 0 and all(r["gpu"] == "1" for r in train)
     assert all(r.get("gpu", "0") == "0" for rule, _, r in jobs(out) if rule == "evaluate")
 
 
 @pytest.mark.parametrize("configfile", ["config.yaml", "full.yaml"])
-def test_resource_overrides_reach_every_job_of_the_family(tmp_path, configfile):
-    """`--set-resources train:...` sizes every training job, whatever the seed grouping
-    (train_seeds_0_1_2, ...); an override naming one group's rule wins for it."""
-    config = acfg.load(ROOT / "config" / configfile)
-    groups = list(gcfg.seed_groups(config))
-    assert groups, "both configs train seeds in groups"
-    one = f"train_{groups[0]}"
+def test_resource_overrides_name_the_stable_rules(tmp_path, configfile):
+    """`--set-resources train:...` and `evaluate:...` size every training and evaluation job."""
     out = dry_run(
         tmp_path,
         ROOT / "config" / configfile,
@@ -108,15 +99,12 @@ def test_resource_overrides_reach_every_job_of_the_family(tmp_path, configfile):
         "train:runtime=240",
         "train:mem_mb=8000",
         "train:gpu=0",
-        f"{one}:runtime=999",
         "evaluate:runtime=77",
         "evaluate:mem_mb=3000",
     )
     found = jobs(out)
-    train = [(rule, r) for rule, _, r in found if rule.startswith("train_seeds") or rule == "train"]
-    evaluate = [r for rule, _, r in found if rule.startswith("evaluate")]
+    train = [r for rule, _, r in found if rule == "train"]
+    evaluate = [r for rule, _, r in found if rule == "evaluate"]
     assert train and evaluate
-    for rule, r in train:
-        assert r["runtime"] == ("999" if rule == one else "240"), (rule, r)
-        assert (r["mem_mb"], r.get("gpu", "0")) == ("8000", "0"), (rule, r)
+    assert all((r["runtime"], r["mem_mb"], r.get("gpu", "0")) == ("240", "8000", "0") for r in train), train
     assert all((r["runtime"], r["mem_mb"]) == ("77", "3000") for r in evaluate)

@@ -154,8 +154,8 @@ def test_snakemake_killed_mid_training_then_rerun_continues_the_run(tmp_path):
         "train": {**TINY["train"], "steps": 800, "checkpoint_every": 50, "log_every": 50, "eval_every": 200},
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    target = "results/runs/8gaussians/gan/nonsaturating/seed0/train_summary.json"  # relative to --directory
-    run = (tmp_path / target).parent
+    target = "results/populations/8gaussians/gan/nonsaturating/p0.json"  # relative to --directory
+    run = tmp_path / "results/runs/8gaussians/gan/nonsaturating/seed0"
     cmd = snakemake_cmd(tmp_path, "--cores", "1", target)
     env = snakemake_env()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

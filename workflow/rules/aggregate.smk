@@ -14,7 +14,7 @@ rule aggregate:
     """One tidy row per run (failed runs included), the stability analysis and the
     summary per cell; analysis options are params, so changing them re-aggregates only."""
     input:
-        runs=compared_runs(TRAIN_FILES + EVAL_FILES),
+        runs=compared_runs(EVAL_FILES),
         calibration=calibration_files(),
     output:
         [
@@ -41,7 +41,7 @@ rule aggregate:
         analysis=json.dumps(config["analysis"], sort_keys=True),
         out=output_folder,
     shell:
-        "python -m analysis.aggregate --out {params.out:q} --analysis {params.analysis:q}"
+        '"$PYTHON" -m analysis.aggregate --out {params.out:q} --analysis {params.analysis:q}'
         " --skipped {params.skipped:q} --tuning {params.tuning:q} --calibration {input.calibration:q}"
         " -- {params.runs:q} 2>&1 | tee {log:q} >&2"
 

@@ -19,5 +19,5 @@ rule calibrate:
         evaluation=eval_params,
         draws=config["evaluation"]["calibration"]["draws"],
     shell:
-        "python -m metrics.calibration --run-config {params.run:q} --eval-config {params.evaluation:q}"
+        '"$PYTHON" -m metrics.calibration --run-config {params.run:q} --eval-config {params.evaluation:q}'
         " --draws {params.draws} --out {output:q} 2>&1 | tee {log:q} >&2"

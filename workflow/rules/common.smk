@@ -4,12 +4,16 @@ import json
 import os
 import re
 import shlex
+import sys
+
+from snakemake.settings.types import DeploymentMethod
 
 from gans import config as gcfg
+from gans.config import populations as gpop
 from gans.config import search as gsearch
 from gans.datasets import DATASETS
-from gans.layout import EVAL_FILES, METRICS_FINAL, RUN, SAMPLES, TRAIN_FILES
-from gans.stacking import reason_not_stackable
+from gans.layout import EVAL_FILES, METRICS_FINAL, POPULATION, RUN, SAMPLES
+from gans.population_job import clear_stale
 from analysis.aggregate import table_files
 from metrics.calibration_files import CALIBRATION, POINTS, calibration_path
 from metrics.config import resolve_eval
@@ -17,6 +21,15 @@ from metrics.extractors import EXTRACTORS, LENET_WEIGHTS, REAL_FEATURES
 from analysis.figures import FIGURES as FIGURE_SUBCATEGORIES
 from analysis.reproductions import check_cells
 
+# Every rule's command runs "$PYTHON": the interpreter that runs Snakemake, so
+# `.venv/bin/snakemake` works without activating .venv; with --use-conda, the python
+# of the rule's environment. (set -euo pipefail: Snakemake's own prefix for bash.)
+PYTHON = (
+    "python"
+    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+    else shlex.quote(sys.executable)
+)
+shell.prefix(f"set -euo pipefail; PYTHON={PYTHON}; ")
 # With a search section, the runs known before training are the search's settings (one
 # seed each); the runs the tables compare are known after its selection (search.smk).
 SEARCH = gsearch.active(config)
@@ -24,7 +37,7 @@ RUNS = gsearch.runs(config) if SEARCH else list(gcfg.grid(config))
 DATASETS_IN_GRID = gcfg.datasets_in_grid(config)
 TABLES = expand("results/tables/{name}", name=table_files())
 FIGURES = [f"results/figures/{{dataset}}/{name}.png" for name in FIGURE_SUBCATEGORIES]
-CELL_FIGURE = "results/figures/{dataset}/cells/{variant}/{loss}.png"
+CELL_FIGURES = "results/figures/{dataset}/cells"  # one figure per cell: <variant>/<loss>.png
 # what results/reference/ holds: the summary tables and each dataset's main figures
 REFERENCE_TABLES = ["summary.md", "summary.csv", "rankings.md", "baseline_check.md", "loss_tracking.md", "runs.md"]
 # what placed the outcomes, what produced them, and what analysis.compare reads
@@ -59,67 +72,97 @@ def run_files(names, dataset=None):
     ]
 
 
-# Cells whose seeds train several to a job (train.seeds_per_job > 1): one rule per
-# seed group (train_<group>, evaluate_<group>, e.g. train_seeds_0_1_2), since a rule's
-# outputs are a fixed list of files; each rule's wildcards are constrained to its
-# block's cells. Other datasets train one seed per job (the train and evaluate rules).
-SEED_GROUPS = {} if SEARCH else gcfg.seed_groups(config)  # a search trains one seed per job
-ONE_SEED_DATASETS = DATASETS_IN_GRID if SEARCH else gcfg.one_seed_datasets(config)
+# Populations: the runs one training job trains together (gans/config/populations.py),
+# by id, the train rule's wildcard. With a search, the best settings' new seeds form
+# populations too ({cell}/best<k>), whose members are known after the cell's selection.
+POPULATIONS = gpop.populations(config, RUNS)
+RUN_POPULATION = gpop.run_populations(POPULATIONS)
+BEST_POPULATIONS = gpop.best_ids(config) if SEARCH else []
 
 
-def share_overrides(family, members):
-    """--set-resources/--set-threads for ``family`` (train, evaluate), from the command
-    line or a profile, reach every rule of the family (train_seeds_0_1_2, ...), so a
-    user sizes jobs by a name that does not depend on the grid; an override naming
-    a member rule wins for that rule. Call before the member rules are defined."""
-    settings = workflow.resource_settings
-    for table in (settings._parsed_overwrite_resources, settings._parsed_overwrite_threads):
-        if family in table:
-            for member in members:
-                if member not in table:
-                    table[member] = table[family]
-                elif hasattr(table[member], "update"):  # resources: the member's own keys win
-                    merged = table[family].copy()
-                    merged.update(table[member])
-                    table[member] = merged
+def population_marker(population):
+    return POPULATION.format(population=population)
 
 
-def seeds_label(seeds):
-    return "-".join(map(str, seeds))
+def run_population(wildcards):
+    """The marker of the population that trains this run (the evaluate rule's input)."""
+    d, v, l, seed = wildcards.dataset, wildcards.variant, wildcards.loss, int(wildcards.seed)
+    if (d, v, l, seed) in RUN_POPULATION:
+        return population_marker(RUN_POPULATION[(d, v, l, seed)])
+    if SEARCH and gsearch.parse_label(v) and seed in gsearch.best_seeds(config):
+        return population_marker(gpop.best_population_of(config, d, v, l, seed))
+    raise ValueError(f"{RUN.format(**wildcards)} is not a run of this config (its grid or search)")
 
 
-def group_outputs(seeds, names=TRAIN_FILES):
-    return [f"{RUN}/{name}".replace("{seed}", str(seed)) for seed in seeds for name in names]
+def population(wildcards):
+    """The population of a train job: from the grid, or a cell's best after its selection."""
+    if wildcards.population in POPULATIONS:
+        return POPULATIONS[wildcards.population]
+    cell = gpop.cell_of(wildcards.population)
+    return gpop.best_population(config, wildcards.population, best_label(**cell))
 
 
-def group_train_params(seeds):
-    def run(wildcards):
-        runs = [gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, seed) for seed in seeds]
-        return json.dumps(runs, sort_keys=True)
-
-    return run
-
-
-def group_output_folders(wildcards, output):
-    """Each seed's run folder, in the order of the seeds."""
-    return list(dict.fromkeys(os.path.dirname(f) for f in output))
+def population_shape(wildcards):
+    """A population's size and set-up, for its job's resources: a best setting's
+    population is sized from its cell's set-up (before its selection is known)."""
+    if wildcards.population in POPULATIONS:
+        return POPULATIONS[wildcards.population]
+    return gpop.best_population(config, wildcards.population, gpop.cell_of(wildcards.population)["variant"])
 
 
-def group_evaluate_runtime(seeds):
-    def runtime(wildcards):
-        return evaluate_runtime(wildcards) * len(seeds)
+def population_inputs(wildcards):
+    """Image data, prepared before training; a best setting's population waits for its selection."""
+    pop = POPULATIONS.get(wildcards.population)
+    dataset = pop.dataset if pop else gpop.cell_of(wildcards.population)["dataset"]
+    selection = [] if pop else [checkpoints.search_select.get(**gpop.cell_of(wildcards.population)).output[0]]
+    return [DATA_READY.format(dataset=dataset)] * (dataset in IMAGE_DATASETS) + selection
 
-    return runtime
+
+def population_runs(wildcards):
+    return json.dumps(list(population(wildcards).cfgs), sort_keys=True)
 
 
-def group_runtime(seeds):
-    # Stacked seeds share one run's time on a GPU (twice it, for margin); seeds
-    # that cannot be stacked train one after another, so S times it.
-    def runtime(wildcards):
-        run = gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, seeds[0])
-        return train_runtime(wildcards) * (2 if reason_not_stackable(run) is None else len(seeds))
+def population_folders(wildcards):
+    return [RUN.format(**run) for run in population(wildcards).runs]
 
-    return runtime
+
+def _population_resource(key):
+    def resource(wildcards):
+        pop = population_shape(wildcards)
+        base = DATASETS.get(pop.dataset).job_resources["train"]
+        if key == "runtime":
+            return gpop.runtime(base["runtime"], pop.size, base["gpu"])
+        return gpop.mem_mb(base["mem_mb"], pop.size) if key == "mem_mb" else base[key]
+
+    resource.__name__ = f"population_{key}"
+    return resource
+
+
+population_runtime = _population_resource("runtime")
+population_mem_mb = _population_resource("mem_mb")
+population_gpu = _population_resource("gpu")
+
+
+def announce_populations():
+    """Once per call (not in each job): every population on one line, and stale markers
+    (a member's training files gone or changed) removed with those members' evaluation
+    files, so those populations' jobs and evaluations run again."""
+    if workflow.remote_exec or workflow.subprocess_exec:
+        return
+    for pop in POPULATIONS.values():
+        print(gpop.describe(pop), file=sys.stderr)
+    if BEST_POPULATIONS:
+        print(
+            f"populations {', '.join(BEST_POPULATIONS)}: each cell's best setting over its new seeds,"
+            " known after the cell's selection",
+            file=sys.stderr,
+        )
+    markers = [population_marker(p) for p in [*POPULATIONS, *BEST_POPULATIONS]]
+    for line in clear_stale(markers):
+        print(f"note: {line}", file=sys.stderr)
+
+
+announce_populations()
 
 
 def compared_runs(names, dataset=None):
@@ -134,11 +177,6 @@ def compared_runs(names, dataset=None):
 
 def dataset_samples(wildcards):
     return compared_runs([SAMPLES], wildcards.dataset)(wildcards)
-
-
-def train_params(wildcards):
-    run = gcfg.resolve_run(config, wildcards.dataset, wildcards.variant, wildcards.loss, int(wildcards.seed))
-    return json.dumps(run, sort_keys=True)
 
 
 def eval_params(wildcards):
@@ -157,6 +195,10 @@ def input_folder(wildcards, input):
     return os.path.dirname(input[0])
 
 
+def run_folder(wildcards):
+    return RUN.format(**wildcards)
+
+
 def input_run_folders(wildcards, input):
     """The run folders, from the aggregate rule's inputs (one metrics.json each)."""
     return sorted({os.path.dirname(f) for f in input if os.path.basename(f) == METRICS_FINAL})
@@ -173,19 +215,14 @@ def tuning_of_cells(wildcards):
 CELLS_BY_DATASET = gcfg.cells_by_dataset(config)  # dataset -> its (variant, loss) cells, in grid order
 
 
-def cells_folder(wildcards, output):
-    """results/figures/<dataset>/cells, from a cell figure's path (.../cells/<variant>/<loss>.png)."""
-    return os.path.dirname(os.path.dirname(output[0]))
-
-
-def rule_suffix(name):
-    """A dataset name as part of a rule name (letters, digits and underscores)."""
-    return re.sub(r"\W", "_", name)
+def cell_options(wildcards):
+    """The dataset's cells as the figures CLI takes them (--cell <variant> <loss> ...)."""
+    return " ".join(f"--cell {shlex.quote(v)} {shlex.quote(l)}" for v, l in CELLS_BY_DATASET[wildcards.dataset])
 
 
 def cell_figures():
-    """One figure per dataset x variant x loss cell of the grid."""
-    return [CELL_FIGURE.format(dataset=d, variant=v, loss=l) for d, cells in CELLS_BY_DATASET.items() for v, l in cells]
+    """Each dataset's folder of cell figures (one per dataset x variant x loss cell of the grid)."""
+    return [CELL_FIGURES.format(dataset=d) for d in CELLS_BY_DATASET]
 
 
 def reference_sources():
@@ -228,7 +265,8 @@ def dataset_figure(name, subcategory):
 
 
 # Job sizes come from the dataset's registry entry (runtime in minutes, mem_mb, gpu), so
-# a new dataset brings its own; a profile's set-resources overrides them.
+# a new dataset brings its own; a training job's scale with its population (above); a
+# profile's or the command line's set-resources (train:..., evaluate:...) overrides them.
 def _dataset_resource(step, key):
     def resource(wildcards):
         return DATASETS.get(wildcards.dataset).job_resources[step][key]
@@ -237,11 +275,8 @@ def _dataset_resource(step, key):
     return resource
 
 
-train_runtime = _dataset_resource("train", "runtime")
-train_mem_mb = _dataset_resource("train", "mem_mb")
 evaluate_runtime = _dataset_resource("evaluate", "runtime")
 evaluate_mem_mb = _dataset_resource("evaluate", "mem_mb")
-train_gpu = _dataset_resource("train", "gpu")
 evaluate_gpu = _dataset_resource("evaluate", "gpu")
 
 
@@ -259,11 +294,6 @@ def data_ready_of_source(wildcards):
 
 def lenet_train_params(wildcards):
     return json.dumps(config["evaluation"]["lenet"], sort_keys=True)
-
-
-def training_data(wildcards):
-    """Image datasets are prepared before training; toy data needs nothing."""
-    return [DATA_READY.format(dataset=wildcards.dataset)] if wildcards.dataset in IMAGE_DATASETS else []
 
 
 def _extractor_weights(spec):
@@ -310,3 +340,16 @@ def reproduction_runs(wildcards):
         if (run["dataset"], run["variant"], run["loss"]) in REPRODUCTION_CELLS
         for name in EVAL_FILES
     ]
+
+
+# The Dirac-GAN's theory table and phase portrait (dirac.smk)
+DIRAC_RUNS = sorted({os.path.dirname(f) for f in run_files(EVAL_FILES, dataset="dirac")})
+
+
+def dirac_analysis(wildcards):
+    return json.dumps(config["analysis"], sort_keys=True)
+
+
+def table_stem(wildcards, output):
+    """A table's path without its extension, from the rule's first output."""
+    return os.path.splitext(output[0])[0]

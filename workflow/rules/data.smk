@@ -11,7 +11,7 @@ rule prepare_data:
     params:
         dataset=dataset_spec,
     shell:
-        "python -m gans.prepare_data --dataset-config {params.dataset:q} --out {output:q} 2>&1 | tee {log:q} >&2"
+        '"$PYTHON" -m gans.prepare_data --dataset-config {params.dataset:q} --out {output:q} 2>&1 | tee {log:q} >&2'
 
 
 rule train_lenet:
@@ -33,7 +33,7 @@ rule train_lenet:
         dataset=source_spec,
         train=lenet_train_params,
     shell:
-        "python -m metrics.extractors.lenet --dataset-config {params.dataset:q} --train-config {params.train:q}"
+        '"$PYTHON" -m metrics.extractors.lenet --dataset-config {params.dataset:q} --train-config {params.train:q}'
         " --out {output.weights:q} 2>&1 | tee {log:q} >&2"
 
 
@@ -54,5 +54,5 @@ rule real_features:
         dataset=dataset_spec,
         evaluation=eval_params,
     shell:
-        "python -m metrics.images --dataset-config {params.dataset:q} --eval-config {params.evaluation:q}"
+        '"$PYTHON" -m metrics.images --dataset-config {params.dataset:q} --eval-config {params.evaluation:q}'
         " --out {output:q} 2>&1 | tee {log:q} >&2"

@@ -1,10 +1,6 @@
 # The Dirac-GAN against its theory (metrics/dirac.py): every dirac run's outcome
 # label beside what Mescheder et al. (2018) predict, and the phase portrait.
-DIRAC_RUNS = sorted({os.path.dirname(f) for f in run_files(EVAL_FILES, dataset="dirac")})
-
-
-def dirac_analysis(wildcards):
-    return json.dumps(config["analysis"], sort_keys=True)
+# (its helpers: common.smk)
 
 
 rule dirac:
@@ -21,7 +17,7 @@ rule dirac:
     params:
         analysis=dirac_analysis,
         runs=DIRAC_RUNS,
-        stem="results/tables/dirac",
+        stem=table_stem,
     shell:
-        "python -m analysis.dirac --analysis {params.analysis:q} --runs {params.runs:q}"
+        '"$PYTHON" -m analysis.dirac --analysis {params.analysis:q} --runs {params.runs:q}'
         " --table {params.stem:q} --figure {output.figure:q} 2>&1 | tee {log:q} >&2"

@@ -31,5 +31,5 @@ rule reference:
         out=output_folder,
         configfiles=config_files_given,
     shell:
-        "python -m analysis.reference --out {params.out:q} --config {params.config:q} "
+        '"$PYTHON" -m analysis.reference --out {params.out:q} --config {params.config:q} '
         "--configfiles={params.configfiles:q} {input:q} 2>&1 | tee {log:q} >&2"

@@ -18,7 +18,7 @@ if REPRODUCTION_TABLES:
             cells=json.dumps(config["reproductions"], sort_keys=True),
             out=output_folder,
         shell:
-            "python -m analysis.reproductions --out {params.out:q} --cells {params.cells:q}"
+            '"$PYTHON" -m analysis.reproductions --out {params.out:q} --cells {params.cells:q}'
             " {params.runs:q} 2>&1 | tee {log:q} >&2"
 
     localrules:

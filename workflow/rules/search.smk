@@ -19,7 +19,7 @@ checkpoint search_select:
         options=selection_options,
         runs=cell_search_folders,
     shell:
-        "python -m analysis.search --options {params.options:q} --out {output:q} {params.runs:q} 2>&1 | tee {log:q} >&2"
+        '"$PYTHON" -m analysis.search --options {params.options:q} --out {output:q} {params.runs:q} 2>&1 | tee {log:q} >&2'
 
 
 rule search_tables:
@@ -27,7 +27,7 @@ rule search_tables:
     and the baseline check on the best settings' new seeds."""
     input:
         selections=selections(),
-        runs=run_files(TRAIN_FILES + EVAL_FILES),
+        runs=run_files(EVAL_FILES),
         compared="results/tables/runs.csv",
         calibration=calibration_files(),
     output:
@@ -41,7 +41,7 @@ rule search_tables:
         runs=search_run_folders,
         out=output_folder,
     shell:
-        "python -m analysis.search_tables --out {params.out:q} --compared {input.compared:q}"
+        '"$PYTHON" -m analysis.search_tables --out {params.out:q} --compared {input.compared:q}'
         " --options {params.options:q} --selections {input.selections:q} --calibration {input.calibration:q}"
         " --runs {params.runs:q} 2>&1 | tee {log:q} >&2"
 
@@ -63,7 +63,7 @@ rule search_figures:
         tables=input_folder,
         out=output_folder,
     shell:
-        "python -m analysis.figures.search --dataset {wildcards.dataset} --tables {params.tables:q}"
+        '"$PYTHON" -m analysis.figures.search --dataset {wildcards.dataset} --tables {params.tables:q}'
         " --compared {input.compared:q} --options {params.options:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"
 
 

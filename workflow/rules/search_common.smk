@@ -36,7 +36,7 @@ def cell_search_files(wildcards):
             seed=config["search"]["train_seed"],
         )
         for i in settings
-        for name in (layout.METRICS_FINAL, layout.METRICS_TABLE, layout.RESOLVED_CONFIG)
+        for name in (layout.METRICS_FINAL, layout.METRICS_TABLE)  # evaluated, so trained (config.resolved.yaml)
     ]
 
 
@@ -49,15 +49,20 @@ def selection_options(wildcards):
     return json.dumps(options, sort_keys=True)
 
 
+def best_label(dataset, variant, loss):
+    """The label of a cell's best setting, from its selection: this waits for the checkpoint."""
+    chosen = checkpoints.search_select.get(dataset=dataset, variant=variant, loss=loss).output[0]
+    with open(chosen) as f:
+        return json.load(f)["best"]["label"]
+
+
 def best_run_files(names, dataset=None):
     """The given files of each cell's best setting over its new seeds (of one dataset),
     from the cells' selections: evaluating this waits for the checkpoints."""
     out = []
     for d, label, loss in SEARCH_CELLS:
         if dataset is None or d == dataset:
-            chosen = checkpoints.search_select.get(dataset=d, variant=label, loss=loss).output[0]
-            with open(chosen) as f:
-                best = json.load(f)["best"]["label"]
+            best = best_label(d, label, loss)
             for seed in gsearch.best_seeds(config):
                 out += [f"{RUN}/{name}".format(dataset=d, variant=best, loss=loss, seed=seed) for name in names]
     return out

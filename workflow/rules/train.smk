@@ -1,55 +1,26 @@
 rule train:
-    """Train one run; its resolved config is a param, so changing it retrains."""
+    """Train one population (gans/config/populations.py): its runs in one process, one
+    batched model where the set-up allows; each run writes its own folder, then the
+    population's marker lists them. The runs' resolved configs are a param, so
+    changing one retrains the population."""
     input:
-        training_data,
+        population_inputs,
     output:
-        [f"{RUN}/{name}" for name in TRAIN_FILES],
+        POPULATION,
     log:
-        "results/logs/train/{dataset}/{variant}/{loss}/seed{seed}.log",
+        "results/logs/train/{population}.log",
     wildcard_constraints:
-        dataset=_alternatives(ONE_SEED_DATASETS),
+        population=_alternatives([*POPULATIONS, *BEST_POPULATIONS]),
     conda:
         "../../environment.yml"
     threads: config["train"]["threads"]
     resources:
-        runtime=train_runtime,
-        mem_mb=train_mem_mb,
-        gpu=train_gpu,
+        runtime=population_runtime,
+        mem_mb=population_mem_mb,
+        gpu=population_gpu,
     params:
-        run=train_params,
-        out=output_folder,
+        runs=population_runs,
+        out=population_folders,
     shell:
-        "python -m gans.train --run-config {params.run:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"
-
-
-# Several seeds of a cell in one job (train.seeds_per_job > 1): one rule per group of
-# seeds, each writing every seed's own run folder.
-share_overrides("train", [f"train_{name}" for name in SEED_GROUPS])
-
-for group_name, group in SEED_GROUPS.items():
-
-    rule:
-        name:
-            f"train_{group_name}"
-        input:
-            training_data,
-        output:
-            group_outputs(group.seeds),
-        log:
-            f"results/logs/train/{{dataset}}/{{variant}}/{{loss}}/seeds{seeds_label(group.seeds)}.log",
-        wildcard_constraints:
-            dataset=_alternatives(group.datasets),
-            variant=_alternatives(group.variants),
-            loss=_alternatives(group.losses),
-        conda:
-            "../../environment.yml"
-        threads: config["train"]["threads"]
-        resources:
-            runtime=group_runtime(group.seeds),
-            mem_mb=train_mem_mb,
-            gpu=train_gpu,
-        params:
-            run=group_train_params(group.seeds),
-            out=group_output_folders,
-        shell:
-            "python -m gans.train --run-config {params.run:q} --out {params.out:q} 2>&1 | tee {log:q} >&2"
+        '"$PYTHON" -m gans.population_job --population {wildcards.population:q} --run-config {params.runs:q}'
+        " --out {params.out:q} --marker {output:q} 2>&1 | tee {log:q} >&2"

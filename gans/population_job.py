@@ -1,0 +1,139 @@
+"""One population's training job, as the workflow runs it:
+
+    python -m gans.population_job --population 8gaussians/gan/hinge/p0 \\
+        --run-config '[<resolved run config>, ...]' --out <run folder> ... --marker <path>
+
+trains the runs with ``gans.train`` (one batched model where the set-up allows, else one
+after another; a killed job started again resumes) and then writes the population's
+marker (``gans.layout.POPULATION``): its id and each member's run folder and status.
+The marker is the training rule's output; the members' files stay in their run folders.
+
+A member whose folder already holds a finished run of its resolved config is kept, not
+trained again: a population that grows (a larger search budget, more seeds) trains its
+new members only, and a deleted run is trained with the other missing members (each
+member's numbers do not depend on the population it trains in, up to float rounding).
+
+A marker is stale when a member's training files are gone (a deleted run folder) or were
+changed after it: the workflow removes stale markers, and the evaluation files of their
+stale members, when it starts (``clear_stale``), so the population's job runs again and
+its members are evaluated again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gans import layout, safe_io
+from gans.runtime import read_json
+
+
+def finished(cfg: dict[str, Any], folder: str | Path) -> bool:
+    """Whether ``folder`` holds a finished run of exactly ``cfg`` (every training file,
+    and the resolved config it was trained with equal to ``cfg``)."""
+    folder = Path(folder)
+    if not all((folder / name).is_file() for name in layout.TRAIN_FILES):
+        return False
+    try:
+        return yaml.safe_load((folder / layout.RESOLVED_CONFIG).read_text()) == json.loads(json.dumps(cfg))
+    except (OSError, yaml.YAMLError):
+        return False
+
+
+def marker(population: str, cfgs: list[dict[str, Any]], folders: list[str]) -> dict[str, Any]:
+    """What the marker records: the population's id and, per member, its run and folder."""
+    members = []
+    for cfg, folder in zip(cfgs, folders, strict=True):
+        summary = read_json(Path(folder) / layout.TRAIN_SUMMARY)
+        members.append(
+            {
+                "dataset": cfg["dataset"]["name"],
+                "variant": cfg["variant"].get("label", cfg["variant"]["name"]),
+                "loss": cfg["loss"]["name"],
+                "seed": cfg["seed"],
+                "run": str(folder),
+                "status": summary["status"],
+            }
+        )
+    return {"population": population, "members": members}
+
+
+def write_marker(path: str | Path, record: dict[str, Any]) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    safe_io.write_atomic(path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+
+
+def stale(path: str | Path) -> dict[str, list[str]]:
+    """Why the marker at ``path`` no longer stands for its members' training, by member
+    run folder: each training file that is gone or was changed after the marker was
+    written (a damaged file, moved aside by the evaluation, is gone on the next call)."""
+    try:
+        runs = [m["run"] for m in read_json(path)["members"]]
+        written = Path(path).stat().st_mtime_ns
+    except (OSError, ValueError, KeyError, TypeError):
+        return {str(path): [f"{path} cannot be read"]}
+    out: dict[str, list[str]] = {}
+    for run in runs:
+        for name in layout.TRAIN_FILES:
+            file = Path(run, name)
+            if not file.is_file():
+                out.setdefault(run, []).append(f"{file} is gone")
+            elif file.stat().st_mtime_ns > written:
+                out.setdefault(run, []).append(f"{file} changed after training")
+    return out
+
+
+def clear_stale(paths: list[str]) -> list[str]:
+    """Remove each stale marker among ``paths`` and its stale members' evaluation files,
+    so that the workflow runs the population's job and those evaluations again; one
+    line per marker removed, saying why."""
+    notes = []
+    for path in paths:
+        if not Path(path).is_file():
+            continue
+        members = stale(path)
+        if members:
+            for run in members:
+                for name in layout.EVAL_FILES:
+                    Path(run, name).unlink(missing_ok=True)
+            Path(path).unlink()
+            notes.append(f"{path}: {next(iter(members.values()))[0]}; the population's job runs again")
+    return notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gans.population_job", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--population", required=True, help="the population's id")
+    parser.add_argument("--run-config", required=True, help="the members' resolved run configs, a JSON list")
+    parser.add_argument("--out", required=True, nargs="+", help="each member's run folder, in order")
+    parser.add_argument("--marker", required=True, help="where to write the population's marker once trained")
+    args = parser.parse_args(argv)
+    from gans import train  # torch and the components: after the arguments are read
+
+    try:
+        cfgs = json.loads(args.run_config)
+    except ValueError as exc:
+        parser.error(f"--run-config is not valid JSON: {exc}")
+    cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
+    if len(cfgs) != len(args.out):
+        parser.error(f"give one --out folder per run config: {len(cfgs)} runs, {len(args.out)} folders")
+    todo = [i for i, (cfg, out) in enumerate(zip(cfgs, args.out, strict=True)) if not finished(cfg, out)]
+    if len(todo) < len(cfgs):
+        kept = ", ".join(args.out[i] for i in range(len(cfgs)) if i not in todo)
+        print(f"kept (a finished run of the same config): {kept}", file=sys.stderr)
+    status = 0
+    if todo:
+        runs = json.dumps([cfgs[i] for i in todo])
+        status = train.main(["--run-config", runs, "--out", *(args.out[i] for i in todo)])
+    if status == 0:
+        write_marker(args.marker, marker(args.population, cfgs, args.out))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
