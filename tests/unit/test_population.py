@@ -16,7 +16,7 @@ from gans.population import BarMonitor, mode_counts
 from gans.population_optim import PopulationOptimizer
 from gans.train import train, train_seeds
 from metrics.library.modes import mode_statistics
-from tests.unit.test_stacking import assert_close_runs, final_state
+from tests.unit.test_stacking import assert_close_runs, final_state, interrupt_at
 
 
 def settings(tiny_config, loss, values, steps=40, **train_overrides):
@@ -142,16 +142,7 @@ def test_a_population_resumes_bit_exactly_after_a_member_stopped(tiny_config, tm
     whole = [tmp_path / f"whole{i}" for i in range(3)]
     cut = [tmp_path / f"cut{i}" for i in range(3)]
     train_seeds(cfgs, whole, progress=False)
-    real_divergence = gtrain.divergence
-
-    def interrupt_at_40(row, threshold):
-        if row["step"] == 40:
-            raise KeyboardInterrupt
-        return real_divergence(row, threshold)
-
-    monkeypatch.setattr(gtrain, "divergence", interrupt_at_40)
-    with pytest.raises(KeyboardInterrupt):
-        train_seeds(cfgs, cut, progress=False)
+    real_divergence = interrupt_at(monkeypatch, 40, cfgs, cut)
     saved = torch.load(cut[0] / RESUME, weights_only=True)
     assert saved["step"] == 25 and saved["active"] == [1, 2]
     monkeypatch.setattr(gtrain, "divergence", real_divergence)

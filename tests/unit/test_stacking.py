@@ -50,6 +50,22 @@ def assert_close_runs(a, b, atol):
             torch.testing.assert_close(snaps[1]["states"][step]["generator"][key], tensor, atol=atol, rtol=0)
 
 
+def interrupt_at(monkeypatch, step, cfgs, outs):
+    """Train ``cfgs`` into ``outs`` and kill the job at ``step``; returns the real
+    divergence check, for the caller to put back."""
+    real_divergence = gtrain.divergence
+
+    def interrupt(row, threshold):
+        if row["step"] == step:
+            raise KeyboardInterrupt
+        return real_divergence(row, threshold)
+
+    monkeypatch.setattr(gtrain, "divergence", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train_seeds(cfgs, outs, progress=False)
+    return real_divergence
+
+
 @pytest.fixture
 def small_blocks(monkeypatch):
     # blocks of 300 numbers: refills every few steps (and draws larger than a block)
@@ -170,16 +186,7 @@ def test_stacked_job_resumes_where_it_stopped(tiny_config, tmp_path, monkeypatch
     whole = [tmp_path / f"whole{c['seed']}" for c in cfgs]
     cut = [tmp_path / f"cut{c['seed']}" for c in cfgs]
     train_seeds(cfgs, whole, progress=False)
-    real_divergence = gtrain.divergence
-
-    def interrupt_at_40(row, threshold):
-        if row["step"] == 40:
-            raise KeyboardInterrupt
-        return real_divergence(row, threshold)
-
-    monkeypatch.setattr(gtrain, "divergence", interrupt_at_40)
-    with pytest.raises(KeyboardInterrupt):
-        train_seeds(cfgs, cut, progress=False)
+    real_divergence = interrupt_at(monkeypatch, 40, cfgs, cut)
     assert torch.load(cut[0] / RESUME, weights_only=True)["step"] == 25
     monkeypatch.setattr(gtrain, "divergence", real_divergence)
     torch.manual_seed(999)
