@@ -138,8 +138,12 @@ class GAN(Variant):
     def _grad_norm(self, module: nn.Module) -> torch.Tensor:
         return grad_norm(module) if self.seed_rng is None else stacking.per_seed_grad_norm(module, len(self.seed_rng))
 
+    def _batch_dim(self) -> int:
+        """The dimension of a batch's samples: 0 alone, 1 after the member dimension when stacked."""
+        return 0 if self.seed_rng is None else 1
+
     def _batch_size(self, x: torch.Tensor) -> int:
-        return x.shape[0 if self.seed_rng is None else 1]
+        return x.shape[self._batch_dim()]
 
     @classmethod
     def stacked(cls, variants: list[GAN], seed_rng: stacking.SeedRNG) -> GAN:

@@ -11,19 +11,22 @@ import torch
 import gans.train as gtrain
 from gans import config as gcfg
 from gans import members
+from gans.config.populations import reason_not_batched
+from gans.job import Job
 from gans.layout import RESUME
 from gans.population import BarMonitor, mode_counts
 from gans.population_optim import PopulationOptimizer
+from gans.stacking import reason_not_stackable
 from gans.train import train, train_seeds
 from metrics.library.modes import mode_statistics
 from tests.unit.test_stacking import assert_close_runs, final_state, interrupt_at
 
 
-def settings(tiny_config, loss, values, steps=40, **train_overrides):
-    """One resolved run per (seed, {dotted path: value}) of ``values``."""
+def settings(tiny_config, loss, values, steps=40, variant="gan", **train_overrides):
+    """One resolved run of ``variant`` per (seed, {dotted path: value}) of ``values``."""
     cfgs = []
     for seed, setting in values:
-        cfg = gcfg.resolve_run(tiny_config, "8gaussians", "gan", loss, seed)
+        cfg = gcfg.resolve_run(tiny_config, "8gaussians", variant, loss, seed)
         cfg["train"].update(steps=steps, **train_overrides)
         for path, value in setting.items():
             *parents, leaf = path.split(".")
@@ -78,6 +81,41 @@ def test_a_member_alone_and_in_a_population_of_64_train_alike(tiny_config, tmp_p
     for i in (0, 37):
         train_seeds([cfgs[i]], [tmp_path / f"one{i}"], progress=False)
         assert_close_runs(tmp_path / f"one{i}", outs[i], atol=1e-6)
+
+
+PACGAN2 = [
+    (0, {"optimizer.lr_d": 3e-4, "optimizer.lr_g": 1e-4, "architecture.params.width": 64}),
+    (1, {"optimizer.lr_d": 1e-3, "optimizer.lr_g": 5e-4, "architecture.params.width": 64}),
+    (0, {"optimizer.lr_d": 5e-5, "optimizer.lr_g": 2e-4, "architecture.params.width": 64}),
+]
+
+
+def test_pacgan_members_pack_within_their_own_batch(tiny_config, tmp_path):
+    cfgs = settings(tiny_config, "nonsaturating", PACGAN2, variant="pacgan")
+    assert reason_not_stackable(cfgs[0]) is None and reason_not_batched(cfgs[0]) is None
+    other = copy.deepcopy(cfgs[0])
+    other["variant"]["params"]["pack"] = 3  # D sees 3 points: another network shape
+    assert members.differing_keys([cfgs[0], other]) == ["variant"]
+    outs = [tmp_path / f"pop{i}" for i in range(len(cfgs))]
+    summaries = train_seeds(cfgs, outs, progress=False)
+    assert [s["seeds_in_job"] for s in summaries] == [3] * 3
+    for i, cfg in enumerate(cfgs):
+        train(cfg, tmp_path / f"alone{i}", progress=False)  # unstacked, torch.optim.Adam
+        assert_close_runs(tmp_path / f"alone{i}", outs[i], atol=1e-5)
+    g0, g2 = final_state(outs[0])["generator"], final_state(outs[2])["generator"]
+    assert not all(torch.allclose(g0[k], g2[k]) for k in g0)
+
+
+def test_a_stacked_pacgan_packs_and_judges_each_members_samples(tiny_config):
+    cfgs = settings(tiny_config, "nonsaturating", [(s, {"variant.params.pack": 3}) for s in (0, 1)], variant="pacgan")
+    alone = [Job([c], torch.device("cpu")).variant for c in cfgs]
+    stacked = Job(cfgs, torch.device("cpu")).variant
+    x = torch.randn(2, 12, 2, generator=torch.Generator().manual_seed(0))
+    outputs, scores = stacked.d_outputs(x), stacked.discriminate(x)
+    assert outputs.shape == (2, 4) and scores.shape == (2, 12)
+    for i, v in enumerate(alone):
+        torch.testing.assert_close(outputs[i], v.d_outputs(x[i]))
+        torch.testing.assert_close(scores[i], v.discriminate(x[i]))
 
 
 def test_a_diverged_member_leaves_the_others_unchanged(tiny_config, tmp_path):

@@ -133,8 +133,8 @@ def test_every_loss_is_a_function_of_each_seeds_outputs():
 
 
 def test_seeds_that_cannot_be_stacked_train_one_after_another(tiny_config, tmp_path, capsys):
-    cfgs = run_cfgs(tiny_config, "nonsaturating", variant="pacgan", seeds=(0, 1), steps=20)
-    assert "pacgan" in stacking.reason_not_stackable(cfgs[0])
+    cfgs = run_cfgs(tiny_config, "nonsaturating", variant="infogan", seeds=(0, 1), steps=20)
+    assert "infogan" in stacking.reason_not_stackable(cfgs[0])
     summaries = train_seeds(cfgs, [tmp_path / "a", tmp_path / "b"], progress=False)
     assert "one after another" in capsys.readouterr().err
     assert [s["seeds_in_job"] for s in summaries] == [1, 1]
