@@ -82,13 +82,26 @@ class BarMonitor:
 
 
 def keep_members(modules: list[torch.nn.Module], index: torch.Tensor) -> None:
-    """Slice every stacked parameter of ``modules`` to the members at ``index``."""
+    """Slice every stacked parameter of ``modules``, and every buffer a submodule
+    declares to have a member dimension (``member_buffers``: spectral normalisation's
+    u and v), to the members at ``index``. Any other buffer is refused: it could not be
+    sliced correctly."""
     for module in modules:
-        if any(True for _ in module.buffers()):
-            raise ValueError(f"{type(module).__name__} has buffers; a population slices parameters only")
+        for sub in module.modules():
+            for name, _ in sub.named_buffers(recurse=False):
+                if name not in getattr(sub, "member_buffers", ()):
+                    raise ValueError(
+                        f"{type(sub).__name__} has a buffer '{name}' without a member dimension; "
+                        "a population slices parameters and member buffers only"
+                    )
+    for module in modules:
         for p in module.parameters():
             p.data = p.data[index.to(p.device)]
             p.grad = None
+        for sub in module.modules():
+            for name in getattr(sub, "member_buffers", ()):
+                buffer = getattr(sub, name)
+                setattr(sub, name, buffer[index.to(buffer.device)])
 
 
 def keep_rng(rng, index: list[int]) -> None:

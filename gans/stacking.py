@@ -12,6 +12,11 @@ so one optimizer over stacked parameters is S independent ones; and every random
 draw a seed makes comes from that seed's own generator (``SeedRNG``), so a seed
 sees the same noise and data as it would alone. The result is what each seed gets
 trained alone, up to float rounding (tests/test_stacking.py checks it).
+
+A linear layer under spectral normalisation (torch's ``spectral_norm``
+parametrization, the ``spectral_norm`` regularizer) stacks too: ``SeedSpectralNorm``
+runs each member's power iteration on its own weight slice, with its own ``u`` and
+``v`` taken from the member's initialised parametrization.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import math
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import _SpectralNorm
 
 # Modules whose forward acts on each element (or on the last dimension only), so
 # they are correct on (S, batch, ...) inputs as they stand.
@@ -45,35 +53,115 @@ class NotStackable(ValueError):
 
 class SeedLinear(nn.Module):
     """S linear layers as one: weight (S, out, in), bias (S, out); input (S, batch, in).
-    Parameter names match ``nn.Linear``'s, so seed s's slice is a plain state dict."""
+    Parameter names match ``nn.Linear``'s, so seed s's slice is a plain state dict.
+    Layers under spectral normalisation give a ``SeedLinear`` under ``SeedSpectralNorm``,
+    whose state dict keys are those of the parametrized ``nn.Linear``."""
 
     def __init__(self, layers: list[nn.Linear]):
         super().__init__()
-        self.weight = nn.Parameter(torch.stack([layer.weight.detach() for layer in layers]))
+        self.weight = nn.Parameter(torch.stack([raw_weight(layer).detach() for layer in layers]))
         self.bias = nn.Parameter(torch.stack([layer.bias.detach() for layer in layers]))
+        self.train(layers[0].training)
+        normalised = {parametrize.is_parametrized(layer) for layer in layers}
+        if len(normalised) > 1:
+            raise NotStackable("some members' linear layers are spectrally normalised, others not")
+        if normalised == {True}:
+            norm = SeedSpectralNorm([layer.parametrizations.weight[0] for layer in layers])
+            # unsafe: no trial forward, which would run a power iteration on the members' u, v
+            parametrize.register_parametrization(self, "weight", norm, unsafe=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
+
+
+def raw_weight(layer: nn.Linear) -> torch.Tensor:
+    """A linear layer's weight parameter, before any parametrization (reading
+    ``layer.weight`` of a spectrally normalised layer would run a power iteration)."""
+    if parametrize.is_parametrized(layer, "weight"):
+        return layer.parametrizations.weight.original
+    return layer.weight
+
+
+class SeedSpectralNorm(nn.Module):
+    """Torch's spectral normalisation (``torch.nn.utils.parametrizations.spectral_norm``,
+    ``_SpectralNorm``) of S weights (S, out, in) at once: each member's power iteration
+    on its own (out, in) slice with its own ``_u`` (S, out) and ``_v`` (S, in), as
+    batched products. Run in training mode only, in place and without gradient, then
+    sigma = u . (W v) with u, v cloned, as torch does; so each member gets what its own
+    parametrization gives, up to float rounding. The buffers carry torch's names, so a
+    member's slice of the state dict is its one-run state dict."""
+
+    member_buffers = ("_u", "_v")  # sliced when members leave (gans/population.py)
+
+    def __init__(self, norms: list[nn.Module]):
+        super().__init__()
+        first = norms[0]
+        for norm in norms:
+            if (norm.dim, norm.eps, norm.n_power_iterations) != (first.dim, first.eps, first.n_power_iterations):
+                raise NotStackable("the members' spectral normalisations differ (dim, eps or power iterations)")
+        self.eps, self.n_power_iterations = first.eps, first.n_power_iterations
+        # each member's u, v as its own registration initialised them (15 power iterations)
+        self.register_buffer("_u", torch.stack([norm._u.detach() for norm in norms]))
+        self.register_buffer("_v", torch.stack([norm._v.detach() for norm in norms]))
+        self.train(first.training)
+
+    @torch.no_grad()
+    def _power_method(self, weight: torch.Tensor, n_power_iterations: int) -> None:
+        for _ in range(n_power_iterations):
+            wv = torch.bmm(weight, self._v.unsqueeze(2)).squeeze(2)
+            self._u = F.normalize(wv, dim=1, eps=self.eps, out=self._u)
+            wu = torch.bmm(weight.mH, self._u.unsqueeze(2)).squeeze(2)
+            self._v = F.normalize(wu, dim=1, eps=self.eps, out=self._v)
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            self._power_method(weight, self.n_power_iterations)
+        # cloned, as torch does: the in-place updates of a later forward must not touch
+        # what this one's backward needs
+        u = self._u.clone(memory_format=torch.contiguous_format)
+        v = self._v.clone(memory_format=torch.contiguous_format)
+        sigma = torch.linalg.vecdot(u, torch.bmm(weight, v.unsqueeze(2)).squeeze(2), dim=1)  # vdot per member
+        return weight / sigma.view(-1, 1, 1)
+
+    def right_inverse(self, value: torch.Tensor) -> torch.Tensor:
+        return value
 
 
 def check_stackable(module: nn.Module) -> None:
     """Raise NotStackable naming the first submodule that cannot be stacked."""
     from gans.architectures import Discriminator  # its forward only routes trunk -> head
 
+    inner: list[str] = []  # the parametrizations of checked linear layers
     for name, sub in module.named_modules():
-        if isinstance(sub, nn.Linear) and sub.bias is None:
-            raise NotStackable(f"linear layer '{name}' has no bias")
-        if not isinstance(sub, (nn.Linear, Discriminator, *ELEMENTWISE)):
+        if any(name.startswith(prefix) for prefix in inner):
+            continue
+        if isinstance(sub, nn.Linear):
+            if sub.bias is None:
+                raise NotStackable(f"linear layer '{name}' has no bias")
+            if parametrize.is_parametrized(sub):
+                check_spectral_norm(name, sub)
+                inner.append(f"{name}.parametrizations" if name else "parametrizations")
+        elif not isinstance(sub, (Discriminator, *ELEMENTWISE)):
             raise NotStackable(f"layer '{name or 'the network'}' ({type(sub).__name__}) cannot be stacked over seeds")
+
+
+def check_spectral_norm(name: str, layer: nn.Linear) -> None:
+    """A parametrized linear layer stacks when its one parametrization is torch's
+    spectral normalisation of its weight over the output dimension."""
+    chain = layer.parametrizations
+    if set(chain) != {"weight"} or len(chain.weight) != 1 or type(chain.weight[0]) is not _SpectralNorm:
+        raise NotStackable(f"linear layer '{name}' has a parametrization other than spectral normalisation")
+    if chain.weight[0].dim != 0:
+        raise NotStackable(f"linear layer '{name}': spectral normalisation over dimension {chain.weight[0].dim}")
 
 
 def stack_modules(modules: list[nn.Module]) -> nn.Module:
     """One module computing all of ``modules`` (same architecture) on (S, batch, ...) inputs."""
     for m in modules:
         check_stackable(m)
-    stacked = copy.deepcopy(modules[0])
+    stacked = copy.deepcopy(modules[0])  # a parametrized module deep-copies (torch allows it)
     for name, sub in list(stacked.named_modules()):
-        if isinstance(sub, nn.Linear):
+        if isinstance(sub, nn.Linear):  # a parametrized one too (a subclass torch makes)
             layers = [m.get_submodule(name) for m in modules]
             parent, _, attr = name.rpartition(".")
             setattr(stacked.get_submodule(parent) if parent else stacked, attr, SeedLinear(layers))

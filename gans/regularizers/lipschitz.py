@@ -68,10 +68,14 @@ class R2(Regularizer):
 
 @REGULARIZERS.register("spectral_norm")
 class SpectralNorm(Regularizer):
-    """Spectral normalisation (Miyato et al. 2018) of every linear and conv layer of D."""
+    """Spectral normalisation (Miyato et al. 2018) of every linear and conv layer of D.
+    Stackable: a population stacks each member's normalised linear layers, with each
+    member's own power iteration (gans/stacking.py, ``SeedSpectralNorm``); conv layers
+    do not stack (``check_stackable``)."""
 
     param_schema = {"power_iterations": {"minimum": 1}}
     defaults = {"power_iterations": 1}
+    stackable = True
 
     def wrap(self, discriminator):
         for module in list(discriminator.modules()):

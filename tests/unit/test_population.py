@@ -172,9 +172,10 @@ def test_a_member_that_holds_the_bar_stops_and_the_others_go_on(tiny_config, tmp
     assert_close_runs(tmp_path / "alone2", tmp_path / "m2", atol=1e-6)
 
 
-def test_a_population_resumes_bit_exactly_after_a_member_stopped(tiny_config, tmp_path, monkeypatch):
+@pytest.mark.parametrize("loss", ["wgan-gp", "hinge"])  # hinge: spectral norm's u, v resume too
+def test_a_population_resumes_bit_exactly_after_a_member_stopped(tiny_config, tmp_path, monkeypatch, loss):
     values = [(0, {}), (1, {"optimizer.lr_d": 4e-4}), (2, {"optimizer.betas": [0.0, 0.9]})]
-    cfgs = settings(tiny_config, "wgan-gp", values, steps=60, eval_every=10, checkpoint_every=25)
+    cfgs = settings(tiny_config, loss, values, steps=60, eval_every=10, checkpoint_every=25)
     cfgs = stop_at(cfgs, 1.0, 0.5)
     first_member_meets_the_bar(monkeypatch)  # member 0 stops at step 20
     whole = [tmp_path / f"whole{i}" for i in range(3)]

@@ -35,11 +35,17 @@ def final_state(folder):
     return torch.load(folder / "checkpoint.pt", weights_only=True)["state"]
 
 
-def assert_close_runs(a, b, atol):
+def assert_close_runs(a, b, atol, vector_atol=None):
+    """Runs ``a`` and ``b`` agree to ``atol``: final networks, logs and snapshots. The
+    power-iteration vectors of spectral normalisation (``_u``, ``_v``) are compared to
+    ``vector_atol`` where given: a singular vector's rounding error grows as the gap
+    between the top two singular values shrinks, while sigma, hence the normalised
+    weight, stays as close as the weight."""
     sa, sb = final_state(a), final_state(b)
     for name in ("generator", "discriminator"):
         for key, tensor in sa[name].items():
-            torch.testing.assert_close(sb[name][key], tensor, atol=atol, rtol=0, msg=f"{name}.{key}")
+            tol = vector_atol if vector_atol is not None and key.endswith(("._u", "._v")) else atol
+            torch.testing.assert_close(sb[name][key], tensor, atol=tol, rtol=0, msg=f"{name}.{key}")
     la, lb = (pd.read_csv(d / "train_log.csv").drop(columns="wall_time") for d in (a, b))
     assert list(la.columns) == list(lb.columns) and list(la["step"]) == list(lb["step"])
     pd.testing.assert_frame_equal(la, lb, check_exact=False, atol=atol, rtol=1e-5)
@@ -145,8 +151,8 @@ def test_seeds_that_cannot_be_stacked_train_one_after_another(tiny_config, tmp_p
 def test_what_cannot_be_stacked_says_why(tiny_config):
     cfg = run_cfgs(tiny_config)[0]
     assert stacking.reason_not_stackable(cfg) is None
-    cfg["regularizers"] = {"spectral_norm": {"power_iterations": 1}}
-    assert "spectral_norm" in stacking.reason_not_stackable(cfg)
+    cfg["regularizers"] = {"spectral_norm": {"power_iterations": 1}}  # on an MLP: stacks
+    assert stacking.reason_not_stackable(cfg) is None
     with pytest.raises(stacking.NotStackable, match="Conv2d"):
         stacking.check_stackable(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3)))
 
