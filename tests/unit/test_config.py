@@ -104,14 +104,17 @@ def test_the_larger_configs_have_every_variant_and_every_loss(name):
     assert {r["loss"] for r in runs} == shipped(LOSSES)
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "mixtures.yaml"])
-def test_the_default_grid_runs_every_cell_at_its_paper_setup_with_equal_latent_size(name):
+@pytest.mark.parametrize("name", ["config.yaml", "paper-rates.yaml"])
+def test_the_default_grid_treats_every_cell_alike_with_equal_latent_size(name):
+    """Every cell at its paper set-up with the same named deviations and no override."""
     config = acfg.load(gcfg.ROOT / "config" / name)
-    latent = {}
+    latent, deviations = {}, set()
     for run in gcfg.grid(config):
         resolved = gcfg.resolve_run(config, run["dataset"], run["variant"], run["loss"], run["seed"])
-        assert resolved["setup"]["deviations"] == [] and resolved["setup"]["overrides"] == [], run
+        assert resolved["setup"]["overrides"] == [], run
+        deviations.add(tuple(resolved["setup"]["deviations"]))
         latent.setdefault(run["dataset"], set()).add(resolved["setup"]["latent_dim"])
+    assert len(deviations) == 1, deviations
     assert all(len(sizes) == 1 for sizes in latent.values()), latent
 
 
