@@ -32,8 +32,9 @@ include: "workflow/rules/dirac.smk"
 rule all:
     default_target: True
     input:
-        # every run's outputs are targets too, so a deleted run is rebuilt
-        run_files(EVAL_FILES),
+        # every population's evaluation is a target too, so a deleted run is rebuilt
+        # (its markers are stale then: common.smk's announce_populations)
+        run_evaluations(RUNS),
         TABLES,
         expand(FIGURES, dataset=DATASETS_IN_GRID, allow_missing=True),
         cell_figures(),

@@ -11,6 +11,8 @@ from __future__ import annotations
 RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"  # {variant} is the grid label
 # written after a population's training job (gans.population_job): its members and their folders
 POPULATION = "results/populations/{population}.json"
+# written after a population's evaluation job (metrics.evaluate): its members' folders and files
+EVALUATION = "results/evaluations/{population}.json"
 
 # written by training (gans.train)
 RESOLVED_CONFIG = "config.resolved.yaml"

@@ -14,9 +14,11 @@ new members only, and a deleted run is trained with the other missing members (e
 member's numbers do not depend on the population it trains in, up to float rounding).
 
 A marker is stale when a member's training files are gone (a deleted run folder) or were
-changed after it: the workflow removes stale markers, and the evaluation files of their
-stale members, when it starts (``clear_stale``), so the population's job runs again and
-its members are evaluated again.
+changed after it: the workflow removes stale markers, with the population's evaluation
+marker (``gans.layout.EVALUATION``) and the evaluation files of their stale members, when
+it starts (``clear_stale``), so the population's job runs again and its members are
+evaluated again. An evaluation marker whose members' evaluation files are not all there
+is stale too: it is removed, so the population is evaluated again.
 """
 
 from __future__ import annotations
@@ -88,21 +90,46 @@ def stale(path: str | Path) -> dict[str, list[str]]:
     return out
 
 
-def clear_stale(paths: list[str]) -> list[str]:
-    """Remove each stale marker among ``paths`` and its stale members' evaluation files,
-    so that the workflow runs the population's job and those evaluations again; one
-    line per marker removed, saying why."""
+def stale_evaluation(path: str | Path) -> dict[str, list[str]]:
+    """Why the evaluation marker at ``path`` (``layout.EVALUATION``) no longer stands for
+    its members' evaluations, by member run folder: each evaluation file that is gone
+    (deleted, or a damaged one set aside by the aggregation)."""
+    try:
+        runs = [m["run"] for m in read_json(path)["members"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {str(path): [f"{path} cannot be read"]}
+    out: dict[str, list[str]] = {}
+    for run in runs:
+        for name in layout.EVAL_FILES:
+            if not Path(run, name).is_file():
+                out.setdefault(run, []).append(f"{Path(run, name)} is gone")
+    return out
+
+
+def clear_stale(populations: list[str], root: str | Path = ".") -> list[str]:
+    """For each population (by id, its markers under ``root``): a stale training marker
+    is removed with its evaluation marker and its stale members' evaluation files, so
+    that the workflow trains the population and evaluates it again; a stale evaluation
+    marker alone is removed, so that the population is evaluated again. One line per
+    population, saying why."""
     notes = []
-    for path in paths:
-        if not Path(path).is_file():
-            continue
-        members = stale(path)
+    for population in populations:
+        trained, evaluated = (
+            Path(root, p.format(population=population)) for p in (layout.POPULATION, layout.EVALUATION)
+        )
+        members = stale(trained) if trained.is_file() else {}
         if members:
             for run in members:
                 for name in layout.EVAL_FILES:
                     Path(run, name).unlink(missing_ok=True)
-            Path(path).unlink()
-            notes.append(f"{path}: {next(iter(members.values()))[0]}; the population's job runs again")
+            trained.unlink()
+            evaluated.unlink(missing_ok=True)
+            notes.append(f"{trained}: {next(iter(members.values()))[0]}; the population's job runs again")
+            continue
+        gone = stale_evaluation(evaluated) if evaluated.is_file() else {}
+        if gone:
+            evaluated.unlink()
+            notes.append(f"{evaluated}: {next(iter(gone.values()))[0]}; the population is evaluated again")
     return notes
 
 

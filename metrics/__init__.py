@@ -2,9 +2,10 @@
 and what turns a trained run into numbers (``metrics.evaluate``: a run folder in,
 metrics.csv and metrics.json out). It imports ``gans``, never ``analysis``.
 
-A metric is built once per evaluation job with the real samples (so real-data
-statistics are computed once) and then called on the generated samples of every
-evaluation point. On images, "samples" are the feature extractor's outputs, a dict
+A metric is built once per evaluated run with the real samples and then called on
+the generated samples of every evaluation point; the real samples' statistics are
+computed once per evaluation job (``Metric.shared``), however many runs it
+evaluates. On images, "samples" are the feature extractor's outputs, a dict
 {"features": (N, D), "logits": (N, K)}, so every metric shares one extraction.
 """
 
@@ -29,10 +30,13 @@ class Metric:
     # metrics by itself (they are not listed in evaluation.metrics)
     per_class: ClassVar[bool] = False
 
-    def __init__(self, eval_cfg: dict[str, Any], dataset, real: torch.Tensor):
+    def __init__(self, eval_cfg: dict[str, Any], dataset, real: torch.Tensor, shared: dict | None = None):
         self.cfg = eval_cfg
         self.dataset = dataset
         self.real = real
+        # statistics of ``real`` (real features, FID's mean and covariance), shared by the
+        # metrics built on the same real side: one job evaluating several runs computes them once
+        self.shared = {} if shared is None else shared
 
     def compute(self, fake: torch.Tensor) -> dict[str, float]:
         raise NotImplementedError

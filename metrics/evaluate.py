@@ -1,11 +1,20 @@
-"""Evaluate one trained run at every evaluation point.
+"""Evaluate trained runs at every evaluation point: one run, or a population's runs
+one after another in one process (what the workflow's evaluate rule runs).
 
     python -m metrics.evaluate --config config/config.yaml --run results/runs/8gaussians/gan/wgan-gp/seed0
+    python -m metrics.evaluate --eval-config '{...}' --runs-from results/populations/<id>.json \
+        --marker results/evaluations/<id>.json
 
-Several --run folders are evaluated one after another in one process, so imports and
-the extractor load once (the pipeline evaluates each run in its own job).
+Several runs (--run A B ..., and --runs-from a population's training marker, which
+lists its members' folders) are evaluated in turn: imports and the extractor load
+once, and the real side (the real samples or features, and the metrics' statistics
+of them) is made once per dataset and shared (``RealSide``); each run's files and
+numbers are those it gets evaluated alone. A run that cannot be evaluated is said
+and skipped: the others are still evaluated, and the command then exits non-zero
+naming it. Once every run is evaluated, --marker writes the population's evaluation
+marker (``gans.layout.EVALUATION``): its id, and each member's folder and files.
 
-Reads the run's snapshots.pt and checkpoint.pt; writes metrics.csv (one row per
+Reads each run's snapshots.pt and checkpoint.pt; writes metrics.csv (one row per
 evaluation point), metrics.json (final metrics, run status, the resolved
 evaluation config, the final generator's metrics under every sampling seed, the
 provenance) and samples.npz (generated points at every evaluation point,
@@ -24,6 +33,8 @@ import argparse
 import errno
 import json
 import sys
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +44,7 @@ import torch
 import yaml
 
 from gans import config as gcfg
-from gans import layout, safe_io
+from gans import layout, population_job, safe_io
 from gans.job import build
 from gans.provenance import provenance
 from gans.runtime import read_json, seed_everything, write_json
@@ -47,16 +58,38 @@ from metrics.sampling import final_sampling
 TRAINED = (layout.RESOLVED_CONFIG, layout.TRAIN_SUMMARY, layout.SNAPSHOTS, layout.CHECKPOINT)  # what evaluation reads
 
 
-def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any]) -> dict[str, Any]:
+class RealSide:
+    """The real side of evaluation (the real samples or features, and the metrics'
+    statistics of them, ``Metric.shared``), made once per dataset x evaluation config
+    and shared by the runs one process evaluates: the values each run alone makes."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, tuple[Any, dict, dict]] = {}
+
+    def of(self, cfg: dict[str, Any], eval_cfg: dict[str, Any], inputs) -> tuple[Any, dict]:
+        """The real samples of ``inputs`` and the metrics' shared statistics of them;
+        ``inputs.adjusted`` says what had to differ from ``eval_cfg``, as alone."""
+        key = json.dumps([cfg["dataset"], eval_cfg], sort_keys=True, default=str)
+        if key not in self._made:
+            real = inputs.real()
+            self._made[key] = (real, dict(inputs.adjusted), {})
+        real, adjusted, shared = self._made[key]
+        if adjusted:
+            inputs.adjusted = adjusted
+        return real, shared
+
+
+def evaluate(run_dir: str | Path, eval_cfg: dict[str, Any], real_side: RealSide | None = None) -> dict[str, Any]:
+    """Evaluate one run; ``real_side``: the real side shared with other runs (none: made here)."""
     run = Path(run_dir)
     cfg = yaml.safe_load((run / layout.RESOLVED_CONFIG).read_text())
     summary = read_json(run / layout.TRAIN_SUMMARY)
     seed_everything(eval_cfg["seed"])
     dataset, variant = build(cfg, "cpu")
     inputs = INPUTS.get(dataset.modality, PointInputs)(dataset, variant, eval_cfg, run)
-    real = inputs.real()
-    metrics = [METRICS.get(name)(eval_cfg, dataset, real) for name in eval_cfg["metrics"]]
-    per_class = per_class_metrics(variant, inputs, eval_cfg, real)
+    real, shared = (real_side or RealSide()).of(cfg, eval_cfg, inputs)
+    metrics = [METRICS.get(name)(eval_cfg, dataset, real, shared) for name in eval_cfg["metrics"]]
+    per_class = per_class_metrics(variant, inputs, eval_cfg, real, shared)
 
     snapshots = safe_io.load_tensors(run / layout.SNAPSHOTS)
     rows, samples = measure_snapshots(snapshots, variant, inputs, metrics, per_class, eval_cfg["seed"])
@@ -124,13 +157,13 @@ def final_metrics(last_row: dict[str, Any], summary: dict[str, Any]) -> dict[str
     }
 
 
-def per_class_metrics(variant, inputs, eval_cfg, real) -> list:
+def per_class_metrics(variant, inputs, eval_cfg, real, shared=None) -> list:
     """The per-class metrics (metric.per_class) of a conditional variant; none for others."""
     if not variant.conditional:
         return []
     modality = inputs.dataset.modality
     return [
-        cls(eval_cfg, inputs.dataset, real)
+        cls(eval_cfg, inputs.dataset, real, shared)
         for _, cls in METRICS.items()
         if cls.per_class and modality in cls.modalities and (inputs.classifier or not cls.needs_classifier)
     ]
@@ -140,53 +173,124 @@ def _clean(v):
     return None if isinstance(v, float) and not np.isfinite(v) else v
 
 
-def checked_inputs(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Each run's evaluation config, once every folder's training outputs are found
-    whole (sizes and checksums as training recorded them) and every setting checked:
-    before any work starts."""
-    for run in args.run:
-        missing = [name for name in TRAINED if not (Path(run) / name).is_file()]
-        if missing:
-            raise FileNotFoundError(f"run folder '{run}' lacks {', '.join(missing)}: train it first")
-        safe_io.check_training_outputs(run)
+# -- the command: runs evaluated in turn, a failed one said and skipped -----------------
+def check_trained(run: str | Path) -> None:
+    """Refuse a folder whose training outputs are missing or not whole (sizes and
+    checksums as training recorded them), before any work on it starts."""
+    missing = [name for name in TRAINED if not (Path(run) / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"run folder '{run}' lacks {', '.join(missing)}: train it first")
+    safe_io.check_training_outputs(run)
+
+
+def eval_configs(args: argparse.Namespace) -> Callable[[str], dict[str, Any]]:
+    """Each run's evaluation config: the one given (checked here, before any run), or
+    the config's for the run's dataset (checked once per dataset)."""
     if args.eval_config:
-        eval_cfgs = [json.loads(args.eval_config)] * len(args.run)
-    else:
-        config = load_config(args.config)
-        datasets = [
-            yaml.safe_load((Path(run) / layout.RESOLVED_CONFIG).read_text())["dataset"]["name"] for run in args.run
-        ]
-        eval_cfgs = [resolve_eval(config, dataset) for dataset in datasets]
-    for eval_cfg in eval_cfgs:
-        check_evaluation(eval_cfg)
-    return eval_cfgs
+        given = json.loads(args.eval_config)
+        check_evaluation(given)
+        return lambda run: given
+    config, by_dataset = load_config(args.config), {}
+
+    def of(run: str) -> dict[str, Any]:
+        dataset = yaml.safe_load((Path(run) / layout.RESOLVED_CONFIG).read_text())["dataset"]["name"]
+        if dataset not in by_dataset:
+            eval_cfg = resolve_eval(config, dataset)
+            check_evaluation(eval_cfg)
+            by_dataset[dataset] = eval_cfg
+        return by_dataset[dataset]
+
+    return of
+
+
+def failure(exc: Exception) -> tuple[int, str]:
+    """The exit code, and the line that says why a run could not be evaluated."""
+    if isinstance(exc, safe_io.DamagedFile):  # set aside, so the next snakemake call remakes it
+        return 1, safe_io.retrain_message(exc)
+    if isinstance(exc, (gcfg.ConfigError, FileNotFoundError)):
+        return 2, str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return 1, f"{exc}. Free space there and run the same command again"
+    traceback.print_exception(exc)
+    return 1, f"{type(exc).__name__}: {exc}"
+
+
+def evaluate_each(runs: list[str], eval_cfg_of: Callable[[str], dict]) -> tuple[dict[str, dict], dict[str, int]]:
+    """Evaluate ``runs`` in turn, the real side shared: each one's results, and the exit
+    code of each one that failed (said as it fails; the next run is evaluated still)."""
+    real_side, results, failed = RealSide(), {}, {}
+    for run in runs:
+        try:
+            check_trained(run)
+            results[run] = evaluate(run, eval_cfg_of(run), real_side)
+        except Exception as exc:  # any: one run's failure must not lose the others
+            failed[run], line = failure(exc)
+            print(f"error: {line}", file=sys.stderr)
+            continue
+        print(run, json.dumps({"status": results[run]["status"], **results[run]["final"]}), file=sys.stderr)
+    return results, failed
+
+
+def population_members(path: str | None) -> tuple[str | None, list[dict[str, Any]]]:
+    """The population's id and members (each with its run folder, ``run``) that its
+    training marker (``gans.layout.POPULATION``) lists; none without a marker."""
+    if path is None:
+        return None, []
+    record = read_json(path)
+    members = [dict(m) for m in record["members"]]
+    if not all(isinstance(m.get("run"), str) for m in members):
+        raise ValueError("a member without its run folder")
+    return record["population"], members
+
+
+def evaluation_marker(population: str | None, members: list[dict], results: dict[str, dict]) -> dict[str, Any]:
+    """What the evaluation marker records: the population's id and, per member, its
+    run folder, its evaluation files and its status."""
+    return {
+        "population": population,
+        "members": [
+            {
+                **m,
+                "files": [str(Path(m["run"], name)) for name in layout.EVAL_FILES],
+                "status": results[m["run"]]["status"],
+            }
+            for m in members
+        ],
+    }
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m metrics.evaluate", description=__doc__.split("\n\n")[0])
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--config", help="the config YAML whose evaluation settings to use")
+    src.add_argument("--eval-config", help="a resolved evaluation config as JSON (what the pipeline passes)")
+    p.add_argument("--run", nargs="+", default=[], help="a trained run's folder, or several (evaluated in turn)")
+    p.add_argument("--runs-from", metavar="MARKER", help="a population's training marker: evaluate its members")
+    p.add_argument("--marker", help="where to write the evaluation marker once every run is evaluated")
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.evaluate", description=__doc__.split("\n\n")[0])
-    src = parser.add_mutually_exclusive_group(required=True)
-    src.add_argument("--config", help="the config YAML whose evaluation settings to use")
-    src.add_argument("--eval-config", help="a resolved evaluation config as JSON (what the pipeline passes)")
-    parser.add_argument(
-        "--run",
-        required=True,
-        nargs="+",
-        help="a trained run's folder, or several (evaluated one after another in this process)",
-    )
-    args = parser.parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    if not args.run and not args.runs_from:
+        cli.error("give the runs: --run FOLDER ..., or --runs-from a population's training marker")
     try:
-        eval_cfgs = checked_inputs(args)
-        for run, eval_cfg in zip(args.run, eval_cfgs, strict=True):
-            result = evaluate(run, eval_cfg)
-            print(run, json.dumps({"status": result["status"], **result["final"]}), file=sys.stderr)
-    except (gcfg.ConfigError, FileNotFoundError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    except safe_io.DamagedFile as exc:  # set aside, so the next snakemake call remakes it
-        parser.exit(1, f"error: {safe_io.retrain_message(exc)}\n")
-    except OSError as exc:
-        if exc.errno != errno.ENOSPC:
-            raise
-        parser.exit(1, f"error: {exc}. Free space there and run the same command again\n")
+        population, members = population_members(args.runs_from)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        cli.exit(2, f"error: --runs-from {args.runs_from} is not a population's training marker ({exc})\n")
+    listed = {m["run"] for m in members}
+    members += [{"run": run} for run in dict.fromkeys(args.run) if run not in listed]
+    try:
+        eval_cfg_of = eval_configs(args)
+    except (ValueError, FileNotFoundError) as exc:  # a config error, or --eval-config not JSON
+        cli.exit(2, f"error: {exc}\n")
+    results, failed = evaluate_each([m["run"] for m in members], eval_cfg_of)
+    if failed:
+        named = f"error: {len(failed)} of {len(members)} runs not evaluated: {', '.join(failed)}\n"
+        cli.exit(max(failed.values()), named if len(members) > 1 else None)
+    if args.marker:
+        population_job.write_marker(args.marker, evaluation_marker(population, members, results))
     return 0
 
 

@@ -153,6 +153,13 @@ def runtime(base: int, size: int, gpu: int) -> int:
     return base if size == 1 else base * (2 if gpu else max(2, math.ceil(size / CPU_SPEEDUP)))
 
 
+def evaluation_runtime(base: int, size: int) -> int:
+    """Minutes for evaluating a population of ``size`` runs whose one run takes ``base``:
+    its runs are evaluated one after another (in one process, so the imports, the
+    extractor and the real side are paid once: a margin). Its memory is one run's."""
+    return base * size
+
+
 def mem_mb(base: int, size: int) -> int:
     """Memory of a population's job: one run's, and a share of it more per further member."""
     return math.ceil(base * (1 + MEMBER_MEMORY * (size - 1)))

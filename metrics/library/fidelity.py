@@ -3,7 +3,7 @@ density and coverage through the authors' ``prdc`` package.
 
 On 2-D data the features are the points themselves; on images they are the chosen
 extractor's features (LeNet or Inception, see metrics.extractors), and IS uses its
-logits. Real-data statistics are computed once per job.
+logits. Real-data statistics are computed once per job (``Metric.shared``).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ class FeatureMetric(Metric):
 
     @property
     def real_features(self) -> torch.Tensor:
-        if not hasattr(self, "_real_features"):
-            self._real_features = self.features(self.real, real=True)
-        return self._real_features
+        if "real_features" not in self.shared:
+            self.shared["real_features"] = self.features(self.real, real=True)
+        return self.shared["real_features"]
 
 
 @METRICS.register("fid")
@@ -48,18 +48,18 @@ class FrechetDistance(FeatureMetric):
     higher_is_better = {"fid": False}
 
     def compute(self, fake):
-        if not hasattr(self, "_real_stats"):
-            self._real_stats = fid_features_to_statistics(self.real_features)
+        if "fid_stats" not in self.shared:
+            self.shared["fid_stats"] = fid_features_to_statistics(self.real_features)
         fake_stats = fid_features_to_statistics(self.features(fake))
-        return {"fid": fid_statistics_to_metric(fake_stats, self._real_stats, verbose=False)[KEY_METRIC_FID]}
+        return {"fid": fid_statistics_to_metric(fake_stats, self.shared["fid_stats"], verbose=False)[KEY_METRIC_FID]}
 
 
 @METRICS.register("kid")
 class KernelDistance(FeatureMetric):
     higher_is_better = {"kid": False}
 
-    def __init__(self, eval_cfg, dataset, real):
-        super().__init__(eval_cfg, dataset, real)
+    def __init__(self, eval_cfg, dataset, real, shared=None):
+        super().__init__(eval_cfg, dataset, real, shared)
         self.adjusted: dict[str, dict] = {}  # settings used other than asked (metrics.json records them)
 
     def compute(self, fake):

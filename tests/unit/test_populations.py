@@ -123,24 +123,47 @@ def test_a_marker_goes_stale_when_a_members_files_are_gone(tmp_path):
         for name in layout.TRAIN_FILES:
             (run / name).write_text("{}" if name != layout.TRAIN_SUMMARY else json.dumps({"status": "completed"}))
         cfgs.append({"seed": seed, "dataset": {"name": "d"}, "variant": {"name": "gan"}, "loss": {"name": "l"}})
-    marker = tmp_path / "populations/d/gan/l/p0.json"
+    marker = tmp_path / layout.POPULATION.format(population="d/gan/l/p0")
+    evaluated = tmp_path / layout.EVALUATION.format(population="d/gan/l/p0")
     population_job.write_marker(marker, population_job.marker("d/gan/l/p0", cfgs, [str(r) for r in runs]))
+    population_job.write_marker(evaluated, {"population": "d/gan/l/p0", "members": [{"run": str(r)} for r in runs]})
     record = json.loads(marker.read_text())
     assert [m["seed"] for m in record["members"]] == [0, 1] and record["members"][1]["status"] == "completed"
-    assert population_job.clear_stale([str(marker), str(tmp_path / "absent.json")]) == []
+    for run in runs:
+        for name in layout.EVAL_FILES:
+            (run / name).write_text("{}")
+    assert population_job.clear_stale(["d/gan/l/p0", "d/gan/l/absent"], root=tmp_path) == []
     (runs[1] / layout.CHECKPOINT).unlink()
     assert population_job.stale(marker) == {str(runs[1]): [f"{runs[1]}/{layout.CHECKPOINT} is gone"]}
     (runs[1] / layout.CHECKPOINT).write_text("{}")
     os.utime(runs[1] / layout.CHECKPOINT, ns=(marker.stat().st_mtime_ns + 10**9,) * 2)
     assert population_job.stale(marker) == {str(runs[1]): [f"{runs[1]}/{layout.CHECKPOINT} changed after training"]}
-    for run in runs:
-        (run / layout.METRICS_FINAL).write_text("{}")
-    (notes,) = population_job.clear_stale([str(marker)])
+    (notes,) = population_job.clear_stale(["d/gan/l/p0"], root=tmp_path)
     assert notes.endswith("checkpoint.pt changed after training; the population's job runs again")
-    assert not marker.exists() and not (runs[1] / layout.METRICS_FINAL).exists()
+    assert not marker.exists() and not evaluated.exists() and not (runs[1] / layout.METRICS_FINAL).exists()
     assert (runs[0] / layout.METRICS_FINAL).exists()  # a member whose training stands keeps its evaluation
     marker.write_text("not json")
     assert population_job.stale(marker) == {str(marker): [f"{marker} cannot be read"]}
+
+
+def test_an_evaluation_marker_goes_stale_when_a_members_evaluation_files_are_gone(tmp_path):
+    runs = [tmp_path / "seed0", tmp_path / "seed1"]
+    for run in runs:
+        run.mkdir()
+        for name in layout.EVAL_FILES:
+            (run / name).write_text("{}")
+    trained = tmp_path / layout.POPULATION.format(population="d/gan/l/p0")
+    evaluated = tmp_path / layout.EVALUATION.format(population="d/gan/l/p0")
+    population_job.write_marker(evaluated, {"population": "d/gan/l/p0", "members": [{"run": str(r)} for r in runs]})
+    assert population_job.stale_evaluation(evaluated) == {}
+    (runs[0] / layout.SAMPLES).unlink()
+    assert population_job.stale_evaluation(evaluated) == {str(runs[0]): [f"{runs[0] / layout.SAMPLES} is gone"]}
+    (notes,) = population_job.clear_stale(["d/gan/l/p0"], root=tmp_path)  # no training marker: not trained yet
+    assert notes == f"{evaluated}: {runs[0] / layout.SAMPLES} is gone; the population is evaluated again"
+    assert not evaluated.exists() and (runs[1] / layout.METRICS_FINAL).exists() and not trained.exists()
+    evaluated.parent.mkdir(parents=True, exist_ok=True)
+    evaluated.write_text("{")
+    assert population_job.stale_evaluation(evaluated) == {str(evaluated): [f"{evaluated} cannot be read"]}
 
 
 def test_a_population_job_keeps_its_finished_members_and_trains_the_rest(tiny_config, tmp_path, capsys):

@@ -103,25 +103,6 @@ def test_stacked_checkpoint_is_a_plain_one_seed_checkpoint(tiny_config, tmp_path
     assert result["status"] == "completed" and result["final"]["modes_covered"] >= 0
 
 
-def test_a_seed_group_is_evaluated_in_one_process_as_each_run_alone(tiny_config, tmp_path):
-    from metrics import evaluate as gevaluate
-
-    cfgs = run_cfgs(tiny_config, steps=40, seeds=(0, 1))
-    runs = [tmp_path / f"s{c['seed']}" for c in cfgs]
-    train_seeds(cfgs, runs, progress=False)
-    eval_cfg = json.dumps(resolve_eval(tiny_config, "8gaussians"))
-    # a folder that was never trained is refused before any run is evaluated
-    assert_exits = pytest.raises(SystemExit, match="2")
-    with assert_exits:
-        gevaluate.main(["--eval-config", eval_cfg, "--run", str(runs[0]), str(tmp_path / "never")])
-    assert not (runs[0] / "metrics.csv").exists()
-    assert gevaluate.main(["--eval-config", eval_cfg, "--run", *map(str, runs)]) == 0
-    grouped = [pd.read_csv(r / "metrics.csv") for r in runs]
-    gevaluate.main(["--eval-config", eval_cfg, "--run", str(runs[1])])  # the second run by itself
-    pd.testing.assert_frame_equal(pd.read_csv(runs[1] / "metrics.csv"), grouped[1])
-    assert not grouped[0].equals(grouped[1])  # two runs, two sets of metrics
-
-
 def test_every_loss_is_a_function_of_each_seeds_outputs():
     """vmap over the seed dimension gives each seed's loss exactly as computed alone."""
     torch.manual_seed(0)

@@ -16,7 +16,7 @@ import pytest
 import torch
 import yaml
 
-from gans.layout import CHECKPOINT, RESUME, run_dir
+from gans.layout import CHECKPOINT, EVALUATION, METRICS_FINAL, RESUME, run_dir
 from tests.conftest import TINY
 from tests.workflow.conftest import ROOT, snakemake
 
@@ -74,7 +74,7 @@ def test_a_bad_config_is_one_line_before_any_job(tmp_path, args, config_text, wo
     assert "Traceback" not in proc.stderr and "File " not in proc.stderr
 
 
-TARGET = f"{RUN}/metrics.json"
+TARGET = EVALUATION.format(population="8gaussians/gan/nonsaturating/p0")  # the run's population, evaluated
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def reference(tmp_path_factory):
 
 
 def assert_same_results(workdir, reference):
-    got, want = (json.loads((w / TARGET).read_text()) for w in (workdir, reference))
+    got, want = (json.loads((w / RUN / METRICS_FINAL).read_text()) for w in (workdir, reference))
     assert got["final"] == want["final"] and got["status"] == want["status"]
     a, b = (torch.load(w / RUN / CHECKPOINT, weights_only=True)["state"] for w in (workdir, reference))
     for net in ("generator", "discriminator"):

@@ -128,8 +128,9 @@ def test_report_builds(pipeline):
 
 
 def test_nothing_to_do_afterwards_and_a_deleted_run_retrains_its_population(pipeline):
-    """A run's population (the cell's two seeds) trains again, and both runs are evaluated
-    again; then nothing is left to do."""
+    """A run's population (the cell's two seeds) trains again, and its evaluation job
+    evaluates both runs again; then nothing is left to do. A run's deleted evaluation
+    file is made again by its population's evaluation alone."""
     assert "Nothing to be done" in snakemake(pipeline, "-n").stdout
     run = pipeline / "results/runs/8gaussians/gan/wgan-gp/seed1"
     log = pipeline / "results/runs/8gaussians/gan/wgan-gp/seed0/train_log.csv"
@@ -140,21 +141,31 @@ def test_nothing_to_do_afterwards_and_a_deleted_run_retrains_its_population(pipe
         "aggregate": 1,
         "all": 1,
         "cell_figures": 1,
-        "evaluate": 2,
+        "evaluate": 1,
         "figures": 1,
         "train": 1,
-        "total": 7,
+        "total": 6,
     }, counts
     proc = snakemake(pipeline)
     assert "population 8gaussians/gan/wgan-gp/p0: 2 members (gan x seed 0, 1), batched" in proc.stderr
     assert (run / "metrics.json").is_file()
     pd.testing.assert_frame_equal(pd.read_csv(log).drop(columns="wall_time"), before, check_exact=True)
     assert "Nothing to be done" in snakemake(pipeline, "-n").stdout
+    marker = json.loads((pipeline / "results/evaluations/8gaussians/gan/wgan-gp/p0.json").read_text())
+    assert marker["population"] == "8gaussians/gan/wgan-gp/p0"
+    assert [m["files"][1] for m in marker["members"]] == [
+        f"results/runs/8gaussians/gan/wgan-gp/seed{seed}/metrics.json" for seed in (0, 1)
+    ]
+    (run / "samples.npz").unlink()
+    counts = rule_counts(pipeline)
+    assert counts == {"aggregate": 1, "all": 1, "cell_figures": 1, "evaluate": 1, "figures": 1, "total": 5}, counts
+    snakemake(pipeline)
+    assert (run / "samples.npz").is_file() and "Nothing to be done" in snakemake(pipeline, "-n").stdout
 
 
 def test_populations_and_two_datasets_end_to_end(tmp_path_factory):
-    """The default config's shape: grid blocks, runs trained a population to a job and
-    evaluated one by one, and each dataset's cell figures drawn by its own job."""
+    """The default config's shape: grid blocks, runs trained and evaluated a population to
+    a job, and each dataset's cell figures drawn by its own job."""
     config = {
         **TINY,
         "train": {**TINY["train"], "population_size": 2},
@@ -167,13 +178,13 @@ def test_populations_and_two_datasets_end_to_end(tmp_path_factory):
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     assert rule_counts(workdir) == {
         "train": 3,
-        "evaluate": 4,
+        "evaluate": 3,
         "calibrate": 2,
         "aggregate": 1,
         "figures": 2,
         "cell_figures": 2,
         "all": 1,
-        "total": 15,
+        "total": 14,
     }
     snakemake(workdir)
     for run in (
@@ -188,6 +199,7 @@ def test_populations_and_two_datasets_end_to_end(tmp_path_factory):
         (1, "results/runs/8gaussians/gan/nonsaturating/seed1"),
     ]
     assert (workdir / "results/logs/train/8gaussians/gan/nonsaturating/p1.log").is_file()
+    assert (workdir / "results/logs/evaluate/8gaussians/gan/nonsaturating/p1.log").is_file()
     for cell in ("8gaussians/cells/gan/nonsaturating.png", "25gaussians/cells/gan/hinge.png"):
         assert (workdir / "results/figures" / cell).stat().st_size > 10_000, cell
 

@@ -24,7 +24,7 @@ def test_jobs_run_the_interpreter_that_runs_snakemake_with_no_environment_on_pat
     (fake / "python").write_text("#!/bin/sh\necho 'not the environment that runs snakemake' >&2\nexit 3\n")
     (fake / "python").chmod(0o755)
     path = [str(fake), *(p for p in os.environ["PATH"].split(os.pathsep) if p and p != bin_dir)]
-    target = "results/runs/8gaussians/gan/nonsaturating/seed0/metrics.json"
+    target = "results/evaluations/8gaussians/gan/nonsaturating/p0.json"  # the run's population, evaluated
     proc = subprocess.run(
         snakemake_cmd(tmp_path, "--cores", "1", target),
         env=snakemake_env(PATH=os.pathsep.join(path)),
@@ -34,3 +34,4 @@ def test_jobs_run_the_interpreter_that_runs_snakemake_with_no_environment_on_pat
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (tmp_path / target).is_file()
+    assert (tmp_path / "results/runs/8gaussians/gan/nonsaturating/seed0/metrics.json").is_file()

@@ -14,7 +14,7 @@ rule aggregate:
     """One tidy row per run (failed runs included), the stability analysis and the
     summary per cell; analysis options are params, so changing them re-aggregates only."""
     input:
-        runs=compared_runs(EVAL_FILES),
+        runs=compared_evaluations,
         calibration=calibration_files(),
     output:
         [
@@ -35,7 +35,7 @@ rule aggregate:
     conda:
         "../../environment.yml"
     params:
-        runs=input_run_folders,
+        runs=compared_folders,
         skipped=skipped_cells,
         tuning=tuning_of_cells,
         analysis=json.dumps(config["analysis"], sort_keys=True),

@@ -12,7 +12,7 @@ from gans import config as gcfg
 from gans.config import populations as gpop
 from gans.config import search as gsearch
 from gans.datasets import DATASETS
-from gans.layout import EVAL_FILES, METRICS_FINAL, POPULATION, RUN, SAMPLES
+from gans.layout import EVALUATION, POPULATION, RUN
 from gans.population_job import clear_stale
 from analysis.aggregate import table_files
 from metrics.calibration_files import CALIBRATION, POINTS, calibration_path
@@ -65,33 +65,54 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-def run_files(names, dataset=None):
-    """The given files of every run in the grid (or of one dataset)."""
-    return [
-        f"{RUN}/{name}".format(**run) for run in RUNS if dataset is None or run["dataset"] == dataset for name in names
-    ]
+def grid_runs(dataset=None):
+    """The runs of the grid (or of one dataset), as dicts of dataset, variant, loss and seed."""
+    return [run for run in RUNS if dataset is None or run["dataset"] == dataset]
+
+
+def run_folders(runs):
+    """The runs' folders, each once and sorted: what the analysis commands take."""
+    return sorted({RUN.format(**run) for run in runs})
 
 
 # Populations: the runs one training job trains together (gans/config/populations.py),
-# by id, the train rule's wildcard. With a search, the best settings' new seeds form
-# populations too ({cell}/best<k>), whose members are known after the cell's selection.
+# by id, the wildcard of the train and evaluate rules: one job trains a population, one
+# evaluates it. With a search, the best settings' new seeds form populations too
+# ({cell}/best<k>), whose members are known after the cell's selection.
 POPULATIONS = gpop.populations(config, RUNS)
 RUN_POPULATION = gpop.run_populations(POPULATIONS)
 BEST_POPULATIONS = gpop.best_ids(config) if SEARCH else []
 
 
-def population_marker(population):
-    return POPULATION.format(population=population)
+def evaluation_marker(population):
+    return EVALUATION.format(population=population)
 
 
-def run_population(wildcards):
-    """The marker of the population that trains this run (the evaluate rule's input)."""
-    d, v, l, seed = wildcards.dataset, wildcards.variant, wildcards.loss, int(wildcards.seed)
+def population_of_run(run):
+    """The id of the population that trains and evaluates a run (a dict of dataset,
+    variant, loss and seed): of the grid, or of a search cell's best setting."""
+    d, v, l, seed = run["dataset"], run["variant"], run["loss"], int(run["seed"])
     if (d, v, l, seed) in RUN_POPULATION:
-        return population_marker(RUN_POPULATION[(d, v, l, seed)])
+        return RUN_POPULATION[(d, v, l, seed)]
     if SEARCH and gsearch.parse_label(v) and seed in gsearch.best_seeds(config):
-        return population_marker(gpop.best_population_of(config, d, v, l, seed))
-    raise ValueError(f"{RUN.format(**wildcards)} is not a run of this config (its grid or search)")
+        return gpop.best_population_of(config, d, v, l, seed)
+    raise ValueError(f"{RUN.format(**run)} is not a run of this config (its grid or search)")
+
+
+def run_evaluations(runs):
+    """The evaluation markers of the populations ``runs`` belong to, each once: what a
+    rule that reads those runs' evaluation files (metrics.csv, .json, samples.npz) waits for."""
+    return sorted({evaluation_marker(population_of_run(run)) for run in runs})
+
+
+def population_dataset(population):
+    pop = POPULATIONS.get(population)
+    return pop.dataset if pop else gpop.cell_of(population)["dataset"]
+
+
+def job_dataset(wildcards):
+    """The dataset of a job: its wildcard, or its population's (the evaluate rule)."""
+    return population_dataset(wildcards.population) if hasattr(wildcards, "population") else wildcards.dataset
 
 
 def population(wildcards):
@@ -112,9 +133,12 @@ def population_shape(wildcards):
 
 def population_inputs(wildcards):
     """Image data, prepared before training; a best setting's population waits for its selection."""
-    pop = POPULATIONS.get(wildcards.population)
-    dataset = pop.dataset if pop else gpop.cell_of(wildcards.population)["dataset"]
-    selection = [] if pop else [checkpoints.search_select.get(**gpop.cell_of(wildcards.population)).output[0]]
+    dataset = population_dataset(wildcards.population)
+    selection = (
+        []
+        if wildcards.population in POPULATIONS
+        else [checkpoints.search_select.get(**gpop.cell_of(wildcards.population)).output[0]]
+    )
     return [DATA_READY.format(dataset=dataset)] * (dataset in IMAGE_DATASETS) + selection
 
 
@@ -126,27 +150,38 @@ def population_folders(wildcards):
     return [RUN.format(**run) for run in population(wildcards).runs]
 
 
-def _population_resource(key):
+# Job sizes come from the dataset's registry entry (runtime in minutes, mem_mb, gpu, per
+# step: train, evaluate), so a new dataset brings its own; they scale with the job's
+# population (gans/config/populations.py); a profile's or the command line's
+# set-resources (train:..., evaluate:...) overrides them.
+def _population_resource(step, key):
     def resource(wildcards):
         pop = population_shape(wildcards)
-        base = DATASETS.get(pop.dataset).job_resources["train"]
+        base = DATASETS.get(pop.dataset).job_resources[step]
+        if step == "evaluate":  # its runs one after another, the real side shared: one run's memory
+            return gpop.evaluation_runtime(base["runtime"], pop.size) if key == "runtime" else base[key]
         if key == "runtime":
             return gpop.runtime(base["runtime"], pop.size, base["gpu"])
         return gpop.mem_mb(base["mem_mb"], pop.size) if key == "mem_mb" else base[key]
 
-    resource.__name__ = f"population_{key}"
+    resource.__name__ = f"{step}_{key}"
     return resource
 
 
-population_runtime = _population_resource("runtime")
-population_mem_mb = _population_resource("mem_mb")
-population_gpu = _population_resource("gpu")
+population_runtime = _population_resource("train", "runtime")
+population_mem_mb = _population_resource("train", "mem_mb")
+population_gpu = _population_resource("train", "gpu")
+evaluation_runtime = _population_resource("evaluate", "runtime")
+evaluation_mem_mb = _population_resource("evaluate", "mem_mb")
+evaluation_gpu = _population_resource("evaluate", "gpu")
 
 
 def announce_populations():
     """Once per call (not in each job): every population on one line, and stale markers
-    (a member's training files gone or changed) removed with those members' evaluation
-    files, so those populations' jobs and evaluations run again."""
+    removed: a training marker whose member's training files are gone or changed (with
+    its evaluation marker and those members' evaluation files), so the population trains
+    and is evaluated again; an evaluation marker whose member's evaluation files are gone,
+    so it is evaluated again."""
     if workflow.remote_exec or workflow.subprocess_exec:
         return
     for pop in POPULATIONS.values():
@@ -157,30 +192,36 @@ def announce_populations():
             " known after the cell's selection",
             file=sys.stderr,
         )
-    markers = [population_marker(p) for p in [*POPULATIONS, *BEST_POPULATIONS]]
-    for line in clear_stale(markers):
+    for line in clear_stale([*POPULATIONS, *BEST_POPULATIONS]):
         print(f"note: {line}", file=sys.stderr)
 
 
 announce_populations()
 
 
-def compared_runs(names, dataset=None):
-    """An input function: the given files of the runs the tables compare (of one dataset):
-    the grid's runs, or with a search each cell's best setting over its new seeds."""
-
-    def files(wildcards):
-        return best_run_files(names, dataset) if SEARCH else run_files(names, dataset)
-
-    return files
+def compared_runs(dataset=None):
+    """The runs the tables compare (of one dataset): the grid's runs, or with a search
+    each cell's best setting over its new seeds (this waits for the cells' selections)."""
+    return best_runs(dataset) if SEARCH else grid_runs(dataset)
 
 
-def dataset_samples(wildcards):
-    return compared_runs([SAMPLES], wildcards.dataset)(wildcards)
+def compared_evaluations(wildcards):
+    """The evaluation markers of the runs the tables compare."""
+    return run_evaluations(compared_runs())
+
+
+def compared_folders(wildcards):
+    """The folders of the runs the tables compare (the aggregation's runs)."""
+    return run_folders(compared_runs())
+
+
+def dataset_evaluations(wildcards):
+    """The evaluation markers of one dataset's compared runs (their samples, for the figures)."""
+    return run_evaluations(compared_runs(wildcards.dataset))
 
 
 def eval_params(wildcards):
-    return json.dumps(resolve_eval(config, wildcards.dataset), sort_keys=True)
+    return json.dumps(resolve_eval(config, job_dataset(wildcards)), sort_keys=True)
 
 
 def figure_params(wildcards):
@@ -193,15 +234,6 @@ def output_folder(wildcards, output):
 
 def input_folder(wildcards, input):
     return os.path.dirname(input[0])
-
-
-def run_folder(wildcards):
-    return RUN.format(**wildcards)
-
-
-def input_run_folders(wildcards, input):
-    """The run folders, from the aggregate rule's inputs (one metrics.json each)."""
-    return sorted({os.path.dirname(f) for f in input if os.path.basename(f) == METRICS_FINAL})
 
 
 def skipped_cells(wildcards):
@@ -264,22 +296,6 @@ def dataset_figure(name, subcategory):
     )
 
 
-# Job sizes come from the dataset's registry entry (runtime in minutes, mem_mb, gpu), so
-# a new dataset brings its own; a training job's scale with its population (above); a
-# profile's or the command line's set-resources (train:..., evaluate:...) overrides them.
-def _dataset_resource(step, key):
-    def resource(wildcards):
-        return DATASETS.get(wildcards.dataset).job_resources[step][key]
-
-    resource.__name__ = f"{step}_{key}"
-    return resource
-
-
-evaluate_runtime = _dataset_resource("evaluate", "runtime")
-evaluate_mem_mb = _dataset_resource("evaluate", "mem_mb")
-evaluate_gpu = _dataset_resource("evaluate", "gpu")
-
-
 def dataset_spec(wildcards):
     return json.dumps(gcfg.resolve_dataset(config, wildcards.dataset), sort_keys=True)
 
@@ -307,9 +323,10 @@ def real_features_inputs(wildcards):
 
 def evaluation_inputs(wildcards):
     """Image runs need the extractor and the real features; toy runs nothing more."""
-    if wildcards.dataset not in IMAGE_DATASETS:
+    dataset = job_dataset(wildcards)
+    if dataset not in IMAGE_DATASETS:
         return []
-    ev = resolve_eval(config, wildcards.dataset)
+    ev = resolve_eval(config, dataset)
     return [ev["real_features"]] + _extractor_weights(ev["extractor"])
 
 
@@ -332,18 +349,20 @@ REPRODUCTION_TABLES = (
 )
 
 
-def reproduction_runs(wildcards):
-    """The evaluated runs of every cell an anchor maps to."""
-    return [
-        f"{RUN}/{name}".format(**run)
-        for run in RUNS
-        if (run["dataset"], run["variant"], run["loss"]) in REPRODUCTION_CELLS
-        for name in EVAL_FILES
-    ]
+REPRODUCTION_RUNS = [run for run in RUNS if (run["dataset"], run["variant"], run["loss"]) in REPRODUCTION_CELLS]
+
+
+def reproduction_evaluations(wildcards):
+    """The evaluation markers of every cell an anchor maps to."""
+    return run_evaluations(REPRODUCTION_RUNS)
+
+
+def reproduction_folders(wildcards):
+    return run_folders(REPRODUCTION_RUNS)
 
 
 # The Dirac-GAN's theory table and phase portrait (dirac.smk)
-DIRAC_RUNS = sorted({os.path.dirname(f) for f in run_files(EVAL_FILES, dataset="dirac")})
+DIRAC_RUNS = run_folders(grid_runs("dirac"))
 
 
 def dirac_analysis(wildcards):

@@ -6,7 +6,7 @@
 rule dirac:
     """Theory table and phase portrait of the grid's Dirac-GAN runs."""
     input:
-        run_files(EVAL_FILES, dataset="dirac"),
+        run_evaluations(grid_runs("dirac")),
     output:
         table=multiext("results/tables/dirac", ".csv", ".md"),
         figure="results/figures/dirac/phase_portrait.png",

@@ -1,21 +1,24 @@
 rule evaluate:
-    """Metrics at every evaluation point of one run, once its population has trained;
-    never retrains."""
+    """Metrics at every evaluation point of one population's runs, once it has trained:
+    its runs one after another in one process, the real side made once; never retrains.
+    Each run's files are in its folder; the marker lists the members' folders and files."""
     input:
-        run_population,
-        evaluation_inputs,
+        trained=POPULATION,
+        evaluation=evaluation_inputs,
     output:
-        [f"{RUN}/{name}" for name in EVAL_FILES],
+        EVALUATION,
     log:
-        "results/logs/evaluate/{dataset}/{variant}/{loss}/seed{seed}.log",
+        "results/logs/evaluate/{population}.log",
+    wildcard_constraints:
+        population=_alternatives([*POPULATIONS, *BEST_POPULATIONS]),
     conda:
         "../../environment.yml"
     resources:
-        runtime=evaluate_runtime,
-        mem_mb=evaluate_mem_mb,
-        gpu=evaluate_gpu,
+        runtime=evaluation_runtime,
+        mem_mb=evaluation_mem_mb,
+        gpu=evaluation_gpu,
     params:
         evaluation=eval_params,
-        run=run_folder,
     shell:
-        '"$PYTHON" -m metrics.evaluate --eval-config {params.evaluation:q} --run {params.run:q} 2>&1 | tee {log:q} >&2'
+        '"$PYTHON" -m metrics.evaluate --eval-config {params.evaluation:q} --runs-from {input.trained:q}'
+        " --marker {output:q} 2>&1 | tee {log:q} >&2"

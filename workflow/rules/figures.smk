@@ -3,7 +3,7 @@ rule figures:
     options are params here alone, so changing them redraws without retraining."""
     input:
         tables=TABLES,
-        samples=dataset_samples,
+        samples=dataset_evaluations,
     output:
         dataset_figures(),
     log:
@@ -24,7 +24,7 @@ rule cell_figures:
     marked), drawn in one process beside the dataset figures."""
     input:
         tables=TABLES,
-        samples=dataset_samples,
+        samples=dataset_evaluations,
     output:
         report(
             directory(CELL_FIGURES),

@@ -6,7 +6,7 @@ if REPRODUCTION_TABLES:
         """Measured numbers beside the published ones; the anchors are a param, so
         changing the mapping rebuilds only this table."""
         input:
-            reproduction_runs,
+            reproduction_evaluations,
         output:
             REPRODUCTION_TABLES,
         log:
@@ -14,7 +14,7 @@ if REPRODUCTION_TABLES:
         conda:
             "../../environment.yml"
         params:
-            runs=input_run_folders,
+            runs=reproduction_folders,
             cells=json.dumps(config["reproductions"], sort_keys=True),
             out=output_folder,
         shell:

@@ -6,7 +6,7 @@
 checkpoint search_select:
     """One cell's best setting, from its search runs: which new seeds train next."""
     input:
-        cell_search_files,
+        cell_search_evaluations,
     output:
         SELECTION,
     log:
@@ -27,7 +27,7 @@ rule search_tables:
     and the baseline check on the best settings' new seeds."""
     input:
         selections=selections(),
-        runs=run_files(EVAL_FILES),
+        runs=run_evaluations(RUNS),
         compared="results/tables/runs.csv",
         calibration=calibration_files(),
     output:
@@ -38,7 +38,7 @@ rule search_tables:
         "../../environment.yml"
     params:
         options=search_tables_options,
-        runs=search_run_folders,
+        runs=run_folders(RUNS),
         out=output_folder,
     shell:
         '"$PYTHON" -m analysis.search_tables --out {params.out:q} --compared {input.compared:q}'

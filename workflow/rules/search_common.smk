@@ -1,7 +1,6 @@
 # The search's paths and helpers (its rules: search.smk). With a search section, each
 # cell's settings train one seed each (labels <cell>+search-<i>); a checkpoint per cell
 # picks the best, whose new seeds the tables compare: their paths are known after it.
-from gans import layout
 from analysis import search as msearch
 from analysis.figures.search import FIGURES as SEARCH_FIGURES
 from analysis.search_tables import table_files as search_table_files
@@ -25,23 +24,26 @@ def search_outputs():
     return SEARCH_TABLES + figures
 
 
-def cell_search_files(wildcards):
-    """The files of a cell's search runs that the selection reads."""
-    settings = range(config["search"]["budget"])
+def cell_search_runs(wildcards):
+    """A cell's search runs: one per setting, at the search's training seed."""
     return [
-        f"{RUN}/{name}".format(
-            dataset=wildcards.dataset,
-            variant=gsearch.search_label(wildcards.variant, i),
-            loss=wildcards.loss,
-            seed=config["search"]["train_seed"],
-        )
-        for i in settings
-        for name in (layout.METRICS_FINAL, layout.METRICS_TABLE)  # evaluated, so trained (config.resolved.yaml)
+        {
+            "dataset": wildcards.dataset,
+            "variant": gsearch.search_label(wildcards.variant, i),
+            "loss": wildcards.loss,
+            "seed": config["search"]["train_seed"],
+        }
+        for i in range(config["search"]["budget"])
     ]
 
 
-def cell_search_folders(wildcards, input):
-    return sorted({os.path.dirname(f) for f in input})
+def cell_search_evaluations(wildcards):
+    """What the selection waits for: its runs evaluated (so trained: config.resolved.yaml)."""
+    return run_evaluations(cell_search_runs(wildcards))
+
+
+def cell_search_folders(wildcards):
+    return run_folders(cell_search_runs(wildcards))
 
 
 def selection_options(wildcards):
@@ -56,25 +58,20 @@ def best_label(dataset, variant, loss):
         return json.load(f)["best"]["label"]
 
 
-def best_run_files(names, dataset=None):
-    """The given files of each cell's best setting over its new seeds (of one dataset),
-    from the cells' selections: evaluating this waits for the checkpoints."""
+def best_runs(dataset=None):
+    """Each cell's best setting over its new seeds (of one dataset), from the cells'
+    selections: evaluating this waits for the checkpoints."""
     out = []
     for d, label, loss in SEARCH_CELLS:
         if dataset is None or d == dataset:
             best = best_label(d, label, loss)
-            for seed in gsearch.best_seeds(config):
-                out += [f"{RUN}/{name}".format(dataset=d, variant=best, loss=loss, seed=seed) for name in names]
+            out += [{"dataset": d, "variant": best, "loss": loss, "seed": seed} for seed in gsearch.best_seeds(config)]
     return out
 
 
 def search_tables_options(wildcards):
     options = {"analysis": config["analysis"], "tuning": gsearch.tuning(config), "draws": 1000, "seed": 0}
     return json.dumps(options, sort_keys=True)
-
-
-def search_run_folders(wildcards, input):
-    return sorted({os.path.dirname(f) for f in input.runs})
 
 
 def search_table_outputs():
