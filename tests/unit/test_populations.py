@@ -50,16 +50,19 @@ def test_the_default_cap_puts_a_cells_seeds_in_one_population():
     }
 
 
-def test_the_default_config_groups_its_seeds_in_threes_where_they_batch():
+def test_the_default_config_trains_each_cells_seeds_as_one_population():
     config = gcfg.load(gcfg.ROOT / "config/config.yaml")
     pops = gpop.populations(config, list(gcfg.grid(config)))
-    sizes = [p.size for p in pops.values()]
-    assert len(pops) == 15 and sizes.count(3) == 12 and sizes.count(1) == 3
-    assert [r["seed"] for r in pops["8gaussians/gan/wgan-gp/p1"].runs] == [3, 4, 5]
+    assert len(pops) == 12 and all(p.size == 20 for p in pops.values())
+    assert [r["seed"] for r in pops["8gaussians/gan/wgan-gp/p0"].runs] == list(range(20))
     # spectral normalisation (hinge's set-up) batches on MLPs
-    assert [r["seed"] for r in pops["8gaussians/gan/hinge/p1"].runs] == [3, 4, 5]
-    # conv nets: one run per member
-    assert pops["digits/gan/nonsaturating/p2"].size == 1
+    assert pops["25gaussians/gan/hinge/p0"].not_batched() is None
+
+
+def test_conv_nets_train_one_run_per_member():
+    config = gcfg.load(gcfg.ROOT / "config/digits.yaml")
+    pops = gpop.populations(config, list(gcfg.grid(config)))
+    assert all(p.size == 1 for p in pops.values()) and "digits/gan/nonsaturating/p0" in pops
 
 
 def test_settings_of_a_search_share_a_population_unless_a_discrete_choice_splits_them():

@@ -98,9 +98,9 @@ def test_config_overrides_are_recorded_only_where_they_change_the_setup():
 
 
 def test_an_unknown_deviation_is_refused_naming_the_valid_ones():
-    with pytest.raises(gcfg.ConfigError, match=r"unknown deviation 'r2'; choose one of: r1, ttur"):
+    with pytest.raises(gcfg.ConfigError, match=r"unknown deviation 'r2'; choose one of: fast-lr, r1, ttur"):
         resolved("fgan-kl", "points", {"losses": {"fgan-kl": {"deviations": ["r2"]}}})
-    assert set(DEVIATIONS) == {"r1", "ttur"}
+    assert set(DEVIATIONS) == {"fast-lr", "r1", "ttur"}
 
 
 def test_infogan_code_is_sized_to_the_data():

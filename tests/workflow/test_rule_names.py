@@ -29,9 +29,15 @@ def test_every_config_has_the_same_rules(tmp_path, configfile):
         (
             "config.yaml",
             [
-                "population 8gaussians/gan/minimax/p0: 3 members (gan x seed 0, 1, 2), batched",
+                "population 8gaussians/gan/minimax/p0: 20 members (gan x seed 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "
+                "11, 12, 13, 14, 15, 16, 17, 18, 19), batched",
                 # spectral normalisation (hinge's set-up) on an MLP
-                "population 8gaussians/gan/hinge/p1: 3 members (gan x seed 3, 4, 5), batched",
+                "population 25gaussians/gan/hinge/p0: 20 members (gan x seed 0, 1, 2,",
+            ],
+        ),
+        (
+            "digits.yaml",
+            [
                 "population digits/gan/nonsaturating/p0: 1 member (gan x seed 0), one run per member: "
                 "architecture 'dcgan'",
             ],
