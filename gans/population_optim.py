@@ -93,48 +93,68 @@ class PopulationOptimizer:
         for p in self.params:
             p.grad = None
 
-    def _view(self, values: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-        """(P,) values as float32 (or the parameter's dtype) broadcast over ``p``'s member dimension."""
-        return values.to(p.dtype).view(-1, *([1] * (p.dim() - 1)))
+    def _per_param(self, values: torch.Tensor, params: list[torch.Tensor]) -> list[torch.Tensor]:
+        """(P,) values as float32 (or the parameters' dtype), one view per parameter,
+        broadcast over its member dimension; computed once per update for all parameters."""
+        cast = values.to(params[0].dtype)
+        return [cast.view(-1, *([1] * (p.dim() - 1))) for p in params]
 
     @torch.no_grad()
     def step(self) -> None:
+        """One update of every member: a fixed number of ``torch._foreach_*`` ops over all
+        parameters, whatever their number (one op each costs a CPU step more than its
+        arithmetic at these sizes), in the order of torch's single-tensor update."""
         self.steps += 1
         lr = self.hyper["lr"] * self.factor(self.steps - 1)  # the rate of this update, as torch's scheduler hook
-        for p, state in zip(self.params, self.state, strict=True):
-            if p.grad is None:
-                continue
-            grad = p.grad
-            wd = self.shared.get("weight_decay", 0.0)
-            if wd:
-                grad = grad.add(p, alpha=wd)
-            getattr(self, f"_{self.kind}")(p, grad, state, lr)
+        params = [p for p in self.params if p.grad is not None]
+        if not params:
+            return
+        states = [self.state[i] for i, p in enumerate(self.params) if p.grad is not None]
+        grads = [p.grad for p in params]
+        wd = self.shared.get("weight_decay", 0.0)
+        if wd:
+            grads = torch._foreach_add(grads, params, alpha=wd)
+        getattr(self, f"_{self.kind}")(params, grads, states, lr)
 
-    def _adam(self, p: torch.Tensor, grad: torch.Tensor, state: dict, lr: torch.Tensor) -> None:
+    def _buffers(
+        self, params: list[torch.Tensor], states: list[dict], names: tuple[str, ...]
+    ) -> list[list[torch.Tensor]]:
+        """Each state buffer of ``names`` for every parameter (zeros at the first update)."""
+        for p, state in zip(params, states, strict=True):
+            for name in names:
+                if name not in state:
+                    state[name] = torch.zeros_like(p)
+        return [[state[name] for state in states] for name in names]
+
+    def _adam(self, params: list, grads: list, states: list, lr: torch.Tensor) -> None:
         b1, b2 = self.hyper["beta1"], self.hyper["beta2"]
-        if not state:
-            state["exp_avg"] = torch.zeros_like(p)
-            state["exp_avg_sq"] = torch.zeros_like(p)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m.lerp_(grad, self._view(1 - b1, p))
-        v.mul_(self._view(b2, p)).addcmul_(grad, grad * self._view(1 - b2, p))
+        m, v = self._buffers(params, states, ("exp_avg", "exp_avg_sq"))
+        torch._foreach_lerp_(m, grads, self._per_param(1 - b1, params))
+        torch._foreach_mul_(v, self._per_param(b2, params))
+        torch._foreach_addcmul_(v, grads, torch._foreach_mul(grads, self._per_param(1 - b2, params)))
         t = self.steps
         step_size = lr / (1 - b1**t)  # float64, as torch's Python-float arithmetic
         bc2_sqrt = (1 - b2**t) ** 0.5
-        denom = (v.sqrt() / self._view(bc2_sqrt, p)).add_(self.shared["eps"])
-        p.sub_(self._view(step_size, p) * m / denom)
+        denom = torch._foreach_sqrt(v)
+        torch._foreach_div_(denom, self._per_param(bc2_sqrt, params))
+        torch._foreach_add_(denom, self.shared["eps"])
+        update = torch._foreach_mul(m, self._per_param(step_size, params))
+        torch._foreach_div_(update, denom)
+        torch._foreach_sub_(params, update)
 
-    def _rmsprop(self, p: torch.Tensor, grad: torch.Tensor, state: dict, lr: torch.Tensor) -> None:
+    def _rmsprop(self, params: list, grads: list, states: list, lr: torch.Tensor) -> None:
         alpha = self.hyper["alpha"]
-        if not state:
-            state["square_avg"] = torch.zeros_like(p)
-        sq = state["square_avg"]
-        sq.mul_(self._view(alpha, p)).addcmul_(grad, grad * self._view(1 - alpha, p))
-        avg = sq.sqrt().add_(self.shared["eps"])
-        p.sub_(self._view(lr, p) * grad / avg)
+        (sq,) = self._buffers(params, states, ("square_avg",))
+        torch._foreach_mul_(sq, self._per_param(alpha, params))
+        torch._foreach_addcmul_(sq, grads, torch._foreach_mul(grads, self._per_param(1 - alpha, params)))
+        avg = torch._foreach_sqrt(sq)
+        torch._foreach_add_(avg, self.shared["eps"])
+        update = torch._foreach_mul(grads, self._per_param(lr, params))
+        torch._foreach_div_(update, avg)
+        torch._foreach_sub_(params, update)
 
-    def _sgd(self, p: torch.Tensor, grad: torch.Tensor, state: dict, lr: torch.Tensor) -> None:
-        p.sub_(self._view(lr, p) * grad)
+    def _sgd(self, params: list, grads: list, states: list, lr: torch.Tensor) -> None:
+        torch._foreach_sub_(params, torch._foreach_mul(grads, self._per_param(lr, params)))
 
     def keep(self, index: torch.Tensor) -> None:
         """Keep the members at positions ``index`` (the parameters are sliced by their owner)."""

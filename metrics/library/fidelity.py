@@ -13,7 +13,6 @@ import io
 import sys
 
 import torch
-from prdc import compute_prdc
 from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD, isc_features_to_metric
 from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD, kid_features_to_metric
@@ -120,6 +119,8 @@ class DensityCoverage(FeatureMetric):
     higher_is_better = {"density": True, "coverage": True}
 
     def compute(self, fake):
+        from prdc import compute_prdc  # imported here: it loads scikit-learn (a second per job)
+
         with contextlib.redirect_stdout(io.StringIO()):  # prdc prints the sample counts
             out = compute_prdc(
                 real_features=self.real_features.numpy(),
