@@ -2,6 +2,7 @@
 against at: final), the tuning column, and the protocol's tables (budget curves,
 distance from the set-up) against values worked out by hand."""
 
+import copy
 import json
 import math
 
@@ -10,17 +11,20 @@ import pandas as pd
 import pytest
 import yaml
 
+from analysis import config as acfg
 from analysis import search
 from analysis import search_tables as st
 from gans import layout
 from gans.space import distance
+from tests.conftest import TINY
 
 MODES = [("modes_covered", True), ("reverse_kl", False)]
 
 
-def make_run(root, index, modes, kl, status="completed", steps=(0, 100, 200)):
+def make_run(root, index, modes, kl, status="completed", steps=(0, 100, 200), **more):
     """A search run folder with the files the selection reads: its trajectory of
-    modes_covered and reverse_kl at ``steps``, its status and resolved config."""
+    modes_covered and reverse_kl (and any ``more`` metric) at ``steps``, its status and
+    resolved config."""
     run = root / f"gan+search-{index}" / "seed0"
     run.mkdir(parents=True)
     cfg = {
@@ -29,9 +33,9 @@ def make_run(root, index, modes, kl, status="completed", steps=(0, 100, 200)):
         "search": {"index": index, "values": {"optimizer.lr_d": 1e-4 * (index + 1)}},
     }
     (run / layout.RESOLVED_CONFIG).write_text(yaml.safe_dump(cfg))
-    traj = pd.DataFrame({"step": list(steps), "modes_covered": modes, "reverse_kl": kl})
+    traj = pd.DataFrame({"step": list(steps), "modes_covered": modes, "reverse_kl": kl, **more})
     traj.to_csv(run / layout.METRICS_TABLE, index=False)
-    last = {"modes_covered": modes[-1], "reverse_kl": kl[-1]}
+    last = {"modes_covered": modes[-1], "reverse_kl": kl[-1], **{k: v[-1] for k, v in more.items()}}
     diverged = status == "diverged"
     result = {
         "status": status,
@@ -115,6 +119,19 @@ def test_at_best_scores_the_best_point_and_at_final_the_last(tmp_path):
         "reverse_kl": 0.05,
     }
     assert final["settings"][0]["scores"] == {"modes_covered": 2, "reverse_kl": 2.0}
+
+
+def test_by_default_a_tie_at_every_mode_goes_to_the_setting_nearer_the_quality_bar(tmp_path):
+    """Two settings cover every mode; the one with more points near a mode wins even
+    though the other fills the modes more evenly (lower reverse KL)."""
+    config = acfg.validate({**copy.deepcopy(TINY), "search": {"budget": 2}})
+    metrics = acfg.ranking_metrics(config, "8gaussians")
+    assert [m for m, _ in metrics[:3]] == ["modes_covered", "hq_fraction", "reverse_kl"]
+    runs = [
+        make_run(tmp_path, 0, [0, 8, 8], [1.0, 0.1, 0.02], hq_fraction=[0.0, 0.3, 0.35]),  # even, spread out
+        make_run(tmp_path, 1, [0, 8, 8], [1.0, 0.2, 0.05], hq_fraction=[0.0, 0.5, 0.7]),  # tight on the modes
+    ]
+    assert best_index(runs, metrics=[m for m in metrics if m[0] != "fid"]) == 1
 
 
 def test_a_lower_is_better_metric_selects_the_lowest(tmp_path):
