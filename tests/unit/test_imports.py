@@ -1,5 +1,5 @@
 """The packages' imports, read with ``ast`` (nothing is imported): no circles, and one
-direction, drawn in the README's map of the code:
+direction, drawn in docs/code.md:
 
     analysis  ->  metrics  ->  gans
 
