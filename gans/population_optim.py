@@ -138,9 +138,7 @@ class PopulationOptimizer:
         denom = torch._foreach_sqrt(v)
         torch._foreach_div_(denom, self._per_param(bc2_sqrt, params))
         torch._foreach_add_(denom, self.shared["eps"])
-        update = torch._foreach_mul(m, self._per_param(step_size, params))
-        torch._foreach_div_(update, denom)
-        torch._foreach_sub_(params, update)
+        self._descend(params, m, step_size, denom)
 
     def _rmsprop(self, params: list, grads: list, states: list, lr: torch.Tensor) -> None:
         alpha = self.hyper["alpha"]
@@ -149,8 +147,12 @@ class PopulationOptimizer:
         torch._foreach_addcmul_(sq, grads, torch._foreach_mul(grads, self._per_param(1 - alpha, params)))
         avg = torch._foreach_sqrt(sq)
         torch._foreach_add_(avg, self.shared["eps"])
-        update = torch._foreach_mul(grads, self._per_param(lr, params))
-        torch._foreach_div_(update, avg)
+        self._descend(params, grads, lr, avg)
+
+    def _descend(self, params: list, directions: list, rate: torch.Tensor, denom: list) -> None:
+        """params -= rate * direction / denom, each member at its own (P,) rate."""
+        update = torch._foreach_mul(directions, self._per_param(rate, params))
+        torch._foreach_div_(update, denom)
         torch._foreach_sub_(params, update)
 
     def _sgd(self, params: list, grads: list, states: list, lr: torch.Tensor) -> None:
