@@ -4,8 +4,10 @@ streams; and the decision of how a job trains its seeds."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -37,6 +39,9 @@ class Job:
         self, cfgs: list[dict[str, Any]], device: torch.device, stacked: bool | None = None, block: int | None = None
     ):
         self.seeds = len(cfgs)
+        self.critic = [cfg["n_critic"] for cfg in cfgs]  # non-increasing (gans/train.py orders the members)
+        if self.critic != sorted(self.critic, reverse=True):
+            raise ValueError("members with more critic steps come first in a population")
         self.stacked = self.seeds > 1 if stacked is None else stacked
         self.active = list(range(self.seeds))  # the runs still training, by position in the stack
         variants = []
@@ -78,6 +83,23 @@ class Job:
             self.variant.keep_members(index)
             population.keep_rng(self.data, positions)
         self.active = list(runs)
+
+    def critic_steps(self) -> list[int]:
+        """Each running member's critic steps per step, by position (non-increasing)."""
+        return [self.critic[i] for i in self.active]
+
+    @contextlib.contextmanager
+    def first(self, m: int) -> Iterator[None]:
+        """Steps inside train the first ``m`` running members only."""
+        if m == len(self.active):
+            yield
+            return
+        restore = population.narrow_rng(self.data, m)
+        try:
+            with self.variant.first_members(m):
+                yield
+        finally:
+            restore()
 
     def state(self, i: int, names: list[str] | None = None) -> dict[str, Any]:
         """The state of the member at position ``i``, as a run alone would have it."""
@@ -139,12 +161,32 @@ def draw_block(tcfg: dict[str, Any], device: torch.device) -> int | None:
     return DRAW_BLOCK if mode == "buffered" else None
 
 
+def job_block(cfgs: list[dict[str, Any]], device: torch.device) -> int | None:
+    """The block of buffered random draws these runs' job would use, or None (direct)."""
+    block = draw_block(cfgs[0]["train"], device)
+    if block and not DATASETS.get(cfgs[0]["dataset"]["name"]).draws_stacked:
+        return None  # (known from the class: no image split loaded to find out)
+    return block
+
+
+def training_order(cfgs: list[dict[str, Any]], device: torch.device) -> list[list[int]]:
+    """Indices of ``cfgs`` as one job trains them: in groups trained one after another,
+    each group one population with its members taking more critic steps first. One
+    group, except under buffered draws (whose block positions all members share), where
+    members with other critic steps train apart."""
+    order = sorted(range(len(cfgs)), key=lambda i: -cfgs[i]["n_critic"])
+    if job_block(cfgs, device) is None:
+        return [order]
+    groups: dict[int, list[int]] = {}
+    for i in order:
+        groups.setdefault(cfgs[i]["n_critic"], []).append(i)
+    return list(groups.values())
+
+
 def stacking_plan(cfgs: list[dict[str, Any]], device: torch.device) -> tuple[bool, int | None, str | None]:
     """How a job trains these seeds: (stacked into one model, block of buffered draws
     or None, why the seeds must instead train one after another or None)."""
-    block = draw_block(cfgs[0]["train"], device)
-    if block and not DATASETS.get(cfgs[0]["dataset"]["name"]).draws_stacked:
-        block = None  # (known from the class: no image split loaded to find out)
+    block = job_block(cfgs, device)
     if len(cfgs) == 1 and not block:
         return False, None, None
     # buffered draws go through the stacked model, for one seed too (S = 1), so a

@@ -2,10 +2,11 @@
 
 A population is any mix of settings and seeds whose networks have the same shapes and
 whose steps run the same code: the members may differ only in the values listed in
-``MEMBER_KEYS`` (continuous hyper-parameters, held as tensors with a member dimension)
-and in their records (seed, label, search record). Everything else (dataset, variant,
-loss, architecture, optimizer kind, critic steps, batch size, steps, ...) must be equal,
-so it splits members into separate populations.
+``MEMBER_KEYS`` (continuous hyper-parameters, held as tensors with a member dimension,
+and critic steps: members with more critic steps come first and take their extra
+steps as a smaller population, gans/train.py) and in their records (seed, label, search
+record). Everything else (dataset, variant, loss, architecture, optimizer kind, batch
+size, steps, ...) must be equal, so it splits members into separate populations.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ MEMBER_KEYS = (
     "regularizers.instance_noise.std",
     "regularizers.label_smoothing.real_label",
     "regularizers.weight_clipping.clip",
+    "n_critic",
 )
 # what names a member but does not change how it trains alongside the others
 RECORD_KEYS = ("seed", "variant.label", "search", "setup")

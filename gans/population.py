@@ -19,6 +19,7 @@ nearest centre; a mode is covered with ``min_count`` high-quality points.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -109,3 +110,41 @@ def keep_rng(rng, index: list[int]) -> None:
     rng.generators = [rng.generators[i] for i in index]
     pick = torch.tensor(index)
     rng.blocks = {k: (b[pick.to(b.device)], pos) for k, (b, pos) in rng.blocks.items()}
+
+
+def narrow_members(modules: list[torch.nn.Module], m: int) -> Callable[[], None]:
+    """Every stacked parameter and member buffer of ``modules`` as a view of its first
+    ``m`` members until the returned function is called: what is computed and updated
+    meanwhile is the first m members' own, written in place."""
+    saved: list[tuple[Any, str, torch.Tensor]] = []
+    for module in modules:
+        for p in module.parameters():
+            saved.append((p, "data", p.data))
+            p.grad = None
+            p.data = p.data[:m]
+        for sub in module.modules():
+            for name in getattr(sub, "member_buffers", ()):
+                saved.append((sub, name, getattr(sub, name)))
+                setattr(sub, name, getattr(sub, name)[:m])
+
+    def restore() -> None:
+        for owner, name, full in saved:
+            if name == "data":
+                owner.grad = None  # a gradient of the first m members only
+            setattr(owner, name, full)
+
+    return restore
+
+
+def narrow_rng(rng, m: int) -> Callable[[], None]:
+    """The random streams of the first ``m`` members only (a SeedRNG with direct draws)
+    until the returned function is called."""
+    if rng.buffered:  # block positions are shared by all members: they must draw alike
+        raise ValueError("members drawing buffered random numbers cannot step apart")
+    generators = rng.generators
+    rng.generators = generators[:m]
+
+    def restore() -> None:
+        rng.generators = generators
+
+    return restore

@@ -6,12 +6,14 @@ dimension, so a step is one set of tensor ops for all members.
 The update of each member is the one ``torch.optim.Adam`` / ``RMSprop`` / ``SGD``
 makes for that member alone (single-tensor form, the CPU default), up to float
 rounding (tests/unit/test_population.py checks it member by member). Members can
-be dropped (``keep``): the state of the others is sliced, never recomputed.
+be dropped (``keep``): the state of the others is sliced, never recomputed. Each member
+counts its own updates (members with more critic steps update D more often): between
+``narrow(m)`` and the restore it returns, a step updates the first m members only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -67,14 +69,16 @@ class PopulationOptimizer:
         params: Iterable[torch.nn.Parameter],
         specs: list[dict[str, Any]],
         role: str,
-        updates: int | None = None,
+        updates: int | list[int] | None = None,
     ):
         self.params = list(params)
         self.kind, shared, per = member_args(specs, role)
         decay = shared.pop("lr_decay")
         if decay.get("kind", "none") == "linear" and not updates:
             raise ValueError("linear lr_decay needs the number of updates of the run")
-        self.factor = lr_factor(decay, updates or 0)
+        planned = updates if isinstance(updates, list) else [updates or 0] * len(specs)
+        self.decays = decay.get("kind", "none") != "none"
+        self.factors = [lr_factor(decay, n) for n in planned]  # each member's, by its planned updates
         self.shared = shared
         if self.kind == "sgd" and shared.get("momentum", 0.0):
             raise ValueError("SGD with momentum is not batched over members; use adam or rmsprop")
@@ -82,7 +86,7 @@ class PopulationOptimizer:
             raise ValueError("RMSprop with momentum or centered is not batched over members")
         device = self.params[0].device
         self.hyper = {k: torch.tensor(v, dtype=torch.float64, device=device) for k, v in per.items()}
-        self.steps = 0
+        self.steps = [0] * len(specs)  # each member's updates so far
         self.state: list[dict[str, torch.Tensor]] = [{} for _ in self.params]
 
     @property
@@ -92,6 +96,22 @@ class PopulationOptimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.params:
             p.grad = None
+
+    def _t(self) -> int | torch.Tensor:
+        """The updates of the members now stepping: one number when they agree (the
+        arithmetic of a run alone), else a (P,) tensor."""
+        steps = self.steps[: self.members]
+        if all(t == steps[0] for t in steps):
+            return steps[0]
+        return torch.tensor(steps, dtype=torch.float64, device=self.hyper["lr"].device)
+
+    def _factor(self, shift: int = 0) -> float | torch.Tensor:
+        """The learning-rate factor of each member stepping now, after its updates + ``shift``."""
+        if not self.decays:
+            return 1.0
+        n = self.members
+        values = [f(t + shift) for f, t in zip(self.factors[:n], self.steps[:n], strict=True)]
+        return torch.tensor(values, dtype=torch.float64, device=self.hyper["lr"].device)
 
     def _per_param(self, values: torch.Tensor, params: list[torch.Tensor]) -> list[torch.Tensor]:
         """(P,) values as float32 (or the parameters' dtype), one view per parameter,
@@ -104,8 +124,9 @@ class PopulationOptimizer:
         """One update of every member: a fixed number of ``torch._foreach_*`` ops over all
         parameters, whatever their number (one op each costs a CPU step more than its
         arithmetic at these sizes), in the order of torch's single-tensor update."""
-        self.steps += 1
-        lr = self.hyper["lr"] * self.factor(self.steps - 1)  # the rate of this update, as torch's scheduler hook
+        n = self.members
+        self.steps[:n] = [t + 1 for t in self.steps[:n]]
+        lr = self.hyper["lr"] * self._factor(-1)  # the rate of this update, as torch's scheduler hook
         params = [p for p in self.params if p.grad is not None]
         if not params:
             return
@@ -132,7 +153,7 @@ class PopulationOptimizer:
         torch._foreach_lerp_(m, grads, self._per_param(1 - b1, params))
         torch._foreach_mul_(v, self._per_param(b2, params))
         torch._foreach_addcmul_(v, grads, torch._foreach_mul(grads, self._per_param(1 - b2, params)))
-        t = self.steps
+        t = self._t()
         step_size = lr / (1 - b1**t)  # float64, as torch's Python-float arithmetic
         bc2_sqrt = (1 - b2**t) ** 0.5
         denom = torch._foreach_sqrt(v)
@@ -162,28 +183,50 @@ class PopulationOptimizer:
         """Keep the members at positions ``index`` (the parameters are sliced by their owner)."""
         self.hyper = {k: v[index.to(v.device)] for k, v in self.hyper.items()}
         self.state = [{k: t[index.to(t.device)] for k, t in s.items()} for s in self.state]
+        self.steps = [self.steps[i] for i in index.tolist()]
+        self.factors = [self.factors[i] for i in index.tolist()]
+
+    def narrow(self, m: int) -> Callable[[], None]:
+        """Update only the first ``m`` members until the returned function is called:
+        hyper-parameters and state become views of their first m rows, so the updates
+        land in place (the owner narrows the parameters the same way, after this)."""
+        names = {"adam": ("exp_avg", "exp_avg_sq"), "rmsprop": ("square_avg",), "sgd": ()}[self.kind]
+        self._buffers(self.params, self.state, names)  # full-size state before any view of it
+        saved = self.hyper, self.state, self.steps, self.factors
+        self.hyper = {k: v[:m] for k, v in saved[0].items()}
+        self.state = [{k: t[:m] for k, t in s.items()} for s in saved[1]]
+        head, tail = saved[2][:m], saved[2][m:]
+        self.steps, self.factors = head, saved[3][:m]
+
+        def restore() -> None:
+            self.hyper, self.state, self.factors = saved[0], saved[1], saved[3]
+            self.steps = self.steps + tail
+
+        return restore
 
     def member_state(self, i: int) -> dict[str, Any]:
         """Member ``i``'s state in the form of the torch optimizer it stands for, so a
         member's checkpoint is the one it would have trained alone."""
         hyper = {k: float(v[i]) for k, v in self.hyper.items()}
-        group: dict[str, Any] = {**self.shared, "lr": hyper["lr"] * self.factor(self.steps)}
+        steps, factor = self.steps[i], self.factors[i]
+        group: dict[str, Any] = {**self.shared, "lr": hyper["lr"] * factor(steps)}
         group.update(maximize=False, foreach=None, differentiable=False, params=list(range(len(self.params))))
         if self.kind == "adam":
             group.update(betas=(hyper["beta1"], hyper["beta2"]), amsgrad=False, capturable=False, fused=None)
         if self.kind == "rmsprop":
             group.update(alpha=hyper["alpha"], centered=False, capturable=False)
-        if self.factor(1) != 1.0 or self.factor(self.steps) != 1.0:  # a decay: its position, as optim.py keeps it
-            group.update(initial_lr=hyper["lr"], decay_step=self.steps)
-        step = torch.tensor(float(self.steps))
+        if factor(1) != 1.0 or factor(steps) != 1.0:  # a decay: its position, as optim.py keeps it
+            group.update(initial_lr=hyper["lr"], decay_step=steps)
+        step = torch.tensor(float(steps))
         state = {j: {"step": step, **{k: t[i].clone() for k, t in s.items()}} for j, s in enumerate(self.state) if s}
         return {"state": state, "param_groups": [group]}
 
     def state_dict(self) -> dict[str, Any]:
-        return {"steps": self.steps, "hyper": dict(self.hyper), "state": [dict(s) for s in self.state]}
+        return {"steps": list(self.steps), "hyper": dict(self.hyper), "state": [dict(s) for s in self.state]}
 
     def load_state_dict(self, saved: dict[str, Any]) -> None:
-        self.steps = int(saved["steps"])
+        steps = saved["steps"]  # one count for all members in states saved before members counted their own
+        self.steps = [int(t) for t in steps] if isinstance(steps, list) else [int(steps)] * len(self.factors)
         device = self.params[0].device
         self.hyper = {k: v.to(device) for k, v in saved["hyper"].items()}
         self.state = [{k: t.to(device) for k, t in s.items()} for s in saved["state"]]

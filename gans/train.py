@@ -37,7 +37,7 @@ from gans import layout
 from gans.checkpoints import SeedRun, cpu_copy, load_resume, save_resume, write_run
 from gans.components import ParamError
 from gans.config.checks import check_device
-from gans.job import Job, build_job, check_one_population
+from gans.job import Job, build_job, check_one_population, training_order
 from gans.population import BarMonitor
 from gans.progress import progress_bar
 from gans.registry import RegistryError
@@ -75,6 +75,13 @@ def train_seeds(
     set_threads(tcfg["threads"])
     set_matmul_precision(tcfg.get("precision", "fp32"))
     device = select_device(tcfg["device"])
+    groups = training_order(cfgs, device)
+    if groups != [list(range(len(cfgs)))]:
+        summaries: dict[int, dict[str, Any]] = {}
+        for group in groups:
+            done = train_seeds([cfgs[i] for i in group], [out_dirs[i] for i in group], progress)
+            summaries.update(zip(group, done, strict=True))
+        return [summaries[i] for i in range(len(cfgs))]
     job = build_job(cfgs, device)
     if job is None:
         return [train(cfg, out, progress) for cfg, out in zip(cfgs, out_dirs, strict=True)]
@@ -112,7 +119,7 @@ def run_steps(job: Job, runs: list[SeedRun], first: int, start: float, resume_pa
     Returns the last step."""
     cfg, variant = runs[0].cfg, job.variant
     tcfg = cfg["train"]
-    steps, n_critic, n_gen, bs = tcfg["steps"], cfg["n_critic"], cfg["n_gen"], tcfg["batch_size"]
+    steps, n_gen, bs = tcfg["steps"], cfg["n_gen"], tcfg["batch_size"]
     monitor = BarMonitor(cfg["stop"], job.dataset, variant.device) if tcfg.get("until") == "bar" else None
     step = first - 1
     bar = progress_bar(range(first, steps + 1), _label([r.cfg for r in runs]), progress, sys.stderr)
@@ -120,8 +127,7 @@ def run_steps(job: Job, runs: list[SeedRun], first: int, start: float, resume_pa
         variant.progress = (step - 1) / steps
         is_eval = step % tcfg["eval_every"] == 0 or step == steps
         record = is_eval or step % tcfg["log_every"] == 0
-        for k in range(n_critic):
-            stats = variant.d_step(variant.real_batch(bs, job.data), record=record and k == n_critic - 1)
+        stats = critic_steps(job, bs, record)
         for _ in range(n_gen):
             stats.update(variant.g_step(bs, record=record))
         if record:
@@ -134,6 +140,26 @@ def run_steps(job: Job, runs: list[SeedRun], first: int, start: float, resume_pa
             save_resume(resume_path, [r.cfg for r in runs], step, job, runs)
     bar.close()
     return step
+
+
+def critic_steps(job: Job, batch_size: int, record: bool) -> dict[str, torch.Tensor]:
+    """D's updates of one step: every member's ``n_critic``. All running members step
+    together while each has steps left, then the first m (members with more critic
+    steps come first) as a smaller population. With ``record``, each member's
+    statistics from its last critic step."""
+    variant, counts = job.variant, job.critic_steps()
+    stats: dict[str, torch.Tensor] = {}
+    for k in range(counts[0]):
+        m = sum(c > k for c in counts)
+        last = record and (k + 1) in counts  # some member's last critic step
+        with job.first(m):
+            values = variant.d_step(variant.real_batch(batch_size, job.data), record=last)
+        for key, value in values.items() if last else ():
+            if value.dim() == 0 or m == len(counts):
+                stats[key] = value
+                continue
+            stats.setdefault(key, value.new_zeros(len(counts), *value.shape[1:]))[:m] = value
+    return stats
 
 
 def record_step(

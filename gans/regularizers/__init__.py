@@ -63,6 +63,19 @@ class Regularizer(Component):
         for name in self.member_params:
             setattr(self, name, getattr(self, name)[index])
 
+    def narrow(self, m: int):
+        """The first ``m`` members' values of every per-member parameter, until the
+        returned function is called."""
+        saved = {name: getattr(self, name) for name in self.member_params}
+        for name, value in saved.items():
+            setattr(self, name, value[:m])
+
+        def restore() -> None:
+            for name, value in saved.items():
+                setattr(self, name, value)
+
+        return restore
+
     def member_view(self, value, like: torch.Tensor):
         """A parameter as it multiplies ``like``: a number as it is, a (P,) tensor of
         member values shaped (P, 1, ...) against the member dimension of ``like``."""

@@ -9,6 +9,8 @@ InfoGAN's Q, trained with D's optimizer).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -162,8 +164,9 @@ class GAN(Variant):
         # element-wise updates, each member with its own learning rate and betas
         specs = [x.cfg["optimizer"] for x in variants]
         d_params = list(v.discriminator.parameters()) + list(v.extras.parameters())
-        v.opt_d = PopulationOptimizer(d_params, specs, "d", v.planned_updates("d"))
-        v.opt_g = PopulationOptimizer(v.generator.parameters(), specs, "g", v.planned_updates("g"))
+        planned = {role: [x.planned_updates(role) for x in variants] for role in ("d", "g")}
+        v.opt_d = PopulationOptimizer(d_params, specs, "d", planned["d"])
+        v.opt_g = PopulationOptimizer(v.generator.parameters(), specs, "g", planned["g"])
         return v
 
     def keep_members(self, index: torch.Tensor) -> None:
@@ -174,6 +177,24 @@ class GAN(Variant):
         for reg in self.regularizers:
             reg.keep(index)
         population.keep_rng(self.seed_rng, index.tolist())
+
+    @contextlib.contextmanager
+    def first_members(self, m: int) -> Iterator[None]:
+        """Steps inside train the first ``m`` members only (members taking more critic
+        steps come first): networks, optimizers, regularizers and random streams are
+        views of their first m members meanwhile, so updates land in place."""
+        last_real = getattr(self, "last_real", None)
+        restores = [opt.narrow(m) for opt in (self.opt_d, self.opt_g)]  # before the parameters
+        restores.append(population.narrow_members([self.generator, self.discriminator, self.extras], m))
+        restores += [reg.narrow(m) for reg in self.regularizers]
+        restores.append(population.narrow_rng(self.seed_rng, m))
+        try:
+            yield
+        finally:
+            for restore in reversed(restores):
+                restore()
+            if last_real is not None and self.last_real is not last_real:  # the others' last batch stays theirs
+                self.last_real = torch.cat([self.last_real, last_real[m:]])
 
     # -- one update of each player -------------------------------------------------
     def d_step(self, real, record=False):

@@ -51,9 +51,47 @@ def test_members_of_different_settings_share_one_population_key(tiny_config):
     assert len({members.population_key(c) for c in cfgs}) == 1
     assert members.group_members(cfgs, 3) == [[0, 1, 2], [3]]
     other = copy.deepcopy(cfgs[0])
-    other["n_critic"] = 2
-    assert members.differing_keys([cfgs[0], other]) == ["n_critic"]
+    other["architecture"]["params"]["width"] += 16  # another network shape
+    assert members.differing_keys([cfgs[0], other]) == ["architecture"]
     assert members.group_members([cfgs[0], other, cfgs[1]], 64) == [[0, 2], [1]]
+    other = copy.deepcopy(cfgs[0])
+    other["n_critic"] = 2  # critic steps: the members step apart within one population
+    assert members.differing_keys([cfgs[0], other]) == []
+
+
+# critic steps 1 to 5 across members, listed out of order: the population orders them
+CRITIC = [
+    (0, {"n_critic": 2, "optimizer.lr_d": 3e-4, "optimizer.lr_g": 1e-4}),
+    (1, {"n_critic": 5, "optimizer.lr_d": 1e-3, "optimizer.betas": [0.0, 0.99]}),
+    (2, {"n_critic": 1, "optimizer.lr_d": 5e-4}),
+    (0, {"n_critic": 3, "optimizer.lr_g": 3e-4}),
+    (3, {"n_critic": 5}),
+]
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "nonsaturating"])  # hinge: tests/unit/test_population_sn.py
+def test_members_with_other_critic_steps_each_match_their_run_alone(tiny_config, tmp_path, loss):
+    cfgs = settings(tiny_config, loss, CRITIC, steps=30, log_every=5, eval_every=10)
+    for cfg in cfgs:  # each member's rate decays over its own number of D updates
+        cfg["optimizer"]["lr_decay"] = {"kind": "linear", "start": 0.5}
+    outs = [tmp_path / f"pop{i}" for i in range(len(cfgs))]
+    summaries = train_seeds(cfgs, outs, progress=False)
+    assert [s["seeds_in_job"] for s in summaries] == [5] * 5
+    for i, cfg in enumerate(cfgs):
+        train(cfg, tmp_path / f"alone{i}", progress=False)  # torch.optim.Adam, no stacking
+        assert_close_runs(tmp_path / f"alone{i}", outs[i], atol=1e-5)
+        d_opt = final_state(outs[i])["opt_d"]
+        assert d_opt["state"][0]["step"].item() == 30 * cfg["n_critic"]
+        assert d_opt["param_groups"][0]["lr"] == final_state(tmp_path / f"alone{i}")["opt_d"]["param_groups"][0]["lr"]
+
+
+def test_under_buffered_draws_members_with_other_critic_steps_train_apart(tiny_config, tmp_path):
+    cfgs = settings(tiny_config, "lsgan", CRITIC[:3], steps=20, random_draws="buffered")
+    outs = [tmp_path / f"pop{i}" for i in range(3)]
+    summaries = train_seeds(cfgs, outs, progress=False)
+    assert [s["seeds_in_job"] for s in summaries] == [1, 1, 1]  # one group per critic-step count
+    train_seeds([cfgs[0]], [tmp_path / "alone"], progress=False)  # buffered: a stack of one
+    assert_close_runs(tmp_path / "alone", outs[0], atol=1e-6)
 
 
 @pytest.mark.parametrize("loss", ["wgan-gp", "nonsaturating"])
@@ -174,7 +212,11 @@ def test_a_member_that_holds_the_bar_stops_and_the_others_go_on(tiny_config, tmp
 
 @pytest.mark.parametrize("loss", ["wgan-gp", "hinge"])  # hinge: spectral norm's u, v resume too
 def test_a_population_resumes_bit_exactly_after_a_member_stopped(tiny_config, tmp_path, monkeypatch, loss):
-    values = [(0, {}), (1, {"optimizer.lr_d": 4e-4}), (2, {"optimizer.betas": [0.0, 0.9]})]
+    values = [
+        (0, {"n_critic": 3}),
+        (1, {"optimizer.lr_d": 4e-4, "n_critic": 2}),
+        (2, {"optimizer.betas": [0.0, 0.9], "n_critic": 1}),
+    ]
     cfgs = settings(tiny_config, loss, values, steps=60, eval_every=10, checkpoint_every=25)
     cfgs = stop_at(cfgs, 1.0, 0.5)
     first_member_meets_the_bar(monkeypatch)  # member 0 stops at step 20

@@ -125,8 +125,9 @@ def test_in_float64_hinge_members_match_their_runs_alone_to_rounding(tiny_config
     """The batched power iteration rounds unlike torch's matrix-vector products, and
     over more steps training amplifies that in float32 (a member at lr 1e-3 ends 30
     steps about 5e-3 away from its run alone); in float64 the same runs agree to 1e-9,
-    u and v included."""
-    cfgs = settings(tiny_config, "hinge", LRS, steps=30, log_every=10, eval_every=10)
+    u and v included. The members take 5, 2 and 1 critic steps: u and v step apart too."""
+    critic = [(seed, {**values, "n_critic": n}) for (seed, values), n in zip(LRS, (2, 5, 1), strict=True)]
+    cfgs = settings(tiny_config, "hinge", critic, steps=30, log_every=10, eval_every=10)
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:

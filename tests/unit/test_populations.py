@@ -68,12 +68,18 @@ def test_conv_nets_train_one_run_per_member():
 def test_settings_of_a_search_share_a_population_unless_a_discrete_choice_splits_them():
     cfg = copy.deepcopy(TINY)
     cfg["grid"] = {**cfg["grid"], "losses": ["nonsaturating"], "seeds": [0]}
-    cfg["search"] = {"budget": 6, "seeds_for_best": 5, "losses": {"nonsaturating": {"n_critic": {"choice": [1, 2]}}}}
-    cfg["train"] = {**cfg["train"], "population_size": 2}
+    space = {"architecture.params.width": {"choice": [16, 24]}, "n_critic": {"choice": [1, 2]}}
+    cfg["search"] = {"budget": 6, "seeds_for_best": 5, "losses": {"nonsaturating": space}}
+    cfg["train"] = {**cfg["train"], "population_size": 64}
     config = acfg.validate(cfg)
     pops = gpop.populations(config, search.runs(config))
-    critic = {p: {c["n_critic"] for c in pop.cfgs} for p, pop in pops.items()}
-    assert all(len(v) == 1 for v in critic.values()) and {next(iter(v)) for v in critic.values()} == {1, 2}
+    widths = {p: {c["architecture"]["params"]["width"] for c in pop.cfgs} for p, pop in pops.items()}
+    assert all(len(v) == 1 for v in widths.values())  # a width: another network shape
+    assert len(pops) == len(set().union(*widths.values())) >= 2
+    critic = [c["n_critic"] for pop in pops.values() for c in pop.cfgs]
+    assert set(critic) == {1, 2} and any(len({c["n_critic"] for c in pop.cfgs}) == 2 for pop in pops.values())
+    config["train"]["population_size"] = 2
+    pops = gpop.populations(config, search.runs(config))
     assert sum(p.size for p in pops.values()) == 6 and all(p.size <= 2 for p in pops.values())
     assert all(p.startswith("8gaussians/gan/nonsaturating/p") for p in pops)
     # the best setting's five new seeds: chunks of two, known by id before the selection
