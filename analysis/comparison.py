@@ -240,9 +240,11 @@ def baseline_check(
     table["p_better_adj"], table["p_worse_adj"] = adjusted[: len(table)], adjusted[len(table) :]
     first = [c for c in table if c not in ("p_better", "p_worse", "p_better_adj", "p_worse_adj")]
     table = table[[*first, "p_better", "p_better_adj", "p_worse", "p_worse_adj"]].copy()
+    # the direction of the test's own effect size (Cliff's delta), not of the medians: at a
+    # ceiling (every mode covered) two medians tie while one loss still wins most pairs
     table["verdict"] = [
         "better" if pb <= alpha and d > 0 else "worse" if pw <= alpha and d < 0 else "no clear difference"
-        for pb, pw, d in zip(table["p_better_adj"], table["p_worse_adj"], table["better_by"], strict=True)
+        for pb, pw, d in zip(table["p_better_adj"], table["p_worse_adj"], table["cliffs_delta"], strict=True)
     ]
     return table, verdict(table, baseline, alpha, correction)
 

@@ -63,11 +63,16 @@ class BarMonitor:
         """Every member's evaluation samples, (P, N, D) (or (N, D) for a lone run), drawn
         from the same noise as metrics.evaluate draws."""
         n, g = self.stop["num_samples"], torch.Generator().manual_seed(self.stop["seed"] + 1)
-        if members is None:
-            return variant.sample(n, g).unsqueeze(0)
-        z = torch.randn(n, variant.noise_dim, generator=g).to(variant.device)
-        with torch.no_grad():
-            return variant.data_part(variant.generate(z.expand(members, *z.shape).contiguous(), {}))
+        training = variant.generator.training
+        variant.generator.eval()  # as the evaluation samples: batch norm on its running statistics
+        try:
+            if members is None:
+                return variant.sample(n, g).unsqueeze(0)
+            z = torch.randn(n, variant.noise_dim, generator=g).to(variant.device)
+            with torch.no_grad():
+                return variant.data_part(variant.generate(z.expand(members, *z.shape).contiguous(), {}))
+        finally:
+            variant.generator.train(training)
 
     def met(self, variant, members: int | None) -> torch.Tensor:
         """(P,) bool: each member meets the bar now (modes and high-quality share)."""

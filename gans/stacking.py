@@ -16,7 +16,10 @@ trained alone, up to float rounding (tests/test_stacking.py checks it).
 A linear layer under spectral normalisation (torch's ``spectral_norm``
 parametrization, the ``spectral_norm`` regularizer) stacks too: ``SeedSpectralNorm``
 runs each member's power iteration on its own weight slice, with its own ``u`` and
-``v`` taken from the member's initialised parametrization.
+``v`` taken from the member's initialised parametrization. So does 1-D batch norm
+(``SeedBatchNorm``: each member's statistics over its own batch, its own running
+statistics), and any module that declares ``stacks_over_members`` (its forward acts on
+the last dimension and through its children only, e.g. a maxout layer).
 """
 
 from __future__ import annotations
@@ -60,7 +63,10 @@ class SeedLinear(nn.Module):
     def __init__(self, layers: list[nn.Linear]):
         super().__init__()
         self.weight = nn.Parameter(torch.stack([raw_weight(layer).detach() for layer in layers]))
-        self.bias = nn.Parameter(torch.stack([layer.bias.detach() for layer in layers]))
+        if len({layer.bias is None for layer in layers}) > 1:
+            raise NotStackable("some members' linear layers have a bias, others not")
+        biased = layers[0].bias is not None
+        self.bias = nn.Parameter(torch.stack([layer.bias.detach() for layer in layers])) if biased else None
         self.train(layers[0].training)
         normalised = {parametrize.is_parametrized(layer) for layer in layers}
         if len(normalised) > 1:
@@ -71,7 +77,56 @@ class SeedLinear(nn.Module):
             parametrize.register_parametrization(self, "weight", norm, unsafe=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.bias is None:
+            return torch.bmm(x, self.weight.transpose(1, 2))
         return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
+
+
+class SeedBatchNorm(nn.Module):
+    """S ``nn.BatchNorm1d`` layers as one, on inputs (S, batch, features): each member
+    normalised by the mean and biased variance of its own batch in training (its
+    running statistics in evaluation), with its own affine weight and bias, and its
+    running mean and unbiased variance updated as torch does. Parameter and buffer
+    names are BatchNorm1d's, so a member's slice of the state dict is its own."""
+
+    member_buffers = ("running_mean", "running_var", "num_batches_tracked")
+
+    def __init__(self, norms: list[nn.BatchNorm1d]):
+        super().__init__()
+        first = norms[0]
+        for norm in norms:
+            if (norm.eps, norm.momentum, norm.affine, norm.track_running_stats) != (
+                first.eps,
+                first.momentum,
+                first.affine,
+                first.track_running_stats,
+            ):
+                raise NotStackable("the members' batch norms differ (eps, momentum, affine or running statistics)")
+        if not first.affine or not first.track_running_stats or first.momentum is None:
+            raise NotStackable("batch norm without affine parameters, running statistics or a momentum")
+        self.eps, self.momentum = first.eps, first.momentum
+        self.weight = nn.Parameter(torch.stack([n.weight.detach() for n in norms]))
+        self.bias = nn.Parameter(torch.stack([n.bias.detach() for n in norms]))
+        for name in self.member_buffers:
+            self.register_buffer(name, torch.stack([getattr(n, name).detach().clone() for n in norms]))
+        self.train(first.training)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3:
+            raise NotStackable(f"batch norm of stacked members takes (members, batch, features), got {tuple(x.shape)}")
+        if self.training:
+            mean = x.mean(1)
+            var = x.var(1, unbiased=False)
+            with torch.no_grad():  # in place: a population's narrowed views update the whole
+                n = x.shape[1]
+                self.running_mean.mul_(1 - self.momentum).add_(mean.detach(), alpha=self.momentum)
+                unbiased = var.detach() * (n / max(n - 1, 1))
+                self.running_var.mul_(1 - self.momentum).add_(unbiased, alpha=self.momentum)
+                self.num_batches_tracked.add_(1)
+        else:
+            mean, var = self.running_mean, self.running_var
+        scale = self.weight * torch.rsqrt(var + self.eps)
+        return (x - mean.unsqueeze(1)) * scale.unsqueeze(1) + self.bias.unsqueeze(1)
 
 
 def raw_weight(layer: nn.Linear) -> torch.Tensor:
@@ -136,12 +191,14 @@ def check_stackable(module: nn.Module) -> None:
         if any(name.startswith(prefix) for prefix in inner):
             continue
         if isinstance(sub, nn.Linear):
-            if sub.bias is None:
-                raise NotStackable(f"linear layer '{name}' has no bias")
             if parametrize.is_parametrized(sub):
+                if sub.bias is None:
+                    raise NotStackable(f"linear layer '{name}' is spectrally normalised without a bias")
                 check_spectral_norm(name, sub)
                 inner.append(f"{name}.parametrizations" if name else "parametrizations")
-        elif not isinstance(sub, (Discriminator, *ELEMENTWISE)):
+        elif type(sub) is nn.BatchNorm1d:
+            continue
+        elif not isinstance(sub, (Discriminator, *ELEMENTWISE)) and not getattr(sub, "stacks_over_members", False):
             raise NotStackable(f"layer '{name or 'the network'}' ({type(sub).__name__}) cannot be stacked over seeds")
 
 
@@ -161,10 +218,11 @@ def stack_modules(modules: list[nn.Module]) -> nn.Module:
         check_stackable(m)
     stacked = copy.deepcopy(modules[0])  # a parametrized module deep-copies (torch allows it)
     for name, sub in list(stacked.named_modules()):
-        if isinstance(sub, nn.Linear):  # a parametrized one too (a subclass torch makes)
+        seed_kind = SeedLinear if isinstance(sub, nn.Linear) else SeedBatchNorm if type(sub) is nn.BatchNorm1d else None
+        if seed_kind is not None:  # a parametrized linear layer too (a subclass torch makes)
             layers = [m.get_submodule(name) for m in modules]
             parent, _, attr = name.rpartition(".")
-            setattr(stacked.get_submodule(parent) if parent else stacked, attr, SeedLinear(layers))
+            setattr(stacked.get_submodule(parent) if parent else stacked, attr, seed_kind(layers))
     return stacked
 
 

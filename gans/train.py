@@ -196,9 +196,19 @@ def record_step(
 
 
 def _label(cfgs: list[dict[str, Any]]) -> str:
+    """What a progress line names: the run, or the population's settings and seeds."""
     cfg = cfgs[0]
-    seeds = "+".join(str(c["seed"]) for c in cfgs)
-    return f"{cfg['dataset']['name']}/{gcfg.run_label(cfg)}/{cfg['loss']['name']}/seed{seeds}"
+    labels = sorted({gcfg.run_label(c) for c in cfgs})
+    who = labels[0] if len(labels) == 1 else f"{cfg['variant']['name']} ({len(labels)} settings)"
+    seeds = sorted({c["seed"] for c in cfgs})
+    if len(seeds) == 1:
+        which = f"seed{seeds[0]}"
+    elif seeds == list(range(seeds[0], seeds[-1] + 1)):
+        which = f"seeds {seeds[0]}-{seeds[-1]}"
+    else:
+        which = "seeds " + ",".join(map(str, seeds))
+    members = f", {len(cfgs)} members" if len(cfgs) > 1 else ""
+    return f"{cfg['dataset']['name']}/{who}/{cfg['loss']['name']}/{which}{members}"
 
 
 def run_configs_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:

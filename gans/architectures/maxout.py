@@ -23,6 +23,9 @@ class Maxout(nn.Module):
     """``units`` outputs, each the largest of ``pieces`` linear functions of the
     input (Goodfellow et al. 2013)."""
 
+    # acts on the last dimension through its linear layer: a population stacks it (gans/stacking.py)
+    stacks_over_members = True
+
     def __init__(self, in_dim: int, units: int, pieces: int):
         super().__init__()
         self.units, self.pieces = units, pieces

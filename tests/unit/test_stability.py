@@ -373,3 +373,13 @@ def test_one_seed_has_no_interval_and_ties_with_everyone():
     from analysis.table_views import rankings_view
 
     assert rankings_view(r.reset_index()).set_index("loss").loc["a", "median_lo"] == ""  # not "diverged"
+
+
+def test_a_loss_that_wins_most_pairs_at_the_ceiling_is_better_though_the_medians_tie():
+    """Both medians at every mode (8): the Mann-Whitney test and Cliff's delta still say
+    which loss covers all modes more often, and the verdict follows them."""
+    runs = cells({"nonsaturating": [8] * 11 + [1, 2, 3, 4, 5, 6, 7, 2, 3], "x": [8] * 20})
+    table, _ = comparison.baseline_check(runs, {"d": "modes_covered"}, DIRS, "nonsaturating", 0.05)
+    row = table.iloc[0]
+    assert row["median"] == row["baseline_median"] == 8 and row["better_by"] == 0
+    assert row["cliffs_delta"] > 0.4 and row["p_better_adj"] <= 0.05 and row["verdict"] == "better"
