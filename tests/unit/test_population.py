@@ -38,6 +38,18 @@ def settings(tiny_config, loss, values, steps=40, variant="gan", **train_overrid
     return cfgs
 
 
+def train_population_and_alone(cfgs, tmp_path):
+    """``cfgs`` trained as one population, then each alone (torch.optim, no stacking):
+    the two lists of run folders."""
+    outs = [tmp_path / f"pop{i}" for i in range(len(cfgs))]
+    summaries = train_seeds(cfgs, outs, progress=False)
+    assert [s["seeds_in_job"] for s in summaries] == [len(cfgs)] * len(cfgs)
+    alone = [tmp_path / f"alone{i}" for i in range(len(cfgs))]
+    for cfg, out in zip(cfgs, alone, strict=True):
+        train(cfg, out, progress=False)
+    return outs, alone
+
+
 MIXED = [
     (0, {"optimizer.lr_d": 3e-4, "optimizer.lr_g": 1e-4, "optimizer.betas": [0.5, 0.9]}),
     (1, {"optimizer.lr_d": 1e-3, "optimizer.lr_g": 2e-4, "optimizer.betas": [0.0, 0.99]}),
@@ -74,15 +86,12 @@ def test_members_with_other_critic_steps_each_match_their_run_alone(tiny_config,
     cfgs = settings(tiny_config, loss, CRITIC, steps=30, log_every=5, eval_every=10)
     for cfg in cfgs:  # each member's rate decays over its own number of D updates
         cfg["optimizer"]["lr_decay"] = {"kind": "linear", "start": 0.5}
-    outs = [tmp_path / f"pop{i}" for i in range(len(cfgs))]
-    summaries = train_seeds(cfgs, outs, progress=False)
-    assert [s["seeds_in_job"] for s in summaries] == [5] * 5
-    for i, cfg in enumerate(cfgs):
-        train(cfg, tmp_path / f"alone{i}", progress=False)  # torch.optim.Adam, no stacking
-        assert_close_runs(tmp_path / f"alone{i}", outs[i], atol=1e-5)
-        d_opt = final_state(outs[i])["opt_d"]
+    outs, alone = train_population_and_alone(cfgs, tmp_path)
+    for cfg, out, own in zip(cfgs, outs, alone, strict=True):
+        assert_close_runs(own, out, atol=1e-5)
+        d_opt = final_state(out)["opt_d"]
         assert d_opt["state"][0]["step"].item() == 30 * cfg["n_critic"]
-        assert d_opt["param_groups"][0]["lr"] == final_state(tmp_path / f"alone{i}")["opt_d"]["param_groups"][0]["lr"]
+        assert d_opt["param_groups"][0]["lr"] == final_state(own)["opt_d"]["param_groups"][0]["lr"]
 
 
 def test_under_buffered_draws_members_with_other_critic_steps_train_apart(tiny_config, tmp_path):
@@ -98,12 +107,9 @@ def test_under_buffered_draws_members_with_other_critic_steps_train_apart(tiny_c
 def test_each_member_of_a_mixed_population_matches_its_run_alone(tiny_config, tmp_path, loss):
     values = MIXED if loss == "wgan-gp" else [(s, {k: v for k, v in d.items() if "penalty" not in k}) for s, d in MIXED]
     cfgs = settings(tiny_config, loss, values)
-    outs = [tmp_path / f"pop{i}" for i in range(len(cfgs))]
-    summaries = train_seeds(cfgs, outs, progress=False)
-    assert [s["seeds_in_job"] for s in summaries] == [4] * 4
-    for i, cfg in enumerate(cfgs):
-        train(cfg, tmp_path / f"alone{i}", progress=False)  # torch.optim.Adam, no stacking
-        assert_close_runs(tmp_path / f"alone{i}", outs[i], atol=1e-5)
+    outs, alone = train_population_and_alone(cfgs, tmp_path)
+    for own, out in zip(alone, outs, strict=True):
+        assert_close_runs(own, out, atol=1e-5)
     # the settings really train differently
     g0, g1 = final_state(outs[0])["generator"], final_state(outs[2])["generator"]
     assert not all(torch.allclose(g0[k], g1[k]) for k in g0)

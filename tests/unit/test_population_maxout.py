@@ -11,9 +11,8 @@ from gans.architectures import build_architecture
 from gans.config.populations import reason_not_batched
 from gans.job import Job
 from gans.population import BarMonitor, keep_members
-from gans.train import train, train_seeds
-from tests.unit.test_population import settings, stop_at
-from tests.unit.test_stacking import assert_close_runs, final_state
+from tests.unit.test_population import settings, stop_at, train_population_and_alone
+from tests.unit.test_stacking import assert_close_runs, assert_each_members_state_and_gradients, final_state
 
 MAXOUT = {"architecture.name": "maxout-mlp", "architecture.params": {"g_width": 16, "d_width": 8, "pieces": 3}}
 
@@ -37,13 +36,7 @@ def test_stacked_batch_norm_and_maxout_are_each_members_own():
                 own = net(x[i])
                 torch.testing.assert_close(out[i], own)
                 own.square().sum().backward()
-        for i, net in enumerate(nets):
-            member, own = stacking.unstack_state(stacked.state_dict(), i), net.state_dict()
-            assert member.keys() == own.keys()
-            for key in own:
-                torch.testing.assert_close(member[key], own[key], msg=key)
-            for (name, p), q in zip(stacked.named_parameters(), net.parameters(), strict=True):
-                torch.testing.assert_close(p.grad[i], q.grad, msg=name)
+        assert_each_members_state_and_gradients(stacked, nets)
         stacked.eval()  # running statistics, as each member's own in evaluation mode
         for i, net in enumerate(nets):
             torch.testing.assert_close(stacked(x)[i], net.eval()(x[i]))
@@ -67,13 +60,10 @@ def test_pacgan_members_with_maxout_networks_match_their_runs_alone(tiny_config,
     ]
     cfgs = settings(tiny_config, "nonsaturating", values, steps=20, variant="pacgan", log_every=5, eval_every=10)
     assert reason_not_batched(cfgs[0]) is None
-    outs = [tmp_path / f"pop{i}" for i in range(3)]
-    summaries = train_seeds(cfgs, outs, progress=False)
-    assert [s["seeds_in_job"] for s in summaries] == [3] * 3
-    for i, cfg in enumerate(cfgs):
-        train(cfg, tmp_path / f"alone{i}", progress=False)
-        assert_close_runs(tmp_path / f"alone{i}", outs[i], atol=1e-5)
-        assert "1.running_var" in final_state(outs[i])["generator"]
+    outs, alone = train_population_and_alone(cfgs, tmp_path)
+    for own, out in zip(alone, outs, strict=True):
+        assert_close_runs(own, out, atol=1e-5)
+        assert "1.running_var" in final_state(out)["generator"]
 
 
 def test_the_in_training_bar_samples_as_the_evaluation_does(tiny_config):

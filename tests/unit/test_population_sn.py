@@ -13,9 +13,9 @@ from gans import stacking
 from gans.config.populations import reason_not_batched
 from gans.job import build
 from gans.population import keep_members
-from gans.train import train, train_seeds
-from tests.unit.test_population import first_member_meets_the_bar, settings, stop_at
-from tests.unit.test_stacking import assert_close_runs, final_state
+from gans.train import train_seeds
+from tests.unit.test_population import first_member_meets_the_bar, settings, stop_at, train_population_and_alone
+from tests.unit.test_stacking import assert_close_runs, assert_each_members_state_and_gradients, final_state
 
 WIDE = {"architecture.params.width": 64, "architecture.params.depth": 2}
 LRS = [
@@ -62,13 +62,7 @@ def test_stacked_spectral_norm_is_each_members_own():
         for i, d in enumerate(alone):
             torch.testing.assert_close(out[i], d(x[i]))
             d(x[i]).sum().backward()
-    for i, d in enumerate(alone):
-        member, own = stacking.unstack_state(stacked.state_dict(), i), d.state_dict()
-        assert member.keys() == own.keys()
-        for key in own:
-            torch.testing.assert_close(member[key], own[key], msg=key)
-        for (name, p), q in zip(stacked.named_parameters(), d.parameters(), strict=True):
-            torch.testing.assert_close(p.grad[i], q.grad, msg=name)
+    assert_each_members_state_and_gradients(stacked, alone)
     stacked.eval()  # no power iteration in evaluation mode, as torch
     before = copy.deepcopy(stacked.state_dict())
     stacked(x)
@@ -93,16 +87,6 @@ def test_other_parametrizations_and_conv_layers_do_not_stack():
     conv = nn.utils.parametrizations.spectral_norm(nn.Conv2d(1, 2, 3))
     with pytest.raises(stacking.NotStackable, match="Conv2d"):
         stacking.check_stackable(nn.Sequential(conv))
-
-
-def train_population_and_alone(cfgs, tmp_path):
-    outs = [tmp_path / f"pop{i}" for i in range(len(cfgs))]
-    summaries = train_seeds(cfgs, outs, progress=False)
-    assert [s["seeds_in_job"] for s in summaries] == [len(cfgs)] * len(cfgs)
-    alone = [tmp_path / f"alone{i}" for i in range(len(cfgs))]
-    for cfg, out in zip(cfgs, alone, strict=True):
-        train(cfg, out, progress=False)  # torch's spectral_norm and torch.optim.Adam, no stacking
-    return outs, alone
 
 
 def test_hinge_members_with_spectral_norm_match_their_runs_alone(tiny_config, tmp_path):

@@ -56,6 +56,17 @@ def assert_close_runs(a, b, atol, vector_atol=None):
             torch.testing.assert_close(snaps[1]["states"][step]["generator"][key], tensor, atol=atol, rtol=0)
 
 
+def assert_each_members_state_and_gradients(stacked, nets):
+    """Member i's slice of the stacked module's state and gradients is ``nets[i]``'s own."""
+    for i, net in enumerate(nets):
+        member, own = stacking.unstack_state(stacked.state_dict(), i), net.state_dict()
+        assert member.keys() == own.keys()
+        for key in own:
+            torch.testing.assert_close(member[key], own[key], msg=key)
+        for (name, p), q in zip(stacked.named_parameters(), net.parameters(), strict=True):
+            torch.testing.assert_close(p.grad[i], q.grad, msg=name)
+
+
 def interrupt_at(monkeypatch, step, cfgs, outs):
     """Train ``cfgs`` into ``outs`` and kill the job at ``step``; returns the real
     divergence check, for the caller to put back."""
