@@ -3,13 +3,14 @@ checkpoint of the search; gans/config/search.py draws the settings).
 
     python -m analysis.search --options JSON --out selection.json RUN_DIR [RUN_DIR ...]
 
-A setting is scored by its one seed's metrics at its final evaluation point
+Each run of a setting is scored by its metrics at its final evaluation point
 (``at: final``) or at the point where ``select_by`` is best (``at: best``), the
-other metrics (``tie_break``) read at that same point. A setting whose run diverged
-ranks below every setting that did not; among the rest the higher score wins
-(lower, for a lower-is-better metric), a run without a value counts as the worst,
-ties go to the next metric, and the last tie to the lower setting index, so the
-set-up (setting 0) wins its ties.
+other metrics (``tie_break``) read at that same point; a setting's score is the mean
+of its seeds' (``seeds_per_setting``), so one lucky seed does not pick it. A setting
+with a run that diverged ranks below every setting without one; among the rest the
+higher score wins (lower, for a lower-is-better metric), a run without a value
+counts as the worst, ties go to the next metric, and the last tie to the lower
+setting index, so the set-up (setting 0) wins its ties.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def options(config: dict, dataset: str, label: str, loss: str) -> dict[str, Any]
         "at": s["at"],
         "metrics": ranking_metrics(config, dataset),
         "seeds": search.best_seeds(config),
+        "setting_seeds": search.setting_seeds(config),
         "space": search.cell_space(config, dataset, label, loss, run),
     }
 
@@ -72,11 +74,37 @@ def score(run_dir: Path, metrics: list[tuple[str, bool]], at: str) -> dict[str, 
     return {
         "index": cfg["search"]["index"],
         "label": cfg["variant"]["label"],
+        "seed": cfg["seed"],
         "values": cfg["search"]["values"],
         "status": result["status"],
         "diverged": diverged or (at == "final" and not math.isfinite(_oriented(row.get(first), True))),
         "step": step,
         "scores": {m: (None if row.get(m) is None or pd.isna(row.get(m)) else float(row[m])) for m, _ in metrics},
+    }
+
+
+def _mean(values: list[float | None]) -> float | None:
+    """The mean of the seeds' values; None (the worst) if any is missing or not finite."""
+    if any(v is None or not math.isfinite(v) for v in values):
+        return None
+    return float(sum(values) / len(values))
+
+
+def setting(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A setting scored over its seeds' scored runs (``score``): each metric's mean,
+    diverged if any seed diverged; with one seed, that run's entry."""
+    runs = sorted(runs, key=lambda r: r["seed"])
+    if len(runs) == 1:
+        return runs[0]
+    first = runs[0]
+    return {
+        **{k: first[k] for k in ("index", "label", "values")},
+        "seeds": [r["seed"] for r in runs],
+        "status": ", ".join(dict.fromkeys(r["status"] for r in runs)),
+        "diverged": any(r["diverged"] for r in runs),
+        "step": None,
+        "scores": {m: _mean([r["scores"][m] for r in runs]) for m in first["scores"]},
+        "runs": runs,
     }
 
 
@@ -95,13 +123,22 @@ def select(entries: list[dict[str, Any]], metrics: list[tuple[str, bool]]) -> di
 
 def selection(run_dirs: list[Path], opts: dict[str, Any]) -> dict[str, Any]:
     metrics = [tuple(m) for m in opts["metrics"]]
-    entries = sorted((score(Path(r), metrics, opts["at"]) for r in run_dirs), key=lambda e: e["index"])
-    found = [e["index"] for e in entries]
+    seeds = opts.get("setting_seeds", [0])
+    by_index: dict[int, list[dict[str, Any]]] = {}
+    for r in run_dirs:
+        run = score(Path(r), metrics, opts["at"])
+        by_index.setdefault(run["index"], []).append(run)
+    found = sorted(by_index)
     if found != list(range(opts["budget"])):
         raise ValueError(f"expected the settings 0..{opts['budget'] - 1} of one cell, got {found}")
+    for index, runs in by_index.items():
+        if sorted(r["seed"] for r in runs) != seeds:
+            raise ValueError(f"expected setting {index} at the seeds {seeds}, got {sorted(r['seed'] for r in runs)}")
+    entries = [setting(by_index[i]) for i in found]
     best = select(entries, metrics)
     return {
         **{k: opts[k] for k in ("dataset", "variant", "loss", "budget", "at", "seeds", "space")},
+        "setting_seeds": seeds,
         "metrics": metrics,
         "best": {k: best[k] for k in ("index", "label", "values")},
         "set_up": entries[0]["values"],
@@ -144,7 +181,7 @@ def with_tuning(table: pd.DataFrame, entries: list[dict[str, str]], runs: pd.Dat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.search", description=__doc__.split("\n\n")[0])
-    parser.add_argument("runs", nargs="+", type=Path, help="the cell's search runs (settings 0 .. budget-1)")
+    parser.add_argument("runs", nargs="+", type=Path, help="the cell's search runs (settings 0 .. budget-1, each seed)")
     parser.add_argument("--options", required=True, help="JSON: the cell's selection options")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)

@@ -35,6 +35,7 @@ from analysis.aggregate import directions, main_metric
 from analysis.config import analysis_options
 from analysis.stability import CELL, OUTCOMES
 from gans import compute, layout
+from gans.config import search as gsearch
 from gans.datasets import DATASETS
 from gans.runtime import read_json
 from gans.space import distance
@@ -85,9 +86,29 @@ def run_outcome(run_dir: Path, opts: dict[str, Any], calibration: dict[str, dict
         "dataset": dataset,
         "label": cfg["variant"]["label"],
         "loss": cfg["loss"]["name"],
+        "seed": cfg["seed"],
         "outcome": measures["outcome"],
         **compute.columns(result["train"], cfg),
     }
+
+
+def setting_outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Per setting, over its seeds' runs: the compute summed, and the outcome most of
+    them had (a tie goes to the worse, later in OUTCOMES), with every seed's outcome
+    counted in ``seed_outcomes``."""
+    rows = []
+    for key, g in outcomes.groupby(["dataset", "label", "loss"], sort=False):
+        counts = g["outcome"].value_counts()
+        worst_first = sorted(counts.index, key=lambda o: (-counts[o], -OUTCOMES.index(o)))
+        rows.append(
+            {
+                **dict(zip(["dataset", "label", "loss"], key, strict=True)),
+                "outcome": worst_first[0],
+                "seed_outcomes": ", ".join(f"{o} {counts[o]}" for o in OUTCOMES if o in counts),
+                **g[list(compute.COLUMNS)].sum().to_dict(),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def settings_table(selections: list[dict], outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -117,7 +138,7 @@ def settings_table(selections: list[dict], outcomes: pd.DataFrame) -> pd.DataFra
                     **{f"v.{p}": v for p, v in e["values"].items()},
                 }
             )
-    table = pd.DataFrame(rows).merge(outcomes, on=["dataset", "label", "loss"], how="left")
+    table = pd.DataFrame(rows).merge(setting_outcomes(outcomes), on=["dataset", "label", "loss"], how="left")
     return table.drop(columns=["label"])
 
 
@@ -229,7 +250,7 @@ def best_table(selections: list[dict], settings: pd.DataFrame, compared: pd.Data
         rows.append(
             {
                 **cell,
-                "tuning": f"best of {sel['budget']} settings",
+                "tuning": gsearch.budget_text(sel["budget"], len(sel.get("setting_seeds", [0]))),
                 "metric": f"{first} ({sel['at']})",
                 "trains": f"{int(mine.outcome.isin(TRAINS).sum())}/{len(mine)}",
                 **{f"settings_{o}": int(counts.get(o, 0)) for o in OUTCOMES},
@@ -238,6 +259,7 @@ def best_table(selections: list[dict], settings: pd.DataFrame, compared: pd.Data
                 "distance": dist,
                 "set_up_score": mine[mine["index"] == 0]["score"].iloc[0],
                 "best_score": best["score"],
+                "seeds_per_setting": len(sel.get("setting_seeds", [0])),
                 "seeds": len(seeds),
                 "median": values.median(),
                 "q25": values.quantile(0.25),

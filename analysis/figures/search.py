@@ -4,7 +4,7 @@
                   one line per cell (median over orders of the draws, the set-up first;
                   band: 5-95%), as Lucic et al. 2018's Fig. 4
   best_seeds.png  each cell's best setting over its new seeds (box and one dot per seed,
-                  coloured by outcome), beside the search's own one-seed scores of the
+                  coloured by outcome), beside the search's own scores (over its seeds) of the
                   set-up and of the best, as their Fig. 3/5
   trainable.png   the share of each cell's settings by outcome: how much of the space trains
   score_vs_budget.png  expected best score after k settings drawn at random from the
@@ -126,7 +126,9 @@ def plot_best_seeds(best: pd.DataFrame, compared: pd.DataFrame, out: Path, opts:
                     label=f"new seed: {outcome}",
                 )
     xs = np.arange(len(order))
-    ax.scatter(xs + 0.3, best["set_up_score"], marker="x", color="0.3", zorder=5, label="set-up (search, 1 seed)")
+    n = int(best["seeds_per_setting"].max()) if "seeds_per_setting" in best else 1
+    searched = f"search, {n} seed" if n == 1 else f"search, mean of {n} seeds"
+    ax.scatter(xs + 0.3, best["set_up_score"], marker="x", color="0.3", zorder=5, label=f"set-up ({searched})")
     ax.scatter(
         xs + 0.3,
         best["best_score"],
@@ -134,7 +136,7 @@ def plot_best_seeds(best: pd.DataFrame, compared: pd.DataFrame, out: Path, opts:
         facecolor="none",
         edgecolor="k",
         zorder=5,
-        label="best setting (search, 1 seed)",
+        label=f"best setting ({searched})",
     )
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))

@@ -1,9 +1,9 @@
 """The search (the protocol of Lucic et al. 2018) as a config section: for every
 dataset x variant x loss cell of the grid, ``budget`` settings drawn from the cell's
 search space, setting 0 being the cell's set-up (what ``resolve_run`` gives), each
-trained with one seed (``train_seed``); the best by the chosen metric is then
-trained with ``seeds_for_best`` new seeds (the selection: ``analysis.search``, in a
-Snakemake checkpoint).
+trained with ``seeds_per_setting`` seeds from ``train_seed``; the best by the chosen
+metric (its mean over those seeds) is then trained with ``seeds_for_best`` new seeds
+(the selection: ``analysis.search``, in a Snakemake checkpoint).
 
 A cell's space joins the ranges its components declare (``search_space`` of the
 loss, of each regularizer of the run and of the variant; gans/space.py) and the
@@ -71,20 +71,33 @@ def cells(config: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+def setting_seeds(config: dict) -> list[int]:
+    """The seeds every setting trains with: ``seeds_per_setting`` from ``train_seed``."""
+    s = config["search"]
+    return [s["train_seed"] + k for k in range(s["seeds_per_setting"])]
+
+
 def best_seeds(config: dict) -> list[int]:
     """The seeds the best setting trains with: new ones, after the search's own."""
     s = config["search"]
-    return [s["train_seed"] + k for k in range(1, s["seeds_for_best"] + 1)]
+    first = s["train_seed"] + s["seeds_per_setting"]
+    return [first + k for k in range(s["seeds_for_best"])]
+
+
+def cell_runs(config: dict, dataset: str, label: str, loss: str) -> list[dict[str, Any]]:
+    """A cell's search runs, as grid runs: every setting at the first seed, then at the
+    next (so that raising seeds_per_setting only adds runs)."""
+    return [
+        {"dataset": dataset, "variant": search_label(label, i), "loss": loss, "seed": seed}
+        for seed in setting_seeds(config)
+        for i in range(config["search"]["budget"])
+    ]
 
 
 def runs(config: dict) -> list[dict[str, Any]]:
-    """Every search run (``budget`` settings of each cell, one seed each), as grid runs."""
-    s = config["search"]
-    return [
-        {"dataset": d, "variant": search_label(label, i), "loss": loss, "seed": s["train_seed"]}
-        for d, label, loss in cells(config)
-        for i in range(s["budget"])
-    ]
+    """Every search run (``budget`` settings of each cell, ``seeds_per_setting`` seeds
+    each), as grid runs."""
+    return [run for d, label, loss in cells(config) for run in cell_runs(config, d, label, loss)]
 
 
 def labels(config: dict) -> list[str]:
@@ -260,11 +273,16 @@ def apply_search(config: dict, dataset: str, label: str, loss: str, run: dict[st
 
 
 # -- the words the tables use ---------------------------------------------------------
+def budget_text(budget: int, seeds: int) -> str:
+    """How a search chose its best, in words: "best of 64 settings (2 seeds each)"."""
+    return f"best of {budget} settings" + (f" ({seeds} seeds each)" if seeds > 1 else "")
+
+
 def tuning(config: dict) -> list[dict[str, str]]:
     """How each cell's setting was chosen, in words, for the tables: the search's
     best, the paper's set-up untouched, or which config keys changed it."""
     if active(config):
-        text = f"best of {config['search']['budget']} settings"
+        text = budget_text(config["search"]["budget"], config["search"]["seeds_per_setting"])
         return [{"dataset": d, "variant": v, "loss": loss, "tuning": text} for d, v, loss in cells(config)]
     out, entries = [], variant_labels(config)
     for dataset, label, loss in cells(config):

@@ -191,6 +191,21 @@ def test_the_best_trains_new_seeds_and_the_grid_seeds_are_not_used():
     assert {r["seed"] for r in search.runs(cfg)} == {4}
 
 
+def test_several_seeds_per_setting_come_before_the_best_seeds_and_only_add_runs():
+    """seeds_per_setting 3: every setting at seeds 4, 5, 6, the best's new seeds after
+    them; the one-seed search's runs stay the first of each cell, unchanged."""
+    one, three = (acfg.validate(searched(budget=3, train_seed=4, seeds_per_setting=k)) for k in (1, 3))
+    assert search.setting_seeds(three) == [4, 5, 6] and search.best_seeds(three) == [7, 8]
+    for d, label, loss in search.cells(three):
+        runs = search.cell_runs(three, d, label, loss)
+        assert runs[:3] == search.cell_runs(one, d, label, loss)
+        assert sorted((r["variant"], r["seed"]) for r in runs) == sorted(
+            (search.search_label(label, i), seed) for i in range(3) for seed in (4, 5, 6)
+        )
+    assert len(search.runs(three)) == 3 * len(search.runs(one))
+    assert {e["tuning"] for e in search.tuning(three)} == {"best of 3 settings (3 seeds each)"}
+
+
 def test_an_optimizer_argument_the_set_up_lacks_is_not_searched():
     cfg = searched(budget=2)
     cfg["grid"]["losses"] = ["wgan"]  # RMSProp: no betas

@@ -21,14 +21,14 @@ from tests.conftest import TINY
 MODES = [("modes_covered", True), ("reverse_kl", False)]
 
 
-def make_run(root, index, modes, kl, status="completed", steps=(0, 100, 200), **more):
+def make_run(root, index, modes, kl, status="completed", steps=(0, 100, 200), seed=0, **more):
     """A search run folder with the files the selection reads: its trajectory of
     modes_covered and reverse_kl (and any ``more`` metric) at ``steps``, its status and
     resolved config."""
-    run = root / f"gan+search-{index}" / "seed0"
+    run = root / f"gan+search-{index}" / f"seed{seed}"
     run.mkdir(parents=True)
     cfg = {
-        "seed": 0,
+        "seed": seed,
         "variant": {"name": "gan", "params": {}, "label": f"gan+search-{index}"},
         "search": {"index": index, "values": {"optimizer.lr_d": 1e-4 * (index + 1)}},
     }
@@ -134,6 +134,45 @@ def test_by_default_a_tie_at_every_mode_goes_to_the_setting_nearer_the_quality_b
     assert best_index(runs, metrics=[m for m in metrics if m[0] != "fid"]) == 1
 
 
+def two_seeds(budget, **kw):
+    return {**options(budget, **kw), "setting_seeds": [0, 1]}
+
+
+def test_with_several_seeds_a_setting_is_scored_by_its_mean_not_its_luckiest_seed(tmp_path):
+    """Setting 1 covers every mode with seed 0 and 3 with seed 1; setting 2 covers 7 with
+    both. Seed 0 alone picks setting 1; both seeds pick setting 2, and the settings
+    carry the means and each run."""
+    runs = {
+        0: [make_run(tmp_path, 0, [0, 5, 5], [1.0, 0.5, 0.5], seed=s) for s in (0, 1)],
+        1: [make_run(tmp_path, 1, [0, 8, m], [1.0, 0.1, 0.1], seed=s) for s, m in ((0, 8), (1, 3))],
+        2: [make_run(tmp_path, 2, [0, 7, 7], [1.0, 0.2, k], seed=s) for s, k in ((0, 0.2), (1, 0.4))],
+    }
+    assert search.selection([r[0] for r in runs.values()], options(3))["best"]["index"] == 1
+    chosen = search.selection([d for r in runs.values() for d in r], two_seeds(3))
+    assert chosen["best"]["index"] == 2 and chosen["setting_seeds"] == [0, 1]
+    mean = chosen["settings"][2]
+    assert mean["seeds"] == [0, 1] and mean["scores"] == pytest.approx({"modes_covered": 7.0, "reverse_kl": 0.3})
+    assert chosen["settings"][1]["scores"]["modes_covered"] == pytest.approx(5.5)
+    assert [r["seed"] for r in mean["runs"]] == [0, 1]
+
+
+def test_a_setting_with_one_diverged_seed_ranks_below_every_setting_without_one(tmp_path):
+    runs = [make_run(tmp_path, 0, [0, 4, 4], [1.0, 0.5, 0.5], seed=s) for s in (0, 1)]
+    runs += [make_run(tmp_path, 1, [0, 8, 8], [1.0, 0.1, 0.1], seed=0)]
+    runs += [make_run(tmp_path, 1, [0, 8, 8], [1.0, 0.1, 0.1], seed=1, status="diverged")]
+    chosen = search.selection(runs, two_seeds(2))
+    assert chosen["best"]["index"] == 0 and chosen["settings"][1]["diverged"]
+    assert chosen["settings"][1]["status"] == "completed, diverged"
+    assert chosen["settings"][1]["scores"]["modes_covered"] is None  # a seed without a value: the worst
+
+
+def test_the_selection_needs_every_seed_of_every_setting(tmp_path):
+    runs = [make_run(tmp_path, i, [0, 8, 8], [1.0, 0.5, 0.5], seed=0) for i in (0, 1)]
+    runs.append(make_run(tmp_path, 0, [0, 8, 8], [1.0, 0.5, 0.5], seed=1))
+    with pytest.raises(ValueError, match=r"setting 1 at the seeds \[0, 1\], got \[0\]"):
+        search.selection(runs, two_seeds(2))
+
+
 def test_a_lower_is_better_metric_selects_the_lowest(tmp_path):
     runs = [make_run(tmp_path, i, [0, 8, 8], [1.0, 0.5, kl]) for i, kl in enumerate([0.3, 0.1, 0.2])]
     assert best_index(runs, metrics=[("reverse_kl", False)]) == 1
@@ -232,3 +271,22 @@ def test_changes_and_distance_in_units_of_the_range():
     assert words == "lr_d 0.0001->0.001 (x10); n_critic 1->5"
     assert rms == pytest.approx(math.sqrt((1 / 9 + 1) / 3))
     assert st.changes({**sel, "best": {"values": set_up}}) == ("none: the set-up is the best", 0.0)
+
+
+def test_a_settings_outcome_is_most_of_its_seeds_and_a_tie_goes_to_the_worse():
+    compute = {"d_updates": 10, "g_updates": 5, "samples_seen": 100, "wall_time_share_s": 1.5}
+    runs = pd.DataFrame(
+        [
+            {"dataset": "8gaussians", "label": "gan+search-0", "loss": "wgan", "seed": s, "outcome": o, **compute}
+            for s, o in enumerate(["converged", "collapsed", "converged"])
+        ]
+        + [
+            {"dataset": "8gaussians", "label": "gan+search-1", "loss": "wgan", "seed": s, "outcome": o, **compute}
+            for s, o in enumerate(["converged", "diverged"])
+        ]
+    )
+    table = st.setting_outcomes(runs).set_index("label")
+    assert table.loc["gan+search-0", "outcome"] == "converged"
+    assert table.loc["gan+search-0", "seed_outcomes"] == "converged 2, collapsed 1"
+    assert table.loc["gan+search-1", "outcome"] == "diverged"
+    assert table.loc["gan+search-0", "d_updates"] == 30 and table.loc["gan+search-1", "wall_time_share_s"] == 3.0

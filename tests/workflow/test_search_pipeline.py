@@ -84,3 +84,30 @@ def test_a_larger_budget_trains_only_the_new_settings(searched):
         for loss in LOSSES:
             assert (searched / f"results/runs/8gaussians/gan+search-{i}/{loss}/seed0/metrics.json").is_file()
     assert "kept (a finished run of the same config)" in proc.stderr
+
+
+def test_two_seeds_per_setting_train_only_the_new_seeds_and_select_on_both(searched):
+    """seeds_per_setting 1 -> 2: each setting trains seed 1 beside its seed 0 (a best
+    setting's seed 1 is kept), the selection scores both, and the best's new seeds move
+    to 2 and 3."""
+    config = copy.deepcopy(SEARCH)
+    config["search"]["seeds_per_setting"] = 2
+    (searched / "two_seeds.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    seed0 = {
+        (i, loss): searched / f"results/runs/8gaussians/gan+search-{i}/{loss}/seed0/train_summary.json"
+        for i in range(2)
+        for loss in LOSSES
+    }
+    old = {key: path.stat().st_mtime_ns for key, path in seed0.items()}
+    snakemake(searched, "results/search/tables/search_best.csv", configfile="two_seeds.yaml")
+    assert {key: path.stat().st_mtime_ns for key, path in seed0.items()} == old
+    for loss in LOSSES:
+        chosen = json.loads((searched / f"results/search/8gaussians/gan/{loss}/selection.json").read_text())
+        assert chosen["setting_seeds"] == [0, 1] and chosen["seeds"] == [2, 3]
+        assert all(s["seeds"] == [0, 1] for s in chosen["settings"])
+    runs = pd.read_csv(searched / "results/tables/runs.csv")
+    assert sorted(runs["seed"].unique()) == [2, 3]
+    assert runs["tuning"].str.match(r"best of 2 settings \(2 seeds each\) \(search-[01]\)").all()
+    settings = pd.read_csv(searched / "results/search/tables/search_settings.csv")
+    seeds = settings["seed_outcomes"].str.findall(r"\d+").map(lambda counts: sum(map(int, counts)))
+    assert len(settings) == 4 and seeds.eq(2).all()

@@ -1,5 +1,5 @@
 # The search's paths and helpers (its rules: search.smk). With a search section, each
-# cell's settings train one seed each (labels <cell>+search-<i>); a checkpoint per cell
+# cell's settings train seeds_per_setting seeds each (labels <cell>+search-<i>); a checkpoint per cell
 # picks the best, whose new seeds the tables compare: their paths are known after it.
 from analysis import search as msearch
 from analysis.figures.search import FIGURES as SEARCH_FIGURES
@@ -25,16 +25,8 @@ def search_outputs():
 
 
 def cell_search_runs(wildcards):
-    """A cell's search runs: one per setting, at the search's training seed."""
-    return [
-        {
-            "dataset": wildcards.dataset,
-            "variant": gsearch.search_label(wildcards.variant, i),
-            "loss": wildcards.loss,
-            "seed": config["search"]["train_seed"],
-        }
-        for i in range(config["search"]["budget"])
-    ]
+    """A cell's search runs: each setting at each of the search's seeds."""
+    return gsearch.cell_runs(config, wildcards.dataset, wildcards.variant, wildcards.loss)
 
 
 def cell_search_evaluations(wildcards):
