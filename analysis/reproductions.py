@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 
 from analysis.reproduction_anchors import GAPS, NOTES, PUBLISHED, Anchor
+from gans import compute as gcompute
 from gans import layout
 from gans.config import run_label
 from gans.runtime import read_json
@@ -194,7 +195,7 @@ def measure_runs(runs: list[Path]) -> Measured:
         result = read_json(run / layout.METRICS_FINAL)
         m.diverged += result["status"] == "diverged"
         m.steps = max(m.steps, int(result["train"]["steps_planned"]))
-        m.wall_s.append(float(result["train"]["wall_time_s"]))
+        m.wall_s.append(gcompute.wall_share_s(result["train"]))
         for metric in METRICS:
             m.finals.setdefault(metric, []).append(result["final"].get(metric))
         m.modes_total = result["final"].get("modes_total") or m.modes_total

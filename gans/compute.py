@@ -22,6 +22,14 @@ def spent(cfg: dict[str, Any], steps: int | None, wall_s: float, seeds_in_job: i
     }
 
 
+def wall_share_s(train: dict[str, Any]) -> float:
+    """A run's share of its job's wall time: a population of k seeds trained as
+    one job spends the job's wall time on all k of them."""
+    if "compute" in train:
+        return float(train["compute"]["wall_time_share_s"])
+    return float(train["wall_time_s"]) / max(int(train.get("seeds_in_job", 1)), 1)
+
+
 def columns(train: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     """A run's compute from its training summary (computed from its config and steps
     for runs whose summary predates the record)."""

@@ -16,7 +16,7 @@ CELLS = {
 }
 
 
-def make_run(root, dataset, variant, loss, seed, trajectory, steps=4000, status="completed"):
+def make_run(root, dataset, variant, loss, seed, trajectory, steps=4000, status="completed", seeds_in_job=1):
     """A run folder as training and evaluation leave it: modes at each step."""
     run = root / dataset / variant / loss / f"seed{seed}"
     run.mkdir(parents=True)
@@ -27,7 +27,11 @@ def make_run(root, dataset, variant, loss, seed, trajectory, steps=4000, status=
     final = {k: v for k, v in rows[-1].items() if k != "step"}
     if status == "diverged":
         final = {k: None for k in final}
-    result = {"status": status, "final": final, "train": {"steps_planned": steps, "wall_time_s": 100.0 + seed}}
+    result = {
+        "status": status,
+        "final": final,
+        "train": {"steps_planned": steps, "wall_time_s": 100.0 + seed, "seeds_in_job": seeds_in_job},
+    }
     (run / layout.METRICS_FINAL).write_text(json.dumps(result))
     return run
 
@@ -56,7 +60,8 @@ def test_table_sets_measured_beside_published_with_verdicts(tmp_path):
     for seed, end in enumerate([23, 24, 25, 24, 23]):  # PacGAN2: 23.8 ± 0.7 published
         runs.append(make_run(tmp_path, "2d-grid", "pacgan", "nonsaturating", seed, [(2000, 20), (4000, end)]))
     for seed, end in enumerate([25, 25, 24]):
-        runs.append(make_run(tmp_path, "25gaussians", "gan", "wgan-gp", seed, [(2000, end)], steps=2000))
+        run = make_run(tmp_path, "25gaussians", "gan", "wgan-gp", seed, [(2000, end)], steps=2000, seeds_in_job=3)
+        runs.append(run)
     table = rep.reproductions_table(runs, CELLS)
 
     gan = rows_of(table, "pacgan-grid-gan", "modes_covered")
@@ -72,6 +77,7 @@ def test_table_sets_measured_beside_published_with_verdicts(tmp_path):
     assert pac["verdict"].startswith("agrees")
     wgan = rows_of(table, "wgan-gp-toy-25gaussians", "modes_covered")
     assert wgan["verdict"] == "not reproduced: 2 of 3 seeds cover all 25"
+    assert wgan["wall_time_s"] == pytest.approx(101.0 / 3)  # one population of 3 shares its job's wall time
     gap = rows_of(table, "pacgan-grid-pacgan2 - pacgan-grid-gan", "modes_covered gap")
     assert gap["measured_mean"] == pytest.approx(10.8) and gap["published_mean"] == pytest.approx(6.5)
     assert gap["verdict"].startswith("direction reproduced; size differs")
