@@ -2,6 +2,7 @@
 checkpoint of the search; gans/config/search.py draws the settings).
 
     python -m analysis.search --options JSON --out selection.json RUN_DIR [RUN_DIR ...]
+    python -m analysis.search --after selection.json --options JSON --out final.json RUN_DIR ...
 
 Each run of a setting is scored by its metrics at its final evaluation point
 (``at: final``) or at the point where ``select_by`` is best (``at: best``), the
@@ -11,6 +12,10 @@ with a run that diverged ranks below every setting without one; among the rest t
 higher score wins (lower, for a lower-is-better metric), a run without a value
 counts as the worst, ties go to the next metric, and the last tie to the lower
 setting index, so the set-up (setting 0) wins its ties.
+
+With ``finalists: K`` the selection also names the K best settings in that order; once
+they have trained their more seeds, the final selection (``--after``) ranks them the
+same way by their mean over all their seeds, and its best is the cell's best.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ def options(config: dict, dataset: str, label: str, loss: str) -> dict[str, Any]
     """What the selection of one cell needs (the checkpoint's params)."""
     s = config["search"]
     run = gcfg.resolve_run(config, dataset, label, loss, s["train_seed"])
+    # without finalists the options (the checkpoint's params) stay what they were
+    finalists = {"finalists": s["finalists"], "finalist_seeds": search.finalist_seeds(config)} if s["finalists"] else {}
     return {
         "dataset": dataset,
         "variant": label,
@@ -46,6 +53,7 @@ def options(config: dict, dataset: str, label: str, loss: str) -> dict[str, Any]
         "metrics": ranking_metrics(config, dataset),
         "seeds": search.best_seeds(config),
         "setting_seeds": search.setting_seeds(config),
+        **finalists,
         "space": search.cell_space(config, dataset, label, loss, run),
     }
 
@@ -121,28 +129,59 @@ def select(entries: list[dict[str, Any]], metrics: list[tuple[str, bool]]) -> di
     return max(entries, key=lambda e: rank_key(e, metrics))
 
 
-def selection(run_dirs: list[Path], opts: dict[str, Any]) -> dict[str, Any]:
-    metrics = [tuple(m) for m in opts["metrics"]]
-    seeds = opts.get("setting_seeds", [0])
+def scored_settings(
+    run_dirs: list[Path], metrics: list[tuple[str, bool]], at: str, indices: list[int], seeds: list[int], what: str
+) -> list[dict[str, Any]]:
+    """The settings ``indices`` scored over their runs, which must be each of them at
+    each of ``seeds``."""
     by_index: dict[int, list[dict[str, Any]]] = {}
     for r in run_dirs:
-        run = score(Path(r), metrics, opts["at"])
+        run = score(Path(r), metrics, at)
         by_index.setdefault(run["index"], []).append(run)
-    found = sorted(by_index)
-    if found != list(range(opts["budget"])):
-        raise ValueError(f"expected the settings 0..{opts['budget'] - 1} of one cell, got {found}")
+    if sorted(by_index) != sorted(indices):
+        raise ValueError(f"expected {what}, got the settings {sorted(by_index)}")
     for index, runs in by_index.items():
         if sorted(r["seed"] for r in runs) != seeds:
             raise ValueError(f"expected setting {index} at the seeds {seeds}, got {sorted(r['seed'] for r in runs)}")
-    entries = [setting(by_index[i]) for i in found]
-    best = select(entries, metrics)
-    return {
+    return [setting(by_index[i]) for i in indices]
+
+
+def _named(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: entry[k] for k in ("index", "label", "values")}
+
+
+def selection(run_dirs: list[Path], opts: dict[str, Any]) -> dict[str, Any]:
+    metrics = [tuple(m) for m in opts["metrics"]]
+    seeds, budget = opts.get("setting_seeds", [0]), opts["budget"]
+    what = f"the settings 0..{budget - 1} of one cell"
+    entries = scored_settings(run_dirs, metrics, opts["at"], list(range(budget)), seeds, what)
+    ranked = sorted(entries, key=lambda e: rank_key(e, metrics), reverse=True)
+    chosen = {
         **{k: opts[k] for k in ("dataset", "variant", "loss", "budget", "at", "seeds", "space")},
         "setting_seeds": seeds,
         "metrics": metrics,
-        "best": {k: best[k] for k in ("index", "label", "values")},
+        "best": _named(ranked[0]),
         "set_up": entries[0]["values"],
         "settings": entries,
+    }
+    if opts.get("finalists"):
+        chosen["finalists"] = [_named(e) for e in ranked[: opts["finalists"]]]
+    return chosen
+
+
+def final_selection(first: dict[str, Any], run_dirs: list[Path], opts: dict[str, Any]) -> dict[str, Any]:
+    """The best of the first selection's finalists, each scored over all its seeds
+    (the settings' and its own); the first selection's other entries are kept."""
+    metrics = [tuple(m) for m in first["metrics"]]
+    seeds = sorted(first["setting_seeds"] + opts["finalist_seeds"])
+    indices = [f["index"] for f in first["finalists"]]
+    entries = scored_settings(run_dirs, metrics, first["at"], indices, seeds, f"the finalists {indices}")
+    return {
+        **first,
+        "first_best": first["best"],
+        "best": _named(select(entries, metrics)),
+        "finalist_seeds": opts["finalist_seeds"],
+        "finalist_scores": entries,
     }
 
 
@@ -184,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("runs", nargs="+", type=Path, help="the cell's search runs (settings 0 .. budget-1, each seed)")
     parser.add_argument("--options", required=True, help="JSON: the cell's selection options")
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--after", type=Path, help="the first selection: pick the best of its finalists")
     args = parser.parse_args(argv)
-    chosen = selection(args.runs, json.loads(args.options))
+    opts = json.loads(args.options)
+    chosen = final_selection(read_json(args.after), args.runs, opts) if args.after else selection(args.runs, opts)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(chosen, args.out)
     best = chosen["best"]

@@ -116,6 +116,7 @@ def settings_table(selections: list[dict], outcomes: pd.DataFrame) -> pd.DataFra
     rows = []
     for sel in selections:
         first, higher = sel["metrics"][0]
+        finals = {e["index"]: e["scores"][first] for e in sel.get("finalist_scores", [])}
         for e in sel["settings"]:
             cell = search.search_columns(e["label"])
             rows.append(
@@ -131,6 +132,7 @@ def settings_table(selections: list[dict], outcomes: pd.DataFrame) -> pd.DataFra
                     "higher_is_better": higher,
                     "at": sel["at"],
                     "score": e["scores"][first],
+                    "finalist_score": finals.get(e["index"], math.nan),
                     "diverged": e["diverged"],
                     "selected": e["index"] == sel["best"]["index"],
                     "cell": sel["variant"],
@@ -140,6 +142,13 @@ def settings_table(selections: list[dict], outcomes: pd.DataFrame) -> pd.DataFra
             )
     table = pd.DataFrame(rows).merge(setting_outcomes(outcomes), on=["dataset", "label", "loss"], how="left")
     return table.drop(columns=["label"])
+
+
+def tuning_text(sel: dict[str, Any]) -> str:
+    """How a selection chose its best, in words (gans.config.search.budget_text)."""
+    finalists = len(sel.get("finalists", []))
+    more = len(sel.get("finalist_seeds", [])) if finalists else 0
+    return gsearch.budget_text(sel["budget"], len(sel.get("setting_seeds", [0])), finalists, more)
 
 
 # -- best score found against the budget -------------------------------------------------
@@ -250,7 +259,7 @@ def best_table(selections: list[dict], settings: pd.DataFrame, compared: pd.Data
         rows.append(
             {
                 **cell,
-                "tuning": gsearch.budget_text(sel["budget"], len(sel.get("setting_seeds", [0]))),
+                "tuning": tuning_text(sel),
                 "metric": f"{first} ({sel['at']})",
                 "trains": f"{int(mine.outcome.isin(TRAINS).sum())}/{len(mine)}",
                 **{f"settings_{o}": int(counts.get(o, 0)) for o in OUTCOMES},
@@ -259,6 +268,7 @@ def best_table(selections: list[dict], settings: pd.DataFrame, compared: pd.Data
                 "distance": dist,
                 "set_up_score": mine[mine["index"] == 0]["score"].iloc[0],
                 "best_score": best["score"],
+                "best_finalist_score": best["finalist_score"],
                 "seeds_per_setting": len(sel.get("setting_seeds", [0])),
                 "seeds": len(seeds),
                 "median": values.median(),

@@ -138,6 +138,15 @@ def plot_best_seeds(best: pd.DataFrame, compared: pd.DataFrame, out: Path, opts:
         zorder=5,
         label=f"best setting ({searched})",
     )
+    if "best_finalist_score" in best and best["best_finalist_score"].notna().any():
+        ax.scatter(
+            xs + 0.3,
+            best["best_finalist_score"],
+            marker="D",
+            color="k",
+            zorder=6,
+            label="best setting (its finalist seeds too)",
+        )
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
     ax.legend(unique.values(), unique.keys(), fontsize=8, loc="best")

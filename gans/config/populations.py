@@ -12,6 +12,9 @@ id, the value of the workflow's ``population`` wildcard, predictable from the co
     {dataset}/{label}/{loss}/best{k}     a search cell's best setting over its new seeds
                                          (label: the cell's grid label), known after the
                                          selection; k counts chunks of population_size seeds
+    {dataset}/{label}/{loss}/final{j}-{k}
+                                         the cell's j-th finalist (search.finalists) over
+                                         its more seeds, known after the first selection
 
 Runs whose set-up cannot be one batched model (``gans.stacking.reason_not_stackable``:
 state shared between members, other control flow) fall back to one run per member: each
@@ -29,7 +32,9 @@ from gans import members
 from gans.config import search as gsearch
 from gans.config.run import resolve_run
 
-BEST = re.compile(r"^(?P<dataset>[^/]+)/(?P<label>.+)/(?P<loss>[^/]+)/best(?P<k>0|[1-9][0-9]*)$")
+LATE = re.compile(
+    r"^(?P<dataset>[^/]+)/(?P<label>.+)/(?P<loss>[^/]+)/(?:best|final(?P<j>0|[1-9][0-9]*)-)(?P<k>0|[1-9][0-9]*)$"
+)
 # member-steps/s of a stacked population over one run's steps/s on one CPU thread
 # (measured about 3.4 at 64 MLP members): a CPU population's runtime is its size over this
 CPU_SPEEDUP = 3
@@ -91,14 +96,19 @@ def run_populations(pops: dict[str, Population]) -> dict[tuple, str]:
     return {(r["dataset"], r["variant"], r["loss"], r["seed"]): p.id for p in pops.values() for r in p.runs}
 
 
-# -- a search's best settings: their populations are known after the selection -----------
-def best_chunks(config: dict, dataset: str, label: str, loss: str) -> list[list[int]]:
-    """The new seeds of a cell's best setting, in chunks of ``train.population_size``,
-    or one by one where the cell's set-up cannot be batched."""
-    seeds, cap = gsearch.best_seeds(config), population_size(config, dataset)
+# -- a search's finalists and best settings: their populations are known after a selection --
+def seed_chunks(config: dict, dataset: str, label: str, loss: str, seeds: list[int]) -> list[list[int]]:
+    """``seeds`` of one setting of a cell in chunks of ``train.population_size``, or one
+    by one where the cell's set-up cannot be batched."""
+    cap = population_size(config, dataset)
     if reason_not_batched(resolve_run(config, dataset, label, loss, seeds[0])):
         cap = 1
     return [seeds[i : i + cap] for i in range(0, len(seeds), cap)]
+
+
+def best_chunks(config: dict, dataset: str, label: str, loss: str) -> list[list[int]]:
+    """The new seeds of a cell's best setting, in chunks (``seed_chunks``)."""
+    return seed_chunks(config, dataset, label, loss, gsearch.best_seeds(config))
 
 
 def best_ids(config: dict) -> list[str]:
@@ -110,11 +120,38 @@ def best_ids(config: dict) -> list[str]:
     ]
 
 
-def best_population(config: dict, population: str, best_label: str) -> Population:
-    """Population ``population`` (``.../best<k>``) once its cell's best setting is ``best_label``."""
-    m = BEST.match(population)
-    seeds = best_chunks(config, m["dataset"], m["label"], m["loss"])[int(m["k"])]
-    runs = [{"dataset": m["dataset"], "variant": best_label, "loss": m["loss"], "seed": s} for s in seeds]
+def finalist_ids(config: dict, dataset: str, label: str, loss: str) -> list[str]:
+    """The populations of a cell's finalists (none without ``search.finalists``)."""
+    seeds = gsearch.finalist_seeds(config)
+    if not seeds:
+        return []
+    chunks = seed_chunks(config, dataset, label, loss, seeds)
+    return [
+        f"{dataset}/{label}/{loss}/final{j}-{k}"
+        for j in range(config["search"]["finalists"])
+        for k in range(len(chunks))
+    ]
+
+
+def late_ids(config: dict) -> list[str]:
+    """Every population known only after a selection: finalists', then best settings'."""
+    finals = [i for d, label, loss in gsearch.cells(config) for i in finalist_ids(config, d, label, loss)]
+    return finals + best_ids(config)
+
+
+def finalist_rank(population: str) -> int | None:
+    """j of a finalist's population id (``.../final<j>-<k>``); None for a best setting's."""
+    j = LATE.match(population)["j"]
+    return None if j is None else int(j)
+
+
+def late_population(config: dict, population: str, setting_label: str) -> Population:
+    """Population ``population`` (``.../best<k>`` or ``.../final<j>-<k>``) once the
+    setting it trains is known (``setting_label``, a search run's label)."""
+    m = LATE.match(population)
+    seeds = gsearch.best_seeds(config) if m["j"] is None else gsearch.finalist_seeds(config)
+    seeds = seed_chunks(config, m["dataset"], m["label"], m["loss"], seeds)[int(m["k"])]
+    runs = [{"dataset": m["dataset"], "variant": setting_label, "loss": m["loss"], "seed": s} for s in seeds]
     return Population(population, tuple(runs), tuple(resolve_run(config, **r) for r in runs))
 
 
@@ -126,8 +163,8 @@ def best_population_of(config: dict, dataset: str, best_label: str, loss: str, s
 
 
 def cell_of(population: str) -> dict[str, str]:
-    """dataset, variant (the cell's label) and loss of a best-setting population's id."""
-    m = BEST.match(population)
+    """dataset, variant (the cell's label) and loss of a finalist's or best setting's population id."""
+    m = LATE.match(population)
     return {"dataset": m["dataset"], "variant": m["label"], "loss": m["loss"]}
 
 

@@ -3,7 +3,10 @@ dataset x variant x loss cell of the grid, ``budget`` settings drawn from the ce
 search space, setting 0 being the cell's set-up (what ``resolve_run`` gives), each
 trained with ``seeds_per_setting`` seeds from ``train_seed``; the best by the chosen
 metric (its mean over those seeds) is then trained with ``seeds_for_best`` new seeds
-(the selection: ``analysis.search``, in a Snakemake checkpoint).
+(the selection: ``analysis.search``, in a Snakemake checkpoint). With ``finalists: K``
+the K best settings first train ``seeds_per_finalist`` more seeds each, and the best is
+the finalist with the best mean over all its seeds (a second checkpoint): a pick made
+on many seeds, so that its new seeds do not fall back (the winner's curse).
 
 A cell's space joins the ranges its components declare (``search_space`` of the
 loss, of each regularizer of the run and of the variant; gans/space.py) and the
@@ -77,10 +80,17 @@ def setting_seeds(config: dict) -> list[int]:
     return [s["train_seed"] + k for k in range(s["seeds_per_setting"])]
 
 
+def finalist_seeds(config: dict) -> list[int]:
+    """The seeds each finalist trains next, after the settings' seeds (none without finalists)."""
+    s = config["search"]
+    first = s["train_seed"] + s["seeds_per_setting"]
+    return [first + k for k in range(s["seeds_per_finalist"])] if s["finalists"] else []
+
+
 def best_seeds(config: dict) -> list[int]:
     """The seeds the best setting trains with: new ones, after the search's own."""
     s = config["search"]
-    first = s["train_seed"] + s["seeds_per_setting"]
+    first = s["train_seed"] + s["seeds_per_setting"] + len(finalist_seeds(config))
     return [first + k for k in range(s["seeds_for_best"])]
 
 
@@ -273,16 +283,25 @@ def apply_search(config: dict, dataset: str, label: str, loss: str, run: dict[st
 
 
 # -- the words the tables use ---------------------------------------------------------
-def budget_text(budget: int, seeds: int) -> str:
-    """How a search chose its best, in words: "best of 64 settings (2 seeds each)"."""
-    return f"best of {budget} settings" + (f" ({seeds} seeds each)" if seeds > 1 else "")
+def budget_text(budget: int, seeds: int, finalists: int = 0, finalist_seeds: int = 0) -> str:
+    """How a search chose its best, in words: "best of 64 settings (2 seeds each); of
+    its 4 finalists on 8 more seeds"."""
+    text = f"best of {budget} settings" + (f" ({seeds} seeds each)" if seeds > 1 else "")
+    more = f"{finalist_seeds} more seed" + ("s" if finalist_seeds > 1 else "")
+    return text + (f"; of its {finalists} finalists on {more}" if finalists else "")
+
+
+def search_budget_text(config: dict) -> str:
+    """budget_text of a config's search."""
+    s = config["search"]
+    return budget_text(s["budget"], s["seeds_per_setting"], s["finalists"], len(finalist_seeds(config)))
 
 
 def tuning(config: dict) -> list[dict[str, str]]:
     """How each cell's setting was chosen, in words, for the tables: the search's
     best, the paper's set-up untouched, or which config keys changed it."""
     if active(config):
-        text = budget_text(config["search"]["budget"], config["search"]["seeds_per_setting"])
+        text = search_budget_text(config)
         return [{"dataset": d, "variant": v, "loss": loss, "tuning": text} for d, v, loss in cells(config)]
     out, entries = [], variant_labels(config)
     for dataset, label, loss in cells(config):

@@ -94,6 +94,11 @@ def check_search(config: dict) -> None:
     if not search.active(config):
         return
     s = config["search"]
+    if s["finalists"] > s["budget"]:
+        raise ConfigError(
+            f"config key 'search.finalists': {s['finalists']} finalists of {s['budget']} settings;"
+            f" choose 0 to {s['budget']}"
+        )
     entries, used = variant_labels(config), set()
     for dataset, label, loss in search.cells(config):
         if search.parse_label(label):

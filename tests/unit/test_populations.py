@@ -84,7 +84,7 @@ def test_settings_of_a_search_share_a_population_unless_a_discrete_choice_splits
     assert all(p.startswith("8gaussians/gan/nonsaturating/p") for p in pops)
     # the best setting's five new seeds: chunks of two, known by id before the selection
     assert gpop.best_ids(config) == [f"8gaussians/gan/nonsaturating/best{k}" for k in range(3)]
-    best = gpop.best_population(config, "8gaussians/gan/nonsaturating/best1", "gan+search-3")
+    best = gpop.late_population(config, "8gaussians/gan/nonsaturating/best1", "gan+search-3")
     assert [(r["variant"], r["seed"]) for r in best.runs] == [("gan+search-3", 3), ("gan+search-3", 4)]
     assert best.cfgs[0]["search"]["index"] == 3
     assert gpop.best_population_of(config, "8gaussians", "gan+search-3", "nonsaturating", 5) == best.id.replace(

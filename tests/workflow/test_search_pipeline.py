@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from analysis.search import select
 from tests.conftest import TINY
 from tests.workflow.conftest import rule_counts, snakemake
 
@@ -111,3 +112,36 @@ def test_two_seeds_per_setting_train_only_the_new_seeds_and_select_on_both(searc
     settings = pd.read_csv(searched / "results/search/tables/search_settings.csv")
     seeds = settings["seed_outcomes"].str.findall(r"\d+").map(lambda counts: sum(map(int, counts)))
     assert len(settings) == 4 and seeds.eq(2).all()
+
+
+def test_finalists_train_more_seeds_and_the_best_of_them_is_picked_on_all(searched):
+    """finalists 2 on one more seed (after two seeds per setting): both settings train
+    seed 2, a second checkpoint picks the best of them on seeds 0-2, and the best's new
+    seeds move to 3 and 4; the settings' runs are kept."""
+    config = copy.deepcopy(SEARCH)
+    config["search"].update(seeds_per_setting=2, finalists=2, seeds_per_finalist=1)
+    (searched / "finalists.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    kept = {
+        (i, loss, s): searched / f"results/runs/8gaussians/gan+search-{i}/{loss}/seed{s}/train_summary.json"
+        for i in range(2)
+        for loss in LOSSES
+        for s in (0, 1)
+    }
+    old = {key: path.stat().st_mtime_ns for key, path in kept.items()}
+    snakemake(searched, "results/search/tables/search_best.csv", configfile="finalists.yaml")
+    assert {key: path.stat().st_mtime_ns for key, path in kept.items()} == old
+    for loss in LOSSES:
+        final = json.loads((searched / f"results/search/8gaussians/gan/{loss}/final.json").read_text())
+        assert final["finalist_seeds"] == [2] and final["seeds"] == [3, 4]
+        assert sorted(e["index"] for e in final["finalist_scores"]) == [0, 1]
+        assert all(e["seeds"] == [0, 1, 2] for e in final["finalist_scores"])
+        metrics = [tuple(m) for m in final["metrics"]]
+        assert final["best"]["index"] == select(final["finalist_scores"], metrics)["index"]
+        for i in range(2):
+            assert (searched / f"results/runs/8gaussians/gan+search-{i}/{loss}/seed2/metrics.json").is_file()
+    runs = pd.read_csv(searched / "results/tables/runs.csv")
+    assert sorted(runs["seed"].unique()) == [3, 4]
+    assert runs["tuning"].str.match(r"best of 2 settings \(2 seeds each\); of its 2 finalists on 1 more seed \(").all()
+    settings = pd.read_csv(searched / "results/search/tables/search_settings.csv")
+    seeds = settings["seed_outcomes"].str.findall(r"\d+").map(lambda counts: sum(map(int, counts)))
+    assert len(settings) == 4 and seeds.eq(3).all() and settings["finalist_score"].notna().all()

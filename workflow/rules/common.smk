@@ -78,10 +78,11 @@ def run_folders(runs):
 # Populations: the runs one training job trains together (gans/config/populations.py),
 # by id, the wildcard of the train and evaluate rules: one job trains a population, one
 # evaluates it. With a search, the best settings' new seeds form populations too
-# ({cell}/best<k>), whose members are known after the cell's selection.
+# ({cell}/best<k>), whose members are known after the cell's selection, and so do its
+# finalists' more seeds ({cell}/final<j>-<k>) with search.finalists.
 POPULATIONS = gpop.populations(config, RUNS)
 RUN_POPULATION = gpop.run_populations(POPULATIONS)
-BEST_POPULATIONS = gpop.best_ids(config) if SEARCH else []
+LATE_POPULATIONS = gpop.late_ids(config) if SEARCH else []
 
 
 def evaluation_marker(population):
@@ -116,11 +117,11 @@ def job_dataset(wildcards):
 
 
 def population(wildcards):
-    """The population of a train job: from the grid, or a cell's best after its selection."""
+    """The population of a train job: from the grid, or a cell's finalist or best after
+    its selection."""
     if wildcards.population in POPULATIONS:
         return POPULATIONS[wildcards.population]
-    cell = gpop.cell_of(wildcards.population)
-    return gpop.best_population(config, wildcards.population, best_label(**cell))
+    return gpop.late_population(config, wildcards.population, late_label(wildcards.population))
 
 
 def population_shape(wildcards):
@@ -128,17 +129,14 @@ def population_shape(wildcards):
     population is sized from its cell's set-up (before its selection is known)."""
     if wildcards.population in POPULATIONS:
         return POPULATIONS[wildcards.population]
-    return gpop.best_population(config, wildcards.population, gpop.cell_of(wildcards.population)["variant"])
+    return gpop.late_population(config, wildcards.population, gpop.cell_of(wildcards.population)["variant"])
 
 
 def population_inputs(wildcards):
-    """Image data, prepared before training; a best setting's population waits for its selection."""
+    """Image data, prepared before training; a finalist's or best setting's population
+    waits for the selection that names its setting."""
     dataset = population_dataset(wildcards.population)
-    selection = (
-        []
-        if wildcards.population in POPULATIONS
-        else [checkpoints.search_select.get(**gpop.cell_of(wildcards.population)).output[0]]
-    )
+    selection = [] if wildcards.population in POPULATIONS else [late_selection(wildcards.population)]
     return [DATA_READY.format(dataset=dataset)] * (dataset in IMAGE_DATASETS) + selection
 
 
@@ -186,13 +184,13 @@ def announce_populations():
         return
     for pop in POPULATIONS.values():
         print(gpop.describe(pop), file=sys.stderr)
-    if BEST_POPULATIONS:
+    if LATE_POPULATIONS:
         print(
-            f"populations {', '.join(BEST_POPULATIONS)}: each cell's best setting over its new seeds,"
-            " known after the cell's selection",
+            f"populations {', '.join(LATE_POPULATIONS)}: each cell's finalists (final<j>) and best setting"
+            " (best<k>) over their new seeds, known after the cell's selection",
             file=sys.stderr,
         )
-    for line in clear_stale([*POPULATIONS, *BEST_POPULATIONS]):
+    for line in clear_stale([*POPULATIONS, *LATE_POPULATIONS]):
         print(f"note: {line}", file=sys.stderr)
 
 

@@ -10,7 +10,7 @@ rule evaluate:
     log:
         "results/logs/evaluate/{population}.log",
     wildcard_constraints:
-        population=_alternatives([*POPULATIONS, *BEST_POPULATIONS]),
+        population=_alternatives([*POPULATIONS, *LATE_POPULATIONS]),
     conda:
         "../../environment.yml"
     resources:

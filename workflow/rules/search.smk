@@ -22,12 +22,36 @@ checkpoint search_select:
         '"$PYTHON" -m analysis.search --options {params.options:q} --out {output:q} {params.runs:q} 2>&1 | tee {log:q} >&2'
 
 
+checkpoint search_final:
+    """With search.finalists: one cell's best setting, the finalist with the best mean
+    over all its seeds (the first selection's and the finalists' own)."""
+    input:
+        selection=SELECTION,
+        finalists=cell_finalist_evaluations,
+    output:
+        FINAL,
+    log:
+        "results/logs/search/{dataset}/{variant}/{loss}.final.log",
+    wildcard_constraints:
+        variant=_alternatives(sorted({v for _, v, _ in SEARCH_CELLS})),
+    conda:
+        "../../environment.yml"
+    params:
+        options=selection_options,
+        runs=cell_finalist_folders,
+    shell:
+        '"$PYTHON" -m analysis.search --after {input.selection:q} --options {params.options:q} --out {output:q}'
+        " {params.runs:q} 2>&1 | tee {log:q} >&2"
+
+
 rule search_tables:
     """The search's tables: every setting, each cell's best, best found against budget,
     and the baseline check on the best settings' new seeds."""
     input:
         selections=selections(),
         runs=run_evaluations(RUNS),
+        finalists=all_finalist_evaluations(),
+        first=first_selections(),
         compared="results/tables/runs.csv",
         calibration=calibration_files(),
     output:
@@ -38,7 +62,7 @@ rule search_tables:
         "../../environment.yml"
     params:
         options=search_tables_options,
-        runs=run_folders(RUNS),
+        runs=search_table_folders,
         out=output_folder,
     shell:
         '"$PYTHON" -m analysis.search_tables --out {params.out:q} --compared {input.compared:q}'
@@ -69,5 +93,6 @@ rule search_figures:
 
 localrules:
     search_select,
+    search_final,
     search_tables,
     search_figures,

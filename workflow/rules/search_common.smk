@@ -1,11 +1,15 @@
 # The search's paths and helpers (its rules: search.smk). With a search section, each
 # cell's settings train seeds_per_setting seeds each (labels <cell>+search-<i>); a checkpoint per cell
-# picks the best, whose new seeds the tables compare: their paths are known after it.
+# picks the best, whose new seeds the tables compare: their paths are known after it. With
+# search.finalists, that checkpoint names the finalists, which train more seeds, and a second
+# one (search_final) picks the best of them.
 from analysis import search as msearch
 from analysis.figures.search import FIGURES as SEARCH_FIGURES
 from analysis.search_tables import table_files as search_table_files
 
 SELECTION = "results/search/{dataset}/{variant}/{loss}/selection.json"
+FINAL = "results/search/{dataset}/{variant}/{loss}/final.json"
+FINALISTS = bool(SEARCH and config["search"]["finalists"])
 SEARCH_CELLS = gsearch.cells(config) if SEARCH else []
 SEARCH_TABLES = [f"results/search/tables/{name}" for name in search_table_files()]
 # the search's tables in the report, with their captions
@@ -13,7 +17,9 @@ REPORTED_SEARCH_TABLES = ["search_best.csv", "search_settings.csv", "search_base
 
 
 def selections():
-    return [SELECTION.format(dataset=d, variant=v, loss=l) for d, v, l in SEARCH_CELLS]
+    """Each cell's last selection: the one that names its best setting."""
+    last = FINAL if FINALISTS else SELECTION
+    return [last.format(dataset=d, variant=v, loss=l) for d, v, l in SEARCH_CELLS]
 
 
 def search_outputs():
@@ -43,11 +49,74 @@ def selection_options(wildcards):
     return json.dumps(options, sort_keys=True)
 
 
+def chosen(checkpoint, dataset, variant, loss):
+    """A cell's selection made by ``checkpoint``: this waits for it."""
+    path = checkpoint.get(dataset=dataset, variant=variant, loss=loss).output[0]
+    with open(path) as f:
+        return json.load(f)
+
+
 def best_label(dataset, variant, loss):
-    """The label of a cell's best setting, from its selection: this waits for the checkpoint."""
-    chosen = checkpoints.search_select.get(dataset=dataset, variant=variant, loss=loss).output[0]
-    with open(chosen) as f:
-        return json.load(f)["best"]["label"]
+    """The label of a cell's best setting, from its last selection."""
+    last = checkpoints.search_final if FINALISTS else checkpoints.search_select
+    return chosen(last, dataset, variant, loss)["best"]["label"]
+
+
+def late_selection(population):
+    """The selection file a finalist's or best setting's population waits for."""
+    cell = gpop.cell_of(population)
+    last = FINALISTS and gpop.finalist_rank(population) is None
+    return (checkpoints.search_final if last else checkpoints.search_select).get(**cell).output[0]
+
+
+def late_label(population):
+    """The setting a finalist's or best setting's population trains (a search run's label)."""
+    cell, rank = gpop.cell_of(population), gpop.finalist_rank(population)
+    if rank is None:
+        return best_label(**cell)
+    return chosen(checkpoints.search_select, **cell)["finalists"][rank]["label"]
+
+
+def finalist_runs(dataset, variant, loss):
+    """A cell's finalists at the seeds they train beyond the settings' (after its selection)."""
+    first = chosen(checkpoints.search_select, dataset, variant, loss)
+    return [
+        {"dataset": dataset, "variant": f["label"], "loss": loss, "seed": seed}
+        for f in first["finalists"]
+        for seed in gsearch.finalist_seeds(config)
+    ]
+
+
+def cell_finalist_evaluations(wildcards):
+    """What the final selection waits for: the cell's finalists' populations evaluated."""
+    ids = gpop.finalist_ids(config, wildcards.dataset, wildcards.variant, wildcards.loss)
+    return [evaluation_marker(i) for i in ids]
+
+
+def cell_finalist_folders(wildcards):
+    """The final selection's runs: the finalists at the settings' seeds and at their own."""
+    first = chosen(checkpoints.search_select, wildcards.dataset, wildcards.variant, wildcards.loss)
+    at_settings = [
+        {"dataset": wildcards.dataset, "variant": f["label"], "loss": wildcards.loss, "seed": seed}
+        for f in first["finalists"]
+        for seed in gsearch.setting_seeds(config)
+    ]
+    return run_folders(at_settings + finalist_runs(wildcards.dataset, wildcards.variant, wildcards.loss))
+
+
+def first_selections():
+    """With finalists, each cell's first selection (it names the finalists whose runs the tables read)."""
+    return [SELECTION.format(dataset=d, variant=v, loss=l) for d, v, l in SEARCH_CELLS] if FINALISTS else []
+
+
+def all_finalist_evaluations():
+    return [evaluation_marker(i) for d, v, l in SEARCH_CELLS for i in gpop.finalist_ids(config, d, v, l)]
+
+
+def search_table_folders(wildcards):
+    """The search tables' runs: every setting's, and the finalists' more seeds."""
+    finals = [run for d, v, l in SEARCH_CELLS for run in (finalist_runs(d, v, l) if FINALISTS else [])]
+    return run_folders(RUNS) + run_folders(finals)
 
 
 def best_runs(dataset=None):

@@ -10,7 +10,7 @@ rule train:
     log:
         "results/logs/train/{population}.log",
     wildcard_constraints:
-        population=_alternatives([*POPULATIONS, *BEST_POPULATIONS]),
+        population=_alternatives([*POPULATIONS, *LATE_POPULATIONS]),
     conda:
         "../../environment.yml"
     threads: config["train"]["threads"]
