@@ -145,7 +145,7 @@ def plot_best_seeds(best: pd.DataFrame, compared: pd.DataFrame, out: Path, opts:
             marker="D",
             color="k",
             zorder=6,
-            label="best setting (its finalist seeds too)",
+            label="best setting (mean over its finalist seeds too)",
         )
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
