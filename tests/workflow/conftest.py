@@ -25,6 +25,7 @@ STABLE_RULES = {
     "figures",
     "cell_figures",
     "search_select",
+    "search_final",
     "search_tables",
     "search_figures",
     "reproductions",
