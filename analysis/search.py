@@ -169,6 +169,21 @@ def selection(run_dirs: list[Path], opts: dict[str, Any]) -> dict[str, Any]:
     return chosen
 
 
+def made_with(chosen: dict[str, Any], opts: dict[str, Any]) -> bool:
+    """Whether a selection file was made with these options (its checkpoint's params),
+    so that what it names is of this config: one left by another config is not read."""
+    wanted, chosen = json.loads(json.dumps(opts)), json.loads(json.dumps(chosen))  # tuples as the file's lists
+    recorded = {
+        **chosen,
+        "finalists": len(chosen.get("finalists", [])),
+        "setting_seeds": chosen.get("setting_seeds", [0]),
+    }
+    wanted = {**wanted, "finalists": wanted.get("finalists", 0)}
+    if "finalist_seeds" not in chosen:  # a first selection: its finalists train after it
+        wanted.pop("finalist_seeds", None)
+    return all(recorded.get(key) == value for key, value in wanted.items())
+
+
 def final_selection(first: dict[str, Any], run_dirs: list[Path], opts: dict[str, Any]) -> dict[str, Any]:
     """The best of the first selection's finalists, each scored over all its seeds
     (the settings' and its own); the first selection's other entries are kept."""

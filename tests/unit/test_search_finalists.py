@@ -86,6 +86,28 @@ def test_the_final_pick_is_the_finalist_with_the_best_mean_over_all_its_seeds(tm
         search.final_selection(first, [first_runs[1], *more[:2]], opts)
 
 
+def test_a_selection_is_read_only_when_made_with_the_configs_options(tmp_path):
+    """A later call reads a selection file as written only if it was made with the
+    options the config now gives its checkpoint (another budget, seeds or finalists: not)."""
+    runs = [make_run(tmp_path, i, [0, m, m], [1.0, 0.5, 0.5]) for i, m in enumerate((5, 8, 7))]
+    more = [make_run(tmp_path, i, [0, 8, 8], [1.0, 0.1, 0.1], seed=1) for i in (1, 2)]
+    opts = finalist_options(3, 2, [1])
+    first = search.selection(runs, opts)
+    final = search.final_selection(first, runs[1:] + more, opts)
+    plain = {k: v for k, v in opts.items() if k not in ("finalists", "finalist_seeds")}
+    assert search.made_with(first, opts) and search.made_with(final, opts)
+    assert search.made_with(search.selection(runs, plain), plain)
+    for other in (
+        plain,  # no finalists now
+        finalist_options(3, 1, [1]),  # fewer finalists
+        {**opts, "seeds": [4, 5, 6]},  # other fresh seeds
+        {**opts, "budget": 4},
+        {**opts, "space": {"optimizer.lr_d": {"log_uniform": [1e-4, 1e-2]}}},
+    ):
+        assert not search.made_with(first, other) and not search.made_with(final, other)
+    assert not search.made_with(final, finalist_options(3, 2, [1, 2]))  # more finalist seeds
+
+
 def test_the_tables_carry_each_finalists_mean_and_say_how_the_best_was_chosen():
     entry = {"label": "gan+search-{}", "values": {"optimizer.lr_d": 1e-4}, "diverged": False}
     settings = [

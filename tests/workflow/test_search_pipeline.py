@@ -145,3 +145,15 @@ def test_finalists_train_more_seeds_and_the_best_of_them_is_picked_on_all(search
     settings = pd.read_csv(searched / "results/search/tables/search_settings.csv")
     seeds = settings["seed_outcomes"].str.findall(r"\d+").map(lambda counts: sum(map(int, counts)))
     assert len(settings) == 4 and seeds.eq(3).all() and settings["finalist_score"].notna().all()
+
+
+def test_after_a_finalists_search_the_tables_rerun_alone_on_the_final_selections(searched):
+    """A later call that reruns only the tables reads each cell's final selection as it is:
+    no selection, training or evaluation runs again, and the tables compare the same seeds."""
+    target = "results/search/tables/search_best.csv"
+    counts = rule_counts(searched, target, "--forcerun", "aggregate", configfile="finalists.yaml")
+    assert counts == {"aggregate": 1, "search_tables": 1, "total": 2}
+    before = pd.read_csv(searched / "results/tables/runs.csv")
+    snakemake(searched, target, "--forcerun", "aggregate", configfile="finalists.yaml")
+    after = pd.read_csv(searched / "results/tables/runs.csv")
+    assert sorted(after["run"]) == sorted(before["run"]) and sorted(after["seed"].unique()) == [3, 4]

@@ -117,11 +117,12 @@ def job_dataset(wildcards):
 
 
 def population(wildcards):
-    """The population of a train job: from the grid, or a cell's finalist or best after
-    its selection."""
+    """The population of a train job: from the grid, or a cell's finalist or best once
+    its selection is written (None before)."""
     if wildcards.population in POPULATIONS:
         return POPULATIONS[wildcards.population]
-    return gpop.late_population(config, wildcards.population, late_label(wildcards.population))
+    label = late_label(wildcards.population)
+    return label and gpop.late_population(config, wildcards.population, label)
 
 
 def population_shape(wildcards):
@@ -141,11 +142,13 @@ def population_inputs(wildcards):
 
 
 def population_runs(wildcards):
-    return json.dumps(list(population(wildcards).cfgs), sort_keys=True)
+    pop = population(wildcards)
+    return json.dumps(list(pop.cfgs), sort_keys=True) if pop else PENDING
 
 
 def population_folders(wildcards):
-    return [RUN.format(**run) for run in population(wildcards).runs]
+    pop = population(wildcards)
+    return [RUN.format(**run) for run in pop.runs] if pop else [PENDING]
 
 
 # Job sizes come from the dataset's registry entry (runtime in minutes, mem_mb, gpu, per
@@ -199,13 +202,14 @@ announce_populations()
 
 def compared_runs(dataset=None):
     """The runs the tables compare (of one dataset): the grid's runs, or with a search
-    each cell's best setting over its new seeds (this waits for the cells' selections)."""
+    each cell's best setting over its new seeds (known once the cells' selections are written)."""
     return best_runs(dataset) if SEARCH else grid_runs(dataset)
 
 
 def compared_evaluations(wildcards):
-    """The evaluation markers of the runs the tables compare."""
-    return run_evaluations(compared_runs())
+    """The evaluation markers of the runs the tables compare; with a search, the cells'
+    last selections too (the params read them)."""
+    return best_evaluations() + selections() if SEARCH else run_evaluations(grid_runs())
 
 
 def compared_folders(wildcards):
@@ -215,7 +219,7 @@ def compared_folders(wildcards):
 
 def dataset_evaluations(wildcards):
     """The evaluation markers of one dataset's compared runs (their samples, for the figures)."""
-    return run_evaluations(compared_runs(wildcards.dataset))
+    return best_evaluations(wildcards.dataset) if SEARCH else run_evaluations(grid_runs(wildcards.dataset))
 
 
 def eval_params(wildcards):

@@ -1,8 +1,10 @@
 # The search's paths and helpers (its rules: search.smk). With a search section, each
-# cell's settings train seeds_per_setting seeds each (labels <cell>+search-<i>); a checkpoint per cell
-# picks the best, whose new seeds the tables compare: their paths are known after it. With
-# search.finalists, that checkpoint names the finalists, which train more seeds, and a second
-# one (search_final) picks the best of them.
+# cell's settings train seeds_per_setting seeds each (labels <cell>+search-<i>); a checkpoint
+# per cell picks the best, whose new seeds the tables compare: their populations' ids are
+# known before it, their runs after it. With search.finalists, that checkpoint names the
+# finalists, which train more seeds, and a second one (search_final) picks the best of them.
+import functools
+
 from analysis import search as msearch
 from analysis.figures.search import FIGURES as SEARCH_FIGURES
 from analysis.search_tables import table_files as search_table_files
@@ -18,8 +20,7 @@ REPORTED_SEARCH_TABLES = ["search_best.csv", "search_settings.csv", "search_base
 
 def selections():
     """Each cell's last selection: the one that names its best setting."""
-    last = FINAL if FINALISTS else SELECTION
-    return [last.format(dataset=d, variant=v, loss=l) for d, v, l in SEARCH_CELLS]
+    return [last_selection(d, v, l) for d, v, l in SEARCH_CELLS]
 
 
 def search_outputs():
@@ -44,42 +45,65 @@ def cell_search_folders(wildcards):
     return run_folders(cell_search_runs(wildcards))
 
 
+@functools.cache
+def search_options(dataset, variant, loss):
+    """What a cell's selection is made with (its checkpoint's params), as JSON."""
+    return json.dumps(msearch.options(config, dataset, variant, loss), sort_keys=True)
+
+
 def selection_options(wildcards):
-    options = msearch.options(config, wildcards.dataset, wildcards.variant, wildcards.loss)
-    return json.dumps(options, sort_keys=True)
+    return search_options(wildcards.dataset, wildcards.variant, wildcards.loss)
 
 
-def chosen(checkpoint, dataset, variant, loss):
-    """A cell's selection made by ``checkpoint``: this waits for it."""
-    path = checkpoint.get(dataset=dataset, variant=variant, loss=loss).output[0]
+# Params read a selection as a file, not through checkpoints.<rule>.get(): get() gives a
+# param the placeholder <TBD> until Snakemake updates its job, so a finished search's jobs
+# counted as changed, and the jobs behind a second checkpoint were never updated. Each rule
+# whose params read a selection lists its file as an input, so it waits for it; Snakemake
+# computes params again just before a job runs, and a checkpoint's dependents once it is written.
+PENDING = "<pending: the cell's selection>"
+
+
+def chosen(path, dataset, variant, loss):
+    """A cell's selection (SELECTION or FINAL) as its checkpoint wrote it with this
+    config's options; None before (or when another config's selection is left there)."""
+    path = path.format(dataset=dataset, variant=variant, loss=loss)
+    if not os.path.exists(path):
+        return None
     with open(path) as f:
-        return json.load(f)
+        content = json.load(f)
+    return content if msearch.made_with(content, json.loads(search_options(dataset, variant, loss))) else None
+
+
+def last_selection(dataset, variant, loss):
+    """The path of a cell's last selection: the one that names its best setting."""
+    return (FINAL if FINALISTS else SELECTION).format(dataset=dataset, variant=variant, loss=loss)
 
 
 def best_label(dataset, variant, loss):
-    """The label of a cell's best setting, from its last selection."""
-    last = checkpoints.search_final if FINALISTS else checkpoints.search_select
-    return chosen(last, dataset, variant, loss)["best"]["label"]
+    """The label of a cell's best setting, from its last selection (None before it)."""
+    last = chosen(FINAL if FINALISTS else SELECTION, dataset, variant, loss)
+    return last["best"]["label"] if last else None
 
 
 def late_selection(population):
-    """The selection file a finalist's or best setting's population waits for."""
+    """The selection a finalist's or best setting's population waits for."""
     cell = gpop.cell_of(population)
-    last = FINALISTS and gpop.finalist_rank(population) is None
-    return (checkpoints.search_final if last else checkpoints.search_select).get(**cell).output[0]
+    return SELECTION.format(**cell) if gpop.finalist_rank(population) is not None else last_selection(**cell)
 
 
 def late_label(population):
-    """The setting a finalist's or best setting's population trains (a search run's label)."""
+    """The setting a finalist's or best setting's population trains (a search run's
+    label); None before the selection that names it."""
     cell, rank = gpop.cell_of(population), gpop.finalist_rank(population)
     if rank is None:
         return best_label(**cell)
-    return chosen(checkpoints.search_select, **cell)["finalists"][rank]["label"]
+    first = chosen(SELECTION, **cell)
+    return first["finalists"][rank]["label"] if first else None
 
 
 def finalist_runs(dataset, variant, loss):
-    """A cell's finalists at the seeds they train beyond the settings' (after its selection)."""
-    first = chosen(checkpoints.search_select, dataset, variant, loss)
+    """A cell's finalists at the seeds they train beyond the settings' (none before its selection)."""
+    first = chosen(SELECTION, dataset, variant, loss) or {"finalists": []}
     return [
         {"dataset": dataset, "variant": f["label"], "loss": loss, "seed": seed}
         for f in first["finalists"]
@@ -95,7 +119,7 @@ def cell_finalist_evaluations(wildcards):
 
 def cell_finalist_folders(wildcards):
     """The final selection's runs: the finalists at the settings' seeds and at their own."""
-    first = chosen(checkpoints.search_select, wildcards.dataset, wildcards.variant, wildcards.loss)
+    first = chosen(SELECTION, wildcards.dataset, wildcards.variant, wildcards.loss) or {"finalists": []}
     at_settings = [
         {"dataset": wildcards.dataset, "variant": f["label"], "loss": wildcards.loss, "seed": seed}
         for f in first["finalists"]
@@ -121,13 +145,19 @@ def search_table_folders(wildcards):
 
 def best_runs(dataset=None):
     """Each cell's best setting over its new seeds (of one dataset), from the cells'
-    selections: evaluating this waits for the checkpoints."""
+    selections: a cell whose selection is not written yet has none."""
     out = []
     for d, label, loss in SEARCH_CELLS:
-        if dataset is None or d == dataset:
-            best = best_label(d, label, loss)
-            out += [{"dataset": d, "variant": best, "loss": loss, "seed": seed} for seed in gsearch.best_seeds(config)]
+        best = best_label(d, label, loss) if dataset is None or d == dataset else None
+        out += [{"dataset": d, "variant": best, "loss": loss, "seed": s} for s in gsearch.best_seeds(config) if best]
     return out
+
+
+def best_evaluations(dataset=None):
+    """The evaluation markers of the best settings' populations (of one dataset): their
+    ids are known before the selections."""
+    ids = gpop.best_ids(config)
+    return sorted(evaluation_marker(i) for i in ids if dataset is None or gpop.cell_of(i)["dataset"] == dataset)
 
 
 def search_tables_options(wildcards):
