@@ -139,17 +139,20 @@ def scatter_panel(ax, data, row: pd.Series, opts: dict[str, Any], rng) -> None:
 def plot_points(
     runs: pd.DataFrame, runs_root: Path, out: Path, opts: dict[str, Any], calibration: pd.DataFrame | None = None
 ) -> None:
-    """One panel per run (cells in rows, seeds in columns): points or an image grid;
-    images get a first row with real test images to compare with."""
+    """One panel per run (cells in rows, seeds in columns; each cell's first
+    ``points_seeds`` seeds): points or an image grid; images get a first row with real
+    test images to compare with."""
     cells = runs[["label", "loss"]].drop_duplicates().values.tolist()
-    seeds = sorted(runs["seed"].unique())
+    every = sorted(runs["seed"].unique())
+    seeds = every[: opts["points_seeds"]]
     n_variants = runs["label"].nunique()
     top = int(_is_images(runs_root, runs))  # a row of real images above the runs
     width = max(2.6 * len(seeds), 7.8)  # room for the title beside a single seed
+    title = _samples_title(runs, runs_root, calibration)
+    if len(seeds) < len(every):
+        title += f"\nthe first {len(seeds)} of {len(every)} seeds of each cell; every seed: cells/<variant>/<loss>.png"
     # wrapped to the figure's width, and given its own height, so one row of panels keeps its shape
-    title = "\n".join(
-        textwrap.fill(line, int(width / 0.085)) for line in _samples_title(runs, runs_root, calibration).split("\n")
-    )
+    title = "\n".join(textwrap.fill(line, int(width / 0.085)) for line in title.split("\n"))
     title_height = 0.25 * (title.count("\n") + 1) + 0.2  # inches
     fig, axes = plt.subplots(
         len(cells) + top,

@@ -160,6 +160,29 @@ def test_figures_mark_the_diverged_run(runs_root):
     assert not (out / "x").exists()
 
 
+def test_the_points_figure_shows_each_cells_first_seeds(monkeypatch, tmp_path):
+    """20 seeds a row would shrink every panel: the figure keeps points_seeds of them and says so."""
+    runs = pd.DataFrame(
+        [
+            {"dataset": "8gaussians", "label": "gan", "loss": loss, "seed": seed, "run": f"{loss}/{seed}"}
+            for loss in ("hinge", "wgan")
+            for seed in range(10, 15)
+        ]
+    )
+    drawn, shown = {}, []
+    monkeypatch.setattr(samples, "_run_samples", lambda root, row: None)
+    monkeypatch.setattr(samples, "_is_images", lambda root, runs: False)
+    monkeypatch.setattr(samples, "_outcome_note", lambda row, points: "converged")
+    monkeypatch.setattr(samples, "samples_panel", lambda ax, data, row, opts, rng: shown.append(row["run"]))
+    monkeypatch.setattr(samples, "save", lambda fig, path, dpi: drawn.update(fig=fig))
+    samples.plot_points(runs, tmp_path, tmp_path, section_defaults("figures", {"points_seeds": 3}))
+    assert shown == [f"{loss}/{seed}" for loss in ("hinge", "wgan") for seed in (10, 11, 12)]
+    assert "the first 3 of 5 seeds of each cell" in drawn["fig"].get_suptitle()
+    shown.clear()
+    samples.plot_points(runs, tmp_path, tmp_path, section_defaults("figures", {"points_seeds": 8}))
+    assert len(shown) == 10 and "seeds of each cell" not in drawn["fig"].get_suptitle()
+
+
 def test_figures_name_metrics_for_a_reader():
     from analysis.figures.common import metric_label
 
