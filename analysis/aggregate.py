@@ -289,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         "--tuning", default="[]", help="JSON list: how each cell's setting was chosen (a tuning column)"
     )
     args = parser.parse_args(argv)
+    if layout.PENDING in map(str, args.runs):
+        parser.error(layout.PENDING_HELP)
     missing = [str(r) for r in args.runs if not (r / layout.METRICS_FINAL).is_file()]
     missing += [str(f) for f in args.calibration if not f.is_file()]
     if missing:

@@ -13,6 +13,14 @@ RUN = "results/runs/{dataset}/{variant}/{loss}/seed{seed}"  # {variant} is the g
 POPULATION = "results/populations/{population}.json"
 # written after a population's evaluation job (metrics.evaluate): its members' folders and files
 EVALUATION = "results/evaluations/{population}.json"
+# what a job's params hold for runs whose setting a search cell's selection names, while that
+# selection is not made for this config (the CLIs refuse it, saying what to do)
+PENDING = "<pending: a search cell's selection for this config>"
+PENDING_HELP = (
+    "a search cell's selection is not made for this config yet (its checkpoint was skipped, for example"
+    " by --rerun-triggers without params): run snakemake again with the default rerun triggers, or delete"
+    " results/search/<dataset>/<cell>/<loss>/selection.json, so that the selection is made first"
+)
 
 # written by training (gans.train)
 RESOLVED_CONFIG = "config.resolved.yaml"

@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, nargs="+", help="each member's run folder, in order")
     parser.add_argument("--marker", required=True, help="where to write the population's marker once trained")
     args = parser.parse_args(argv)
+    if layout.PENDING in (args.run_config, *args.out):
+        parser.error(f"the population's setting is not known: {layout.PENDING_HELP}")
     from gans import train  # torch and the components: after the arguments are read
 
     try:

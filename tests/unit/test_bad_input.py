@@ -377,3 +377,21 @@ def test_kid_cut_to_the_real_samples_there_are_is_said_and_recorded(capsys):
         "kid.subset_size": {"requested": 150, "used": 120, "why": "200 generated and 120 real samples"}
     }
     assert "note: KID subsets of 120 samples, not 150" in capsys.readouterr().err
+
+
+def test_a_search_setting_not_known_yet_is_refused_saying_what_to_do(capsys, tmp_path):
+    """A job handed the workflow's placeholder for a setting that no selection of this
+    config names stops before any work, and says how to have the selection made."""
+    from analysis import aggregate
+    from gans import layout, population_job
+
+    with pytest.raises(SystemExit):
+        aggregate.main(["--out", str(tmp_path / "tables"), "--", layout.PENDING])
+    assert "selection is not made for this config yet" in capsys.readouterr().err
+    marker = tmp_path / "population.json"
+    argv = ["--population", "8gaussians/gan/hinge/best0", "--run-config", layout.PENDING]
+    with pytest.raises(SystemExit):
+        population_job.main([*argv, "--out", layout.PENDING, "--marker", str(marker)])
+    err = capsys.readouterr().err
+    assert "the population's setting is not known" in err and "--rerun-triggers" in err
+    assert not marker.exists() and not (tmp_path / "tables").exists()

@@ -12,7 +12,7 @@ from gans import config as gcfg
 from gans.config import populations as gpop
 from gans.config import search as gsearch
 from gans.datasets import DATASETS
-from gans.layout import EVALUATION, POPULATION, RUN
+from gans.layout import EVALUATION, PENDING, POPULATION, RUN
 from gans.population_job import clear_stale
 from analysis.aggregate import table_files
 from metrics.calibration_files import CALIBRATION, POINTS, calibration_path
@@ -213,8 +213,10 @@ def compared_evaluations(wildcards):
 
 
 def compared_folders(wildcards):
-    """The folders of the runs the tables compare (the aggregation's runs)."""
-    return run_folders(compared_runs())
+    """The folders of the runs the tables compare (the aggregation's runs); with a search,
+    PENDING for a cell whose selection is not made for this config."""
+    pending = SEARCH and any(best_label(d, v, l) is None for d, v, l in SEARCH_CELLS)
+    return run_folders(compared_runs()) + [PENDING] * pending
 
 
 def dataset_evaluations(wildcards):

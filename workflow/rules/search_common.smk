@@ -60,8 +60,6 @@ def selection_options(wildcards):
 # counted as changed, and the jobs behind a second checkpoint were never updated. Each rule
 # whose params read a selection lists its file as an input, so it waits for it; Snakemake
 # computes params again just before a job runs, and a checkpoint's dependents once it is written.
-PENDING = "<pending: the cell's selection>"
-
 
 def chosen(path, dataset, variant, loss):
     """A cell's selection (SELECTION or FINAL) as its checkpoint wrote it with this
