@@ -55,11 +55,13 @@ def selection_options(wildcards):
     return search_options(wildcards.dataset, wildcards.variant, wildcards.loss)
 
 
-# Params read a selection as a file, not through checkpoints.<rule>.get(): get() gives a
-# param the placeholder <TBD> until Snakemake updates its job, so a finished search's jobs
-# counted as changed, and the jobs behind a second checkpoint were never updated. Each rule
-# whose params read a selection lists its file as an input, so it waits for it; Snakemake
-# computes params again just before a job runs, and a checkpoint's dependents once it is written.
+# Params read a selection as a file, not through checkpoints.<rule>.get(): until Snakemake
+# updates a job, get() gives its params the placeholder <TBD>, which counts as changed params
+# (a finished search would rerun) and keeps the jobs behind a second checkpoint from being
+# updated. Each rule whose params read a selection lists its file as an input, so it waits
+# for it; Snakemake computes params again just before a job runs, and a checkpoint's
+# dependents once it is written.
+
 
 def chosen(path, dataset, variant, loss):
     """A cell's selection (SELECTION or FINAL) as its checkpoint wrote it with this
