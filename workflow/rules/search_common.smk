@@ -12,6 +12,7 @@ from analysis.search_tables import table_files as search_table_files
 SELECTION = "results/search/{dataset}/{variant}/{loss}/selection.json"
 FINAL = "results/search/{dataset}/{variant}/{loss}/final.json"
 FINALISTS = bool(SEARCH and config["search"]["finalists"])
+LAST = FINAL if FINALISTS else SELECTION  # the selection that names a cell's best setting
 SEARCH_CELLS = gsearch.cells(config) if SEARCH else []
 SEARCH_TABLES = [f"results/search/tables/{name}" for name in search_table_files()]
 # the search's tables in the report, with their captions
@@ -76,12 +77,12 @@ def chosen(path, dataset, variant, loss):
 
 def last_selection(dataset, variant, loss):
     """The path of a cell's last selection: the one that names its best setting."""
-    return (FINAL if FINALISTS else SELECTION).format(dataset=dataset, variant=variant, loss=loss)
+    return LAST.format(dataset=dataset, variant=variant, loss=loss)
 
 
 def best_label(dataset, variant, loss):
     """The label of a cell's best setting, from its last selection (None before it)."""
-    last = chosen(FINAL if FINALISTS else SELECTION, dataset, variant, loss)
+    last = chosen(LAST, dataset, variant, loss)
     return last["best"]["label"] if last else None
 
 
@@ -97,18 +98,21 @@ def late_label(population):
     cell, rank = gpop.cell_of(population), gpop.finalist_rank(population)
     if rank is None:
         return best_label(**cell)
-    first = chosen(SELECTION, **cell)
-    return first["finalists"][rank]["label"] if first else None
+    labels = finalist_labels(**cell)
+    return labels[rank] if labels else None
 
 
-def finalist_runs(dataset, variant, loss):
-    """A cell's finalists at the seeds they train beyond the settings' (none before its selection)."""
-    first = chosen(SELECTION, dataset, variant, loss) or {"finalists": []}
-    return [
-        {"dataset": dataset, "variant": f["label"], "loss": loss, "seed": seed}
-        for f in first["finalists"]
-        for seed in gsearch.finalist_seeds(config)
-    ]
+def finalist_labels(dataset, variant, loss):
+    """The labels of a cell's finalists, from its first selection (none before it)."""
+    first = chosen(SELECTION, dataset, variant, loss)
+    return [f["label"] for f in first["finalists"]] if first else []
+
+
+def finalist_runs(dataset, variant, loss, seeds=None):
+    """A cell's finalists at ``seeds`` (default: those they train beyond the settings')."""
+    seeds = gsearch.finalist_seeds(config) if seeds is None else seeds
+    labels = finalist_labels(dataset, variant, loss)
+    return [{"dataset": dataset, "variant": label, "loss": loss, "seed": s} for label in labels for s in seeds]
 
 
 def cell_finalist_evaluations(wildcards):
@@ -119,13 +123,8 @@ def cell_finalist_evaluations(wildcards):
 
 def cell_finalist_folders(wildcards):
     """The final selection's runs: the finalists at the settings' seeds and at their own."""
-    first = chosen(SELECTION, wildcards.dataset, wildcards.variant, wildcards.loss) or {"finalists": []}
-    at_settings = [
-        {"dataset": wildcards.dataset, "variant": f["label"], "loss": wildcards.loss, "seed": seed}
-        for f in first["finalists"]
-        for seed in gsearch.setting_seeds(config)
-    ]
-    return run_folders(at_settings + finalist_runs(wildcards.dataset, wildcards.variant, wildcards.loss))
+    cell = (wildcards.dataset, wildcards.variant, wildcards.loss)
+    return run_folders(finalist_runs(*cell, gsearch.setting_seeds(config)) + finalist_runs(*cell))
 
 
 def first_selections():
