@@ -1,15 +1,22 @@
 # The GAN benchmark: train every dataset x variant x loss x seed, evaluate each run,
 # aggregate into tables and draw the figures. The logic lives in the gans and
 # metrics packages; the rules only wire their CLIs together.
+import os
+
 from analysis.launch import check_yaml, launch
 
-check_yaml("config/config.yaml")  # a YAML error names its file and line
+# The default config: the working folder's (--directory FOLDER: a study of its own may
+# hold one), else the suite's
+DEFAULT_CONFIG = next(
+    p for p in ("config/config.yaml", os.path.join(workflow.basedir, "config/config.yaml")) if os.path.exists(p)
+)
+check_yaml(DEFAULT_CONFIG)  # a YAML error names its file and line
 
 # The default config, unless the command line gives one (--configfile): Snakemake would
 # merge the two, and a config would take every key of the default it does not set.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: DEFAULT_CONFIG
 
 
 launch(config, workflow)  # --config values typed, then schema + registries: a bad key or value fails here, in one line

@@ -47,6 +47,7 @@ from analysis import intervals, power
 from analysis.comparison import join_cell
 from analysis.records import PROVENANCE
 from analysis.stability import CELL
+from gans.config.run import first_difference
 from metrics import higher_is_better
 
 RUN = [*CELL, "seed"]
@@ -116,7 +117,7 @@ def config_differences(a: dict[str, Any], b: dict[str, Any], limit: int = 8) -> 
     analyses = tuple({k: v for k, v in s.items() if k in sa and k in sb} for s in (sa, sb))
     for section, (pa, pb) in zip(("evaluation", "analysis"), (evaluations, analyses), strict=True):
         if pa != pb:
-            out.append(f"{section}: {_dict_difference(pa, pb)}")
+            out.append(f"{section}: {first_difference(pa, pb)}")
     return out[:limit] + ([f"... and {len(out) - limit} more"] if len(out) > limit else [])
 
 
@@ -142,15 +143,6 @@ def comparable_evaluations(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[s
 def _plain(v):
     """A numpy scalar as the Python value it holds (for messages)."""
     return v.item() if isinstance(v, np.generic) else v
-
-
-def _dict_difference(a: Any, b: Any, path: str = "") -> str:
-    """The first key at which two nested dicts differ, with both values."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b), key=str):
-            if a.get(key) != b.get(key):
-                return _dict_difference(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))
-    return f"{path or 'value'}: A {a!r} vs B {b!r}"
 
 
 def execution_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:

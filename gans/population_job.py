@@ -24,6 +24,7 @@ is stale too: it is removed, so the population is evaluated again.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -47,8 +48,14 @@ def finished(cfg: dict[str, Any], folder: str | Path) -> bool:
         return False
 
 
+def config_digest(cfg: dict[str, Any]) -> str:
+    """A fingerprint of a resolved run config (the marker's ``config`` of a member)."""
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def marker(population: str, cfgs: list[dict[str, Any]], folders: list[str]) -> dict[str, Any]:
-    """What the marker records: the population's id and, per member, its run and folder."""
+    """What the marker records: the population's id and, per member, its run, folder and
+    the fingerprint of the config it was trained with."""
     members = []
     for cfg, folder in zip(cfgs, folders, strict=True):
         summary = read_json(Path(folder) / layout.TRAIN_SUMMARY)
@@ -60,6 +67,7 @@ def marker(population: str, cfgs: list[dict[str, Any]], folders: list[str]) -> d
                 "seed": cfg["seed"],
                 "run": str(folder),
                 "status": summary["status"],
+                "config": config_digest(cfg),
             }
         )
     return {"population": population, "members": members}
@@ -87,6 +95,32 @@ def stale(path: str | Path) -> dict[str, list[str]]:
                 out.setdefault(run, []).append(f"{file} is gone")
             elif file.stat().st_mtime_ns > written:
                 out.setdefault(run, []).append(f"{file} changed after training")
+    return out
+
+
+def replaced_runs(cfgs: dict[str, dict[str, Any]], root: str | Path = ".") -> dict[str, str]:
+    """The run folders of ``cfgs`` (folder -> the resolved config this config gives it)
+    that, by the training markers under ``root``, hold a run trained with another config
+    (another config file run in the same folder, or an edited key): folder -> why, for the
+    first one the difference in its config.resolved.yaml. Training them replaces them."""
+    markers = Path(root, layout.POPULATION.split("{")[0]).rglob("*.json")
+    trained: dict[str, str] = {}
+    for path in sorted(markers, key=lambda p: p.stat().st_mtime_ns):  # the latest marker of a run wins
+        try:
+            trained.update({m["run"]: m["config"] for m in read_json(path)["members"] if "config" in m})
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # unreadable: clear_stale names it
+    if not trained:
+        return {}
+    from gans.config.run import first_difference
+
+    out = {f: "" for f, cfg in cfgs.items() if trained.get(f, config_digest(cfg)) != config_digest(cfg)}
+    for folder in list(out)[:1]:
+        try:
+            there = yaml.safe_load(Path(root, folder, layout.RESOLVED_CONFIG).read_text())
+            out[folder] = first_difference(cfgs[folder], there, ("this config", "the run there"))
+        except (OSError, yaml.YAMLError):
+            pass
     return out
 
 

@@ -5,10 +5,12 @@ process as one batched model; ``train.population_size`` caps how many (per datas
 that a cluster can split a large population into several jobs). Each population has an
 id, the value of the workflow's ``population`` wildcard, predictable from the config:
 
-    {dataset}/{variant}/{loss}/p{k}      the grid's runs, or a search's settings: variant
-                                         is the registered variant's name, k counts the
-                                         populations of that dataset, variant and loss
-                                         from 0, in the order of the grid's runs
+    {dataset}/{variant}/{loss}/p{k}      the grid's runs: variant is the registered
+                                         variant's name, k counts the populations of that
+                                         dataset, variant and loss from 0, in grid order
+    {dataset}/{variant}/{loss}/s{k}      a search's settings, counted the same way: their
+                                         own ids, so that a grid and a search run in one
+                                         results folder keep each other's markers
     {dataset}/{label}/{loss}/best{k}     a search cell's best setting over its new seeds
                                          (label: the cell's grid label), known after the
                                          selection; k counts chunks of population_size seeds
@@ -83,10 +85,11 @@ def populations(config: dict, runs: list[dict[str, Any]]) -> dict[str, Populatio
             chosen = [idx[j] for j in group]
             first = cfgs[chosen[0]]
             stem = f"{dataset}/{first['variant']['name']}/{runs[chosen[0]]['loss']}"
+            study = "s" if gsearch.parse_label(runs[chosen[0]]["variant"]) else "p"
             for part in [[i] for i in chosen] if reason_not_batched(first) else [chosen]:
                 k = counts[stem] = counts.get(stem, -1) + 1
-                out[f"{stem}/p{k}"] = Population(
-                    f"{stem}/p{k}", tuple(runs[i] for i in part), tuple(cfgs[i] for i in part)
+                out[f"{stem}/{study}{k}"] = Population(
+                    f"{stem}/{study}{k}", tuple(runs[i] for i in part), tuple(cfgs[i] for i in part)
                 )
     return out
 

@@ -215,3 +215,12 @@ def check_run(run: dict[str, Any]) -> None:
 
 def dump(obj: Any, path: str | Path) -> None:
     Path(path).write_text(yaml.safe_dump(obj, sort_keys=False))
+
+
+def first_difference(a: Any, b: Any, names: tuple[str, str] = ("A", "B"), path: str = "") -> str:
+    """The first key at which two nested dicts differ, with both values."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if a.get(key) != b.get(key):
+                return first_difference(a.get(key), b.get(key), names, f"{path}.{key}" if path else str(key))
+    return f"{path or 'value'}: {names[0]} {a!r} vs {names[1]} {b!r}"

@@ -4,8 +4,10 @@ their ids, the job's size, what the dry run prints, and the marker a job leaves.
 import copy
 import json
 import os
+from pathlib import Path
 
 import pytest
+import yaml
 
 from analysis import config as acfg
 from gans import config as gcfg
@@ -81,7 +83,7 @@ def test_settings_of_a_search_share_a_population_unless_a_discrete_choice_splits
     config["train"]["population_size"] = 2
     pops = gpop.populations(config, search.runs(config))
     assert sum(p.size for p in pops.values()) == 6 and all(p.size <= 2 for p in pops.values())
-    assert all(p.startswith("8gaussians/gan/nonsaturating/p") for p in pops)
+    assert all(p.startswith("8gaussians/gan/nonsaturating/s") for p in pops)  # a search's own ids
     # the best setting's five new seeds: chunks of two, known by id before the selection
     assert gpop.best_ids(config) == [f"8gaussians/gan/nonsaturating/best{k}" for k in range(3)]
     best = gpop.late_population(config, "8gaussians/gan/nonsaturating/best1", "gan+search-3")
@@ -153,6 +155,30 @@ def test_a_marker_goes_stale_when_a_members_files_are_gone(tmp_path):
     assert (runs[0] / layout.METRICS_FINAL).exists()  # a member whose training stands keeps its evaluation
     marker.write_text("not json")
     assert population_job.stale(marker) == {str(marker): [f"{marker} cannot be read"]}
+
+
+def test_runs_trained_with_other_settings_under_the_same_names_are_found_with_the_first_difference(tmp_path):
+    cfgs = [{"seed": s, "dataset": {"name": "d"}, "variant": {"name": "gan"}, "loss": {"name": "l"}} for s in (0, 1, 2)]
+    cfgs = [{**c, "train": {"steps": 10}} for c in cfgs]
+    runs = [str(tmp_path / f"seed{c['seed']}") for c in cfgs]
+    for cfg, run in zip(cfgs, runs, strict=True):
+        Path(run).mkdir()
+        Path(run, layout.TRAIN_SUMMARY).write_text(json.dumps({"status": "completed"}))
+        Path(run, layout.RESOLVED_CONFIG).write_text(yaml.safe_dump(cfg))
+    marker = tmp_path / layout.POPULATION.format(population="d/gan/l/p0")
+    population_job.write_marker(marker, population_job.marker("d/gan/l/p0", cfgs[:2], runs[:2]))
+    ours = {run: {**cfg, "train": {"steps": 20}} for cfg, run in zip(cfgs, runs, strict=True)}
+    # seed 2 has no marker (never trained by a population job): not counted
+    assert population_job.replaced_runs(ours, root=tmp_path) == {
+        runs[0]: "train.steps: this config 20 vs the run there 10",
+        runs[1]: "",
+    }
+    assert population_job.replaced_runs(dict(zip(runs, cfgs, strict=True)), root=tmp_path) == {}
+    # a later marker of the same runs (this config's, trained since) wins over the earlier
+    later = tmp_path / layout.POPULATION.format(population="d/gan/l/s0")
+    population_job.write_marker(later, population_job.marker("d/gan/l/s0", list(ours.values())[:2], runs[:2]))
+    os.utime(later, ns=(marker.stat().st_mtime_ns + 10**9,) * 2)
+    assert population_job.replaced_runs(ours, root=tmp_path) == {}
 
 
 def test_an_evaluation_marker_goes_stale_when_a_members_evaluation_files_are_gone(tmp_path):

@@ -114,6 +114,24 @@ def test_plot_or_analysis_option_change_touches_no_training_or_evaluation(pipeli
         assert counts == {**rerun, "all": 1, "total": sum(rerun.values()) + 1}, (section, counts)
 
 
+def test_a_config_that_would_replace_runs_of_other_settings_says_so_and_its_own_folder_keeps_both(pipeline, tmp_path):
+    longer = {**TINY, "train": {**TINY["train"], "steps": TINY["train"]["steps"] + 20}}
+    (pipeline / "longer.yaml").write_text(yaml.safe_dump(longer))
+    proc = snakemake(pipeline, "-n", configfile="longer.yaml")
+    steps = f"train.steps: this config {longer['train']['steps']} vs the run there {TINY['train']['steps']}"
+    note = [line for line in proc.stderr.splitlines() if "trained with other settings" in line]
+    assert len(note) == 1 and note[0].startswith("note: 4 run folders of this config") and steps in note[0], note
+    assert "--directory FOLDER" in note[0]
+    # the same config in a folder of its own
+    (tmp_path / "longer.yaml").write_text(yaml.safe_dump(longer))
+    assert "trained with other settings" not in snakemake(tmp_path, "-n", configfile="longer.yaml").stderr
+    assert "trained with other settings" not in snakemake(pipeline, "-n").stderr
+    # a folder without a config/config.yaml of its own runs the suite's default config
+    default = tmp_path / "default"
+    default.mkdir()
+    assert "Job stats" in snakemake(default, "-n", configfile=None).stdout
+
+
 def test_report_builds(pipeline):
     snakemake(pipeline, "--report", "results/report.html")
     html = (pipeline / "results/report.html").read_text()

@@ -46,9 +46,9 @@ def test_every_config_has_the_same_rules(tmp_path, configfile):
             "search.yaml",
             [
                 # a cell's settings in one population, whatever their critic steps; PacGAN's split by pack
-                "population 8gaussians/gan/wgan/p0: 8 members (gan+search-0, gan+search-1, gan+search-2, "
+                "population 8gaussians/gan/wgan/s0: 8 members (gan+search-0, gan+search-1, gan+search-2, "
                 "gan+search-3, gan+search-4, gan+search-5, gan+search-6, gan+search-7 x seed 0), batched",
-                "population 8gaussians/pacgan/nonsaturating/p0: 3 members (pacgan+search-0, pacgan+search-1, "
+                "population 8gaussians/pacgan/nonsaturating/s0: 3 members (pacgan+search-0, pacgan+search-1, "
                 "pacgan+search-4 x seed 0), batched",
                 "populations 8gaussians/gan/minimax/best0, 8gaussians/gan/nonsaturating/best0,",
             ],

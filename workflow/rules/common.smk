@@ -13,7 +13,7 @@ from gans.config import populations as gpop
 from gans.config import search as gsearch
 from gans.datasets import DATASETS
 from gans.layout import EVALUATION, PENDING, POPULATION, RUN
-from gans.population_job import clear_stale
+from gans.population_job import clear_stale, replaced_runs
 from analysis.aggregate import table_files
 from metrics.calibration_files import CALIBRATION, POINTS, calibration_path
 from metrics.config import resolve_eval
@@ -182,7 +182,8 @@ def announce_populations():
     removed: a training marker whose member's training files are gone or changed (with
     its evaluation marker and those members' evaluation files), so the population trains
     and is evaluated again; an evaluation marker whose member's evaluation files are gone,
-    so it is evaluated again."""
+    so it is evaluated again. Runs whose folders hold another config's training are
+    counted, so that a user who meant to keep them can stop first."""
     if workflow.remote_exec or workflow.subprocess_exec:
         return
     for pop in POPULATIONS.values():
@@ -195,6 +196,16 @@ def announce_populations():
         )
     for line in clear_stale([*POPULATIONS, *LATE_POPULATIONS]):
         print(f"note: {line}", file=sys.stderr)
+    replaced = replaced_runs({RUN.format(**r): c for p in POPULATIONS.values() for r, c in zip(p.runs, p.cfgs)})
+    if replaced:
+        folder, why = next(iter(replaced.items()))
+        example = f"{folder}, {why}" if why else folder
+        print(
+            f"note: {len(replaced)} run folders of this config hold runs trained with other settings"
+            f" (e.g. {example}); training replaces them. To keep both, run"
+            " each config in a folder of its own: --directory FOLDER (docs/configuration.md)",
+            file=sys.stderr,
+        )
 
 
 announce_populations()
