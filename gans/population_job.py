@@ -124,6 +124,21 @@ def replaced_runs(cfgs: dict[str, dict[str, Any]], root: str | Path = ".") -> di
     return out
 
 
+def replaced_note(cfgs: dict[str, dict[str, Any]], root: str | Path = ".") -> str | None:
+    """The line that tells a user, before any work, how many run folders of ``cfgs``
+    (``replaced_runs``) training would replace, and how to keep them (None: none)."""
+    replaced = replaced_runs(cfgs, root)
+    if not replaced:
+        return None
+    folder, why = next(iter(replaced.items()))
+    example = f"{folder}, {why}" if why else folder
+    return (
+        f"{len(replaced)} run folders of this config hold runs trained with other settings (e.g. {example});"
+        " training replaces them. To keep both, run each config in a folder of its own: --directory FOLDER"
+        " (docs/configuration.md)"
+    )
+
+
 def stale_evaluation(path: str | Path) -> dict[str, list[str]]:
     """Why the evaluation marker at ``path`` (``layout.EVALUATION``) no longer stands for
     its members' evaluations, by member run folder: each evaluation file that is gone

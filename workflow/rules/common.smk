@@ -13,7 +13,7 @@ from gans.config import populations as gpop
 from gans.config import search as gsearch
 from gans.datasets import DATASETS
 from gans.layout import EVALUATION, PENDING, POPULATION, RUN
-from gans.population_job import clear_stale, replaced_runs
+from gans.population_job import clear_stale, replaced_note
 from analysis.aggregate import table_files
 from metrics.calibration_files import CALIBRATION, POINTS, calibration_path
 from metrics.config import resolve_eval
@@ -196,16 +196,9 @@ def announce_populations():
         )
     for line in clear_stale([*POPULATIONS, *LATE_POPULATIONS]):
         print(f"note: {line}", file=sys.stderr)
-    replaced = replaced_runs({RUN.format(**r): c for p in POPULATIONS.values() for r, c in zip(p.runs, p.cfgs)})
+    replaced = replaced_note({RUN.format(**r): c for p in POPULATIONS.values() for r, c in zip(p.runs, p.cfgs)})
     if replaced:
-        folder, why = next(iter(replaced.items()))
-        example = f"{folder}, {why}" if why else folder
-        print(
-            f"note: {len(replaced)} run folders of this config hold runs trained with other settings"
-            f" (e.g. {example}); training replaces them. To keep both, run"
-            " each config in a folder of its own: --directory FOLDER (docs/configuration.md)",
-            file=sys.stderr,
-        )
+        print(f"note: {replaced}", file=sys.stderr)
 
 
 announce_populations()
