@@ -33,7 +33,19 @@ def validate(config: dict) -> dict:
     mcfg.validate(config)
     check_analysis(config)
     check_search(config)
+    check_reproductions(config)
     return config
+
+
+def check_reproductions(config: dict) -> None:
+    """Every anchor of the 'reproductions' key is known and maps to a cell the config trains."""
+    from analysis.reproductions import check_cells
+
+    runs = search.runs(config) if search.active(config) else gcfg.grid(config)
+    try:
+        check_cells(config["reproductions"], {(r["dataset"], r["variant"], r["loss"]) for r in runs})
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def load(path: str | Path) -> dict:
@@ -80,8 +92,25 @@ def check_search(config: dict) -> None:
             )
 
 
+def check_hold_points(config: dict) -> None:
+    """A run is converged when it meets the bar at its last ``hold_points`` evaluation
+    points: more than a run has would label no run converged, whatever it learns."""
+    hold = config["analysis"]["hold_points"]
+    cells = {(r["dataset"], r["variant"], r["loss"]): r["seed"] for r in gcfg.grid(config)}
+    for (dataset, label, loss), seed in cells.items():
+        train = gcfg.resolve_run(config, dataset, label, loss, seed)["train"]
+        steps, every = train["steps"], train["eval_every"]
+        points = steps // every + 1 + (steps % every > 0)  # step 0, every eval_every steps, the last
+        if hold > points:
+            raise ConfigError(
+                f"config key 'analysis.hold_points': {hold}, but the runs of {dataset}/{label}/{loss} have "
+                f"{points} evaluation points (train.steps {steps}, eval_every {every}); choose at most {points}"
+            )
+
+
 def check_analysis(config: dict) -> None:
     """The analysis section against what the grid's evaluation measures."""
+    check_hold_points(config)
     opts = config["analysis"]
     for dataset in gcfg.datasets_in_grid(config):
         modality = DATASETS.get(dataset).modality

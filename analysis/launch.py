@@ -49,19 +49,52 @@ def yaml_error(path: str | Path, exc: yaml.YAMLError) -> str:
 
 
 def check_yaml(path: str | Path) -> None:
-    """Exit with one line if the config file at ``path`` (when present) is not valid YAML."""
+    """Exit with one line if the config file at ``path`` (when present) is not valid
+    YAML, holds nothing, or gives a key twice in one mapping (YAML keeps the last one
+    without a word, so one of the two settings would be silently lost)."""
     path = Path(path)
     if not path.is_file():
         return
     try:
+        node = yaml.compose(path.read_text())
         yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         fail(yaml_error(path, exc))
+    if node is None:
+        fail(f"{path} holds no settings; write the keys to change, or {{}} for the defaults")
+    twice = repeated_key(node)
+    if twice:
+        fail(f"{path}, line {twice[2]}: config key '{twice[0]}' is given twice (first on line {twice[1]}); keep one")
+
+
+def repeated_key(node: yaml.Node, path: str = "") -> tuple[str, int, int] | None:
+    """The first key given twice in one mapping of a composed YAML document:
+    (dotted key, first line, second line), or None."""
+    if isinstance(node, yaml.SequenceNode):
+        children = [(f"{path}.{i}" if path else str(i), child) for i, child in enumerate(node.value)]
+    elif isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        children = []
+        for key, child in node.value:
+            name = f"{path}.{key.value}" if path else str(key.value)
+            if key.value in seen and key.value != "<<":  # '<<' merges, it may repeat
+                return name, seen[key.value], key.start_mark.line + 1
+            seen[key.value] = key.start_mark.line + 1
+            children.append((name, child))
+    else:
+        return None
+    for name, child in children:
+        found = repeated_key(child, name)
+        if found:
+            return found
+    return None
 
 
 def launch(config: dict, workflow: Any) -> dict:
     """Type, validate and check ``config`` in place for the Snakefile; exit with one
     line on a bad value; print the notes. Returns the config."""
+    for path in workflow.overwrite_configfiles or []:  # read by Snakemake, which keeps a repeated key's last value
+        check_yaml(path)
     try:
         type_command_line(config, workflow.config_settings.config)
         validate(config)
@@ -105,9 +138,12 @@ def overridden(overrides: dict, key: str) -> bool:
     """Whether the dotted ``key`` (or a section above it) was given with ``--config``."""
     node: object = overrides
     for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
             return False
-        node = node[part]
     return True
 
 

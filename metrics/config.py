@@ -47,6 +47,7 @@ def read(path: str | Path) -> dict:
 
 def check(config: dict) -> None:
     """Every dataset's evaluation set-up of a config validated by gans.config."""
+    check_extractor_names(config)
     try:
         for dataset in gcfg.datasets_in_grid(config):
             check_evaluation(resolve_eval(config, dataset), dataset)
@@ -142,6 +143,18 @@ def evaluated_columns(config: dict, dataset: str) -> list[str]:
     """The metric columns the dataset's evaluation writes."""
     names = resolve_eval(config, dataset)["metrics"]
     return [c for n in names for c in METRICS.get(n).higher_is_better if not c.endswith("_std")]
+
+
+def check_extractor_names(config: dict) -> None:
+    """Each dataset named under evaluation.extractors is a registered image dataset."""
+    images = [name for name, d in DATASETS.items() if d.modality == "images"]
+    for name in config["evaluation"]["extractors"]:
+        if name not in DATASETS or DATASETS.get(name).modality != "images":
+            what = f"unknown dataset '{name}'" if name not in DATASETS else f"'{name}' has no images"
+            raise ConfigError(
+                f"config key 'evaluation.extractors.{name}': {what}; a feature extractor "
+                f"is set for an image dataset: {', '.join(images)}"
+            )
 
 
 def notices(config: dict) -> list[str]:

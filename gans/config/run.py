@@ -165,7 +165,7 @@ def _run_validator() -> jsonschema.Validator:
         {
             "type": "object",
             "properties": {
-                "seed": {"type": "integer", "minimum": 0},
+                "seed": load_schema()["definitions"]["seed"],
                 "optimizer": {**override["optimizer"], "required": ["name", "lr_d", "lr_g"]},
                 "n_critic": override["n_critic"],
                 "n_gen": override["n_gen"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -136,14 +137,32 @@ def schema_error(err: jsonschema.ValidationError) -> ConfigError:
     msg = f"config key '{where}': {err.message}"
     if err.validator == "type":  # say what was written and what the key takes
         msg = f"config key '{where}': {type_problem(err.instance, err.schema)}"
+    if err.validator == "pattern" and "patternHelp" in err.schema:  # the rule in words, not the regex
+        msg = f"config key '{where}': {err.instance!r} is not {err.schema['patternHelp']}"
     if err.validator == "additionalProperties" and isinstance(err.schema.get("properties"), dict):
         msg += f"; valid keys: {', '.join(sorted(err.schema['properties']))}"
     return ConfigError(msg)
 
 
+def check_finite(value: Any, path: tuple = ()) -> None:
+    """Refuse NaN and infinity anywhere in a config: YAML reads `.nan` and `.inf` as
+    numbers, every bound lets NaN through, and a run trained on one would be recorded
+    as a GAN that diverged rather than as a mistake in the config."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            check_finite(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            check_finite(v, (*path, i))
+    elif isinstance(value, float) and not math.isfinite(value):
+        where = ".".join(map(str, path)) or "(top level)"
+        raise ConfigError(f"config key '{where}': {value} is not a finite number; write a finite value")
+
+
 def check_schema(config: dict, schema: dict | None = None) -> dict:
     """Validate ``config`` against the schema (or ``schema``), filling in defaults in
     place; raise the first error as a ConfigError."""
+    check_finite(config)
     validator = _defaulting_validator(schema or _schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:

@@ -137,7 +137,7 @@ def has_path(run: dict, path: str) -> bool:
     return True
 
 
-def _apply(run: dict, values: dict[str, Any], where: str) -> None:
+def apply_values(run: dict, values: dict[str, Any], where: str) -> None:
     """Set ``values`` on ``run`` through the sweep's checks (a list element as its whole list)."""
     setting: dict[str, Any] = {}
     for path, value in values.items():
@@ -171,6 +171,12 @@ def cell_space(config: dict, dataset: str, label: str, loss: str, run: dict) -> 
     dimensions). ``run``: the cell's resolved run (``resolve_run`` of the cell's label
     and the search's train_seed). Raises ConfigError naming the key of a range that
     cannot be drawn or does not fit the run."""
+    space = space_entries(config, dataset, label, loss, run)
+    return {path: space[path][0] for path in sorted(space)}
+
+
+def space_entries(config: dict, dataset: str, label: str, loss: str, run: dict) -> dict[str, tuple[Any, str]]:
+    """path -> (range, the config key that gives it) of a cell's space, each checked."""
     s = config["search"]
     where = f"{dataset}/{label}/{loss}"
     space = {} if s["replace"] else declared_space(run)
@@ -199,7 +205,7 @@ def cell_space(config: dict, dataset: str, label: str, loss: str, run: dict) -> 
         )
     for path, (spec, source) in space.items():
         _check_dimension(run, path, spec, source, where)
-    return {path: space[path][0] for path in sorted(space)}
+    return space
 
 
 def _check_dimension(run: dict, path: str, spec: Any, source: str, where: str) -> None:
@@ -212,7 +218,7 @@ def _check_dimension(run: dict, path: str, spec: Any, source: str, where: str) -
     current = _get(run, path)
     if isinstance(current, (dict, list)):
         raise ConfigError(f"{source}: '{path}' is a section or list in the resolved run config of {where}")
-    values = args if kind == "choice" else [float(args[0])] if kind != "int" else [args[0]]
+    values = args if kind == "choice" else [float(a) for a in args] if kind != "int" else args
     for value in values:
         if not _same_kind(current, value):
             raise ConfigError(
@@ -276,7 +282,7 @@ def apply_search(config: dict, dataset: str, label: str, loss: str, run: dict[st
     base, index = parse_label(label)
     values = setting_values(config, dataset, base, loss, index, run)
     if index:
-        _apply(run, values, f"{dataset}/{label}/{loss}")
+        apply_values(run, values, f"{dataset}/{label}/{loss}")
     run["variant"]["label"] = label
     run["search"] = {"index": index, "values": values}
     return run

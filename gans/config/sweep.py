@@ -48,6 +48,19 @@ def _label_value(key: str, value: Any) -> str:
     )
 
 
+def _check_presets_differ(presets: dict[str, dict[str, Any]]) -> None:
+    """Two presets with the same settings would train the same runs twice, under two labels."""
+    named: dict[str, str] = {}  # a preset's settings as text -> the first preset giving them
+    for preset, fixed in presets.items():
+        text = repr(sorted(fixed.items()))
+        if text in named:
+            raise ConfigError(
+                f"config key 'grid.presets.{preset}': the same settings as grid.presets.{named[text]}; "
+                "give each preset settings of its own"
+            )
+        named[text] = preset
+
+
 def block_labels(g: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """One block's variant axis: label -> {variant, preset, setting, sources}, where
     setting maps each dotted path of the resolved run config to its value and
@@ -60,6 +73,7 @@ def block_labels(g: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 f"config key 'grid.sweep.{path}': also set by grid.presets.{preset}; "
                 "a key is either swept or fixed by a preset"
             )
+    _check_presets_differ(presets)
     out: dict[str, dict[str, Any]] = {}
     for variant in g["variants"]:
         for preset, fixed in list(presets.items()) or [(None, {})]:

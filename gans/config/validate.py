@@ -4,6 +4,7 @@ and every run of the grid resolved and checked."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import yaml
@@ -19,6 +20,7 @@ from gans.config.schema import ConfigError, StrictValidator, check_schema, load_
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.registry import RegistryError
+from gans.space import check_range
 from gans.variants import VARIANTS
 
 
@@ -105,6 +107,7 @@ def check_search(config: dict) -> None:
             raise ConfigError(f"config key 'grid.presets': the label '{label}' reads as a search run's; rename it")
         run = resolve_run(config, dataset, label, loss, s["train_seed"])
         space = search.cell_space(config, dataset, label, loss, run)
+        check_space_ends(config, dataset, label, loss, run)
         used |= {path for path in s["space"] if search.has_path(run, path)}
         for path, source in entries[label]["sources"].items():
             if source.startswith("grid.sweep.") and any(p == path or p.startswith(path + ".") for p in space):
@@ -120,6 +123,22 @@ def check_search(config: dict) -> None:
         for name in s[section]:
             if name not in registry:
                 raise ConfigError(f"config key 'search.{section}.{name}': {registry.kind} '{name}' is not registered")
+
+
+def check_space_ends(config: dict, dataset: str, label: str, loss: str, run: dict) -> None:
+    """Each choice, or both ends of each range, of a cell's space set on its run and
+    checked as training sees it: a range that admits a value the run refuses fails
+    whatever the budget, not only once a drawn setting lands on that value."""
+    where = f"{dataset}/{label}/{loss}"
+    for path, (spec, source) in search.space_entries(config, dataset, label, loss, run).items():
+        kind, args = check_range(spec)
+        for value in args if kind == "choice" else [float(a) for a in args] if kind != "int" else args:
+            trial = copy.deepcopy(run)
+            try:
+                search.apply_values(trial, {path: value}, where)
+                check_run(trial)
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: the range admits {value!r}, which {where} refuses ({exc})") from None
 
 
 def load(path: str | Path) -> dict:

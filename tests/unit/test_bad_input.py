@@ -204,6 +204,57 @@ BAD_CONFIGS = [
         "'analysis.targets.fid': 'all' (every mode) applies to modes_covered only",
     ),
     (bad(analysis={"baseline": "nonsaturatin"}), "'analysis.baseline': unknown loss 'nonsaturatin'; choose one of"),
+    # NaN and infinity pass every bound; anywhere in a config they are refused by key
+    (bad(train__divergence_threshold=float("nan")), "'train.divergence_threshold': nan is not a finite number"),
+    (bad(datasets={"8gaussians": {"std": float("inf")}}), "'datasets.8gaussians.std': inf is not a finite number"),
+    (bad(analysis={"confidence": float("nan")}), "'analysis.confidence': nan is not a finite number"),
+    (bad(analysis={"targets": {"fid": float("-inf")}}), "'analysis.targets.fid': -inf is not a finite number"),
+    # the reference copy stays inside results/reference
+    (
+        bad(reference_folder="results/reference/../.."),
+        "'reference_folder': 'results/reference/../..' is not a folder in results/reference",
+    ),
+    (bad(reference_folder="results/reference/./x"), "without '.' or '..' parts"),
+    # seeds within what the generators take, whatever offsets a run adds
+    (bad(grid__seeds=[2**64]), "'grid.seeds.0': 18446744073709551616 is greater than the maximum of 2147483647"),
+    (bad(evaluation={"seed": 2**40}), "'evaluation.seed': 1099511627776 is greater than the maximum of 2147483647"),
+    # published anchors: known, and mapped to a cell the config trains
+    (
+        bad(reproductions={"nope": {"dataset": "8gaussians", "variant": "gan", "loss": "nonsaturating"}}),
+        "'reproductions': unknown anchor 'nope'; choose from: pacgan-ring-gan",
+    ),
+    (
+        bad(reproductions={"pacgan-grid-gan": {"dataset": "25gaussians", "variant": "gan", "loss": "minimax"}}),
+        "'reproductions.pacgan-grid-gan': the cell 25gaussians/gan/minimax is not in the grid",
+    ),
+    # a search range is checked at its ends, whatever settings the budget happens to draw
+    (
+        on(search={"budget": 2, "space": {"n_critic": {"int": [0, 3]}}}),
+        "'search.space.n_critic': the range admits 0, which 8gaussians/gan/nonsaturating refuses",
+    ),
+    (
+        on(search={"budget": 2, "space": {"optimizer.betas.0": {"uniform": [0.0, 1.5]}}}),
+        "'search.space.optimizer.betas.0': the range admits 1.5",
+    ),
+    # two presets of one block that would train the same runs under two labels
+    (
+        bad(grid={**TINY["grid"], "presets": {"fast": {"optimizer.lr_d": 0.001}, "quick": {"optimizer.lr_d": 0.001}}}),
+        "'grid.presets.quick': the same settings as grid.presets.fast",
+    ),
+    # a feature extractor is set for an image dataset
+    (
+        bad(evaluation={"extractors": {"digitz": "lenet"}}),
+        "'evaluation.extractors.digitz': unknown dataset 'digitz'; a feature extractor is set for an image dataset",
+    ),
+    (
+        bad(evaluation={"extractors": {"8gaussians": "lenet"}}),
+        "'evaluation.extractors.8gaussians': '8gaussians' has no images",
+    ),
+    # converged means the bar held at the last hold_points evaluation points: a run must have them
+    (
+        bad(analysis={"hold_points": 4}),
+        "'analysis.hold_points': 4, but the runs of 8gaussians/gan/nonsaturating have 3 evaluation points",
+    ),
 ]
 
 
@@ -230,7 +281,7 @@ def test_notes_name_what_no_run_uses():
             losses={"hinge": {"n_critic": 2}},
             train={"steps": 40, "eval_every": 100, "log_every": 10},
             analysis={"baseline": "nonsaturating"},
-            evaluation={**TINY["evaluation"], "extractors": {"8gaussians": "lenet"}},
+            evaluation={**TINY["evaluation"], "extractors": {"mnist": "lenet"}},
         )
     )
     said = "\n".join(notices(cfg) + acfg.notices(cfg))
@@ -240,7 +291,7 @@ def test_notes_name_what_no_run_uses():
         "8gaussians: train.eval_every (100) exceeds train.steps (40): runs are evaluated at the last step only" in said
     )
     assert "analysis.baseline 'nonsaturating' is not in the grid's losses" in said
-    assert "(no image dataset of that name in it): evaluation.extractors.8gaussians" in said
+    assert "(no image dataset of that name in it): evaluation.extractors.mnist" in said
     assert notices(acfg.validate(copy.deepcopy(TINY))) == []
 
 

@@ -59,3 +59,29 @@ def test_a_valid_file_is_said_valid_and_the_command_line_works():
     )
     assert out.returncode == 0 and out.stderr.strip().endswith("config/config.yaml: valid"), out.stderr
     assert "check: setup" in (ROOT / "Makefile").read_text()
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("train: {steps: 20}\ntrain: {steps: 30}\n", "line 2: config key 'train' is given twice (first on line 1)"),
+        ("train:\n  steps: 20\n  batch_size: 8\n  steps: 30\n", "line 4: config key 'train.steps' is given twice"),
+        ("grid:\n  - {datasets: [8gaussians], seeds: [0], seeds: [1]}\n", "config key 'grid.0.seeds' is given twice"),
+    ],
+)
+def test_a_key_given_twice_is_refused_naming_both_lines(tmp_path, capsys, text, words):
+    path = tmp_path / "twice.yaml"
+    path.write_text(text)  # YAML would keep the last value without a word
+    message = check(capsys, path)
+    assert message.startswith(f"error: {path}, ") and words in message and message.endswith("; keep one")
+
+
+def test_a_file_without_settings_is_refused(tmp_path, capsys):
+    path = tmp_path / "empty.yaml"
+    path.write_text("# nothing set\n")
+    assert check(capsys, path) == f"error: {path} holds no settings; write the keys to change, or {{}} for the defaults"
+
+
+def test_a_bad_list_item_given_with_config_names_the_command_line(capsys):
+    message = check(capsys, ROOT / "config/config.yaml", "--config", 'grid={"seeds": [0, "x"]}')
+    assert message.startswith(f"error: {ROOT / 'config/config.yaml'} with --config: config key 'grid.seeds.1'")

@@ -285,12 +285,14 @@ def test_a_bad_search_fails_before_any_job_naming_the_key(section, message):
     assert message in str(err.value)
 
 
-def test_a_setting_the_run_cannot_train_is_refused_naming_it():
-    cfg = searched(budget=8, space={"architecture.params.depth": {"int": [0, 2]}})  # depth 0 makes no network
+@pytest.mark.parametrize("budget", [2, 8])
+def test_a_range_admitting_a_setting_the_run_cannot_train_is_refused_whatever_the_budget(budget):
+    cfg = searched(budget=budget, space={"architecture.params.depth": {"int": [0, 2]}})  # depth 0 makes no network
     cfg["grid"]["losses"] = ["nonsaturating"]
     with pytest.raises(
         gcfg.ConfigError,
-        match=r"run 8gaussians/gan\+search-\d+/nonsaturating: 'architecture.params.depth': 0 is less than the minimum of 1",
+        match=r"'search.space.architecture.params.depth': the range admits 0, which 8gaussians/gan/nonsaturating "
+        r"refuses \(run 8gaussians/gan/nonsaturating: 'architecture.params.depth': 0 is less than the minimum of 1 \(mlp's depth\)\)",
     ):
         acfg.validate(cfg)
 
