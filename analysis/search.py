@@ -33,7 +33,7 @@ import yaml
 from analysis.config import ranking_metrics
 from analysis.stability import CELL
 from gans import config as gcfg
-from gans import layout
+from gans import layout, safe_io
 from gans.config import search
 from gans.runtime import read_json, write_json
 
@@ -167,6 +167,43 @@ def selection(run_dirs: list[Path], opts: dict[str, Any]) -> dict[str, Any]:
     if opts.get("finalists"):
         chosen["finalists"] = [_named(e) for e in ranked[: opts["finalists"]]]
     return chosen
+
+
+def _selection(path: Path) -> dict[str, Any]:
+    """A selection file's content; ValueError when it cannot be read whole."""
+    try:
+        content = json.loads(path.read_text())
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not text: {exc}") from None
+    if not isinstance(content, dict) or not isinstance(content.get("best"), dict) or "label" not in content["best"]:
+        raise ValueError("no best setting's label")
+    return content
+
+
+def set_aside_damaged(paths: list[str | Path]) -> list[str]:
+    """Set aside each selection file that cannot be read (cut short, edited), before
+    Snakemake builds its graph, so that the selection is made again instead of every
+    call failing on it; one line per file, saying so."""
+    notes = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            continue
+        try:
+            _selection(path)
+        except ValueError as exc:
+            moved = safe_io.set_aside(path)
+            notes.append(f"{path} cannot be read ({exc}); moved to {moved.name}: the selection is made again")
+    return notes
+
+
+def read_selection(path: str | Path, opts: dict[str, Any]) -> dict[str, Any] | None:
+    """A cell's selection file, when it was made with ``opts``; None when there is none
+    or another config's is left there."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    content = _selection(path)
+    return content if made_with(content, opts) else None
 
 
 def made_with(chosen: dict[str, Any], opts: dict[str, Any]) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import platform
 import sys
 from pathlib import Path
@@ -18,10 +19,11 @@ import torch
 from gans import compute, layout, safe_io
 from gans.job import Job
 from gans.provenance import provenance
-from gans.runtime import write_json
 
 # training outputs whose size and checksum train_summary.json records
 VERIFIED_FILES = [layout.RESOLVED_CONFIG, layout.TRAIN_LOG, layout.SNAPSHOTS, layout.CHECKPOINT]
+# what save_resume writes and load_resume reads back
+RESUME_KEYS = {"configs", "step", "rng", "state", "runs"}
 LOG_COLUMNS = ["step", "d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "wall_time"]
 
 
@@ -70,7 +72,9 @@ def write_run(
         "provenance": provenance(device),
     }
     summary["files"] = safe_io.file_records(out, VERIFIED_FILES)  # evaluation checks them before loading
-    write_json(summary, out / layout.TRAIN_SUMMARY)
+    # whole or not at all: a job killed while writing leaves no summary cut short
+    text = json.dumps(summary, indent=2, sort_keys=True, default=float) + "\n"
+    safe_io.write_atomic(out / layout.TRAIN_SUMMARY, text.encode())
     return summary
 
 
@@ -104,6 +108,9 @@ def load_resume(path: Path, cfgs: list[dict[str, Any]], job: Job) -> dict[str, A
         saved = safe_io.load_tensors(path)
     except safe_io.DamagedFile as exc:
         print(f"ignoring {exc}; starting over", file=sys.stderr)
+        return None
+    if not isinstance(saved, dict) or not RESUME_KEYS <= set(saved):
+        print(f"ignoring {path}: it lacks what a resume point holds; starting over", file=sys.stderr)
         return None
     if saved.get("configs") != cfgs:
         print(f"ignoring {path}: it was written with another config; starting over", file=sys.stderr)

@@ -48,6 +48,21 @@ def finished(cfg: dict[str, Any], folder: str | Path) -> bool:
         return False
 
 
+def set_aside_damaged_summaries(folders: list[str]) -> list[str]:
+    """Set aside each run's train_summary.json that cannot be read (cut short by a
+    killed writer, or edited), so that run counts as unfinished and trains again
+    instead of failing this job on every call; one line per file, saying so."""
+    notes = []
+    for folder in folders:
+        if not Path(folder, layout.TRAIN_SUMMARY).is_file():
+            continue
+        try:
+            safe_io.read_summary(folder)
+        except safe_io.DamagedFile as exc:
+            notes.append(f"{exc}; it was moved to {safe_io.set_aside(exc.path).name}, and the run is trained again")
+    return notes
+
+
 def config_digest(cfg: dict[str, Any]) -> str:
     """A fingerprint of a resolved run config (the marker's ``config`` of a member)."""
     return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
@@ -58,7 +73,7 @@ def marker(population: str, cfgs: list[dict[str, Any]], folders: list[str]) -> d
     the fingerprint of the config it was trained with."""
     members = []
     for cfg, folder in zip(cfgs, folders, strict=True):
-        summary = read_json(Path(folder) / layout.TRAIN_SUMMARY)
+        summary = safe_io.read_record(Path(folder) / layout.TRAIN_SUMMARY, {"status": str})
         members.append(
             {
                 "dataset": cfg["dataset"]["name"],
@@ -78,15 +93,24 @@ def write_marker(path: str | Path, record: dict[str, Any]) -> None:
     safe_io.write_atomic(path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
 
 
+def member_runs(path: str | Path) -> list[str] | None:
+    """The run folders a marker lists; None when it cannot be read (cut short, edited)."""
+    try:
+        runs = [m["run"] for m in read_json(path)["members"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return runs if all(isinstance(run, str) for run in runs) else None
+
+
 def stale(path: str | Path) -> dict[str, list[str]]:
     """Why the marker at ``path`` no longer stands for its members' training, by member
     run folder: each training file that is gone or was changed after the marker was
-    written (a damaged file, moved aside by the evaluation, is gone on the next call)."""
-    try:
-        runs = [m["run"] for m in read_json(path)["members"]]
-        written = Path(path).stat().st_mtime_ns
-    except (OSError, ValueError, KeyError, TypeError):
+    written (a damaged file, moved aside by the evaluation, is gone on the next call).
+    A marker that cannot be read: by its own path."""
+    runs = member_runs(path)
+    if runs is None:
         return {str(path): [f"{path} cannot be read"]}
+    written = Path(path).stat().st_mtime_ns
     out: dict[str, list[str]] = {}
     for run in runs:
         for name in layout.TRAIN_FILES:
@@ -143,9 +167,8 @@ def stale_evaluation(path: str | Path) -> dict[str, list[str]]:
     """Why the evaluation marker at ``path`` (``layout.EVALUATION``) no longer stands for
     its members' evaluations, by member run folder: each evaluation file that is gone
     (deleted, or a damaged one set aside by the aggregation)."""
-    try:
-        runs = [m["run"] for m in read_json(path)["members"]]
-    except (OSError, ValueError, KeyError, TypeError):
+    runs = member_runs(path)
+    if runs is None:
         return {str(path): [f"{path} cannot be read"]}
     out: dict[str, list[str]] = {}
     for run in runs:
@@ -168,7 +191,7 @@ def clear_stale(populations: list[str], root: str | Path = ".") -> list[str]:
         )
         members = stale(trained) if trained.is_file() else {}
         if members:
-            for run in members:
+            for run in set(members) - {str(trained)}:  # an unreadable marker names no member
                 for name in layout.EVAL_FILES:
                     Path(run, name).unlink(missing_ok=True)
             trained.unlink()
@@ -200,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
     if len(cfgs) != len(args.out):
         parser.error(f"give one --out folder per run config: {len(cfgs)} runs, {len(args.out)} folders")
+    for line in set_aside_damaged_summaries(args.out):
+        print(f"note: {line}", file=sys.stderr)
     todo = [i for i, (cfg, out) in enumerate(zip(cfgs, args.out, strict=True)) if not finished(cfg, out)]
     if len(todo) < len(cfgs):
         kept = ", ".join(args.out[i] for i in range(len(cfgs)) if i not in todo)
@@ -208,9 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     if todo:
         runs = json.dumps([cfgs[i] for i in todo])
         status = train.main(["--run-config", runs, "--out", *(args.out[i] for i in todo)])
-    if status == 0:
+    if status != 0:
+        return status
+    try:
         write_marker(args.marker, marker(args.population, cfgs, args.out))
-    return status
+    except safe_io.DamagedFile as exc:  # damaged since training: set aside, so the next call trains it again
+        print(f"error: {safe_io.retrain_message(exc)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

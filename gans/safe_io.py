@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -149,20 +150,71 @@ def as_python_rng_state(loaded: tuple | list) -> tuple:
     return version, tuple(internal), gauss
 
 
-def check_training_outputs(run: str | Path, names: tuple[str, ...] | None = None) -> None:
-    """Raise DamagedFile for a training output of ``run`` (or of ``names`` among them)
-    that differs from the size and checksum train_summary.json records (runs without
-    a record are not checked here; ``load_tensors`` still refuses what it cannot read)."""
+# what a run's train_summary.json must hold: the keys evaluation, the population's marker
+# and the aggregation read from it, with their types
+SUMMARY_KEYS = {
+    "status": str,
+    "reason": (str, type(None)),
+    "steps_completed": int,
+    "steps_planned": int,
+    "wall_time_s": (int, float),
+    "device": str,
+}
+# what metrics.json must hold for the aggregation (analysis.aggregate.run_row, read_runs)
+RESULT_KEYS = {
+    "status": str,
+    "reason": (str, type(None)),
+    "final": dict,
+    "train": dict,
+    "evaluation": dict,
+    "sampling": (dict, type(None)),
+}
+
+
+def read_record(path: str | Path, keys: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object from a run folder holding ``keys`` (name -> type); DamagedFile when
+    it cannot be parsed or lacks one of them (a file cut short, or edited)."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DamagedFile(path, f"is not valid JSON ({_first_line(exc)})") from None
+    _check_keys(path, record, keys)
+    return record
+
+
+def _check_keys(path: Path, record: Any, keys: dict[str, Any], prefix: str = "") -> None:
+    if not isinstance(record, dict):
+        raise DamagedFile(path, f"is not a JSON object{f' at {prefix[:-1]}' if prefix else ''}")
+    wrong = [prefix + k for k, kind in keys.items() if k not in record or not isinstance(record[k], kind)]
+    if wrong:
+        raise DamagedFile(
+            path, f"lacks what its writer always records ({', '.join(wrong)}: missing or of another type)"
+        )
+
+
+def read_summary(run: str | Path) -> dict[str, Any]:
+    """A run's train_summary.json, checked (``SUMMARY_KEYS``, its file records); DamagedFile otherwise."""
     from gans import layout
 
+    path = Path(run) / layout.TRAIN_SUMMARY
+    summary = read_record(path, SUMMARY_KEYS)
+    records = summary.get("files", {})
+    if not isinstance(records, dict) or not all(
+        isinstance(r, dict) and isinstance(r.get("bytes"), int) and isinstance(r.get("sha256"), str)
+        for r in records.values()
+    ):
+        raise DamagedFile(path, "lacks what its writer always records: files is not a size and SHA-256 per file")
+    return summary
+
+
+def check_training_outputs(run: str | Path, names: tuple[str, ...] | None = None) -> None:
+    """Raise DamagedFile for a training output of ``run`` (or of ``names`` among them)
+    that differs from the size and checksum train_summary.json records, or for a summary
+    that cannot be read (runs without a record are not checked here; ``load_tensors``
+    still refuses what it cannot read)."""
     run = Path(run)
-    summary_path = run / layout.TRAIN_SUMMARY
-    try:
-        summary = json.loads(summary_path.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DamagedFile(summary_path, f"is not valid JSON ({_first_line(exc)})") from None
-    if not isinstance(summary, dict):
-        raise DamagedFile(summary_path, "is not a JSON object")
+    summary = read_summary(run)
     records = {k: v for k, v in summary.get("files", {}).items() if names is None or k in names}
     for name, problem in verify_records(run, records).items():
         raise DamagedFile(run / name, problem)
@@ -183,22 +235,69 @@ def retrain_message(exc: DamagedFile) -> str:
 
 
 def check_evaluation_outputs(run: str | Path) -> None:
-    """Raise DamagedFile for a file of ``run`` the aggregation reads that cannot be
-    read whole: metrics.json and metrics.csv parsed, the training log and resolved
-    config against their records (the large .pt files are not read there)."""
-    import pandas as pd
-
+    """Raise DamagedFile for a file of ``run`` the aggregation or the figures read that
+    cannot be read whole: metrics.json with what the aggregation reads, metrics.csv
+    whole up to the final evaluation point, samples.npz's index, and the training log
+    and resolved config against their records (the large .pt files are not read here)."""
     from gans import layout
 
     run = Path(run)
     check_training_outputs(run, names=(layout.TRAIN_LOG, layout.RESOLVED_CONFIG))
+    result = read_record(run / layout.METRICS_FINAL, RESULT_KEYS)
+    _check_keys(run / layout.METRICS_FINAL, result["train"], SUMMARY_KEYS, prefix="train.")
+    if any(isinstance(v, (dict, list)) for v in result["final"].values()):
+        raise DamagedFile(
+            run / layout.METRICS_FINAL, "lacks what its writer always records (final: not one value per metric)"
+        )
+    last_good = result.get("last_good")
+    check_metrics_table(run / layout.METRICS_TABLE, last_good.get("step") if isinstance(last_good, dict) else None)
+    if (run / layout.SAMPLES).is_file():  # a missing one: the workflow evaluates the run again
+        check_samples(run / layout.SAMPLES)
+
+
+def check_metrics_table(path: str | Path, last_step: int | None = None) -> None:
+    """DamagedFile unless ``path`` is a whole metrics table as evaluation writes it: a
+    header with ``step``, one complete row per evaluation point (every field written,
+    empty where a metric is missing), a final newline, and, when known, ``last_step``
+    (metrics.json's last evaluation point) as its last row's step. A table cut short
+    fails one of these, wherever it was cut."""
+    path = Path(path)
     try:
-        result = json.loads((run / layout.METRICS_FINAL).read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DamagedFile(run / layout.METRICS_FINAL, f"is not valid JSON ({_first_line(exc)})") from None
-    if not isinstance(result, dict) or "final" not in result:
-        raise DamagedFile(run / layout.METRICS_FINAL, "lacks the final metrics evaluation writes")
+        text = path.read_text()
+    except UnicodeDecodeError as exc:
+        raise DamagedFile(path, f"is not a readable table ({_first_line(exc)})") from None
     try:
-        pd.read_csv(run / layout.METRICS_TABLE)
-    except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
-        raise DamagedFile(run / layout.METRICS_TABLE, f"is not a readable table ({_first_line(exc)})") from None
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise DamagedFile(path, f"is not a readable table ({_first_line(exc)})") from None
+    if not rows or "step" not in rows[0]:
+        raise DamagedFile(path, "lacks its header (with a step column): it is empty or damaged")
+    header = rows[0]
+    if len(rows) < 2:
+        raise DamagedFile(path, "holds no evaluation point, only its header: it was cut short")
+    if not text.endswith("\n"):  # evaluation ends every row with one
+        raise DamagedFile(path, "ends inside a row: it was cut short")
+    short = next((row for row in rows[1:] if len(row) != len(header)), None)
+    if short is not None:
+        raise DamagedFile(path, f"has a row of {len(short)} fields, its header {len(header)}: it was cut short")
+    steps = [row[header.index("step")] for row in rows[1:]]
+    if not all(step.isdigit() for step in steps):
+        raise DamagedFile(path, "has a row without its evaluation step: it is damaged")
+    if last_step is not None and int(steps[-1]) != last_step:
+        raise DamagedFile(
+            path,
+            f"ends at step {steps[-1]}, but evaluation measured up to step {last_step} (metrics.json): it was cut short",
+        )
+
+
+def check_samples(path: str | Path) -> None:
+    """DamagedFile unless ``path`` opens as the figures read it (an .npz whose index and
+    ``steps`` can be read; a file cut short loses its index, which sits at the end)."""
+    path = Path(path)
+    try:
+        with np.load(path) as data:
+            data["steps"]
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # zip, zlib and format errors of a cut or overwritten file
+        raise DamagedFile(path, f"cannot be read ({_first_line(exc)})") from None

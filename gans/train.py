@@ -240,6 +240,25 @@ def run_configs_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
     return cfgs
 
 
+def check_out_folders(outs: list[str]) -> None:
+    """Refuse, before training, output folders that would overwrite each other (one
+    folder given twice, in any spelling) or that cannot be folders (a file, or a path
+    under one)."""
+    seen: dict[Path, str] = {}
+    for out in outs:
+        path = Path(out).resolve()  # ./X, X/ and a link to X are one folder
+        if path in seen:
+            raise gcfg.ConfigError(
+                f"--out names one folder twice: '{seen[path]}' and '{out}'; each seed writes a folder of its own"
+            )
+        seen[path] = out
+        there = next(p for p in (path, *path.parents) if p.exists())
+        if not there.is_dir():
+            raise gcfg.ConfigError(
+                f"--out '{out}': {there} is a file, not a folder; give a new folder or a run's folder"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gans.train", description=__doc__.split("\n\n")[0])
     src = parser.add_mutually_exclusive_group(required=True)
@@ -262,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         cfgs = run_configs_from_args(args)
         if len(cfgs) != len(args.out):
             raise gcfg.ConfigError(f"give one --out folder per seed: {len(cfgs)} runs, {len(args.out)} folders")
+        check_out_folders(args.out)
     except gcfg.ConfigError as exc:
         parser.exit(2, f"error: {exc}\n")
     if cfgs[0]["train"]["device"] != "cpu":

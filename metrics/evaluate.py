@@ -183,11 +183,34 @@ def check_trained(run: str | Path) -> None:
     safe_io.check_training_outputs(run)
 
 
+# the config's evaluation keys that resolve_eval folds into others or drops
+FOLDED = {"extractors", "lenet", "inception", "calibration"}
+
+
+def check_eval_keys(given: Any) -> None:
+    """Refuse an --eval-config that is not a resolved evaluation config (a JSON object
+    with every key evaluation reads), naming what it lacks, before any run."""
+    from gans.config.schema import section_defaults
+
+    if not isinstance(given, dict):
+        raise gcfg.ConfigError(f"--eval-config is a JSON {type(given).__name__}; it takes a resolved evaluation config")
+    required = set(section_defaults("evaluation")) - FOLDED
+    if "extractor" in given:  # images: the extractor's spec and the real features' file
+        required.add("real_features")
+    missing = sorted(required - set(given))
+    if missing:
+        raise gcfg.ConfigError(
+            f"--eval-config lacks {', '.join(missing)}: a resolved evaluation config has {', '.join(sorted(required))}"
+            " (or give --config CONFIG, whose evaluation section is resolved for each run)"
+        )
+
+
 def eval_configs(args: argparse.Namespace) -> Callable[[str], dict[str, Any]]:
     """Each run's evaluation config: the one given (checked here, before any run), or
     the config's for the run's dataset (checked once per dataset)."""
     if args.eval_config:
         given = json.loads(args.eval_config)
+        check_eval_keys(given)
         check_evaluation(given)
         return lambda run: given
     config, by_dataset = load_config(args.config), {}

@@ -20,11 +20,27 @@ from analysis.figures.common import (
     reference_lines,
     save,
 )
+from gans import safe_io
 from gans.layout import SAMPLES
 
 
-def _run_samples(runs_root: Path, row: pd.Series) -> Any:
-    return np.load(runs_root / row["run"] / SAMPLES)
+def _run_samples(runs_root: Path, row: pd.Series) -> dict[str, np.ndarray]:
+    """The arrays of a run's samples.npz the panels draw, read whole (the steps, the real
+    samples, the last point's generated ones, D's grid). A file that cannot be read is
+    set aside and the job ends naming it, so the next ``snakemake`` call evaluates the
+    run again (the file is evaluation's) instead of failing here on every call."""
+    path = runs_root / row["run"] / SAMPLES
+    try:
+        with np.load(path) as data:
+            drawn = ["steps", "real", f"fake_{int(data['steps'][-1])}"]
+            drawn += [k for k in ("grid_x", "grid_y", "d_score") if k in data]
+            return {k: data[k] for k in drawn}
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # zip, zlib and format errors of a file cut short or overwritten
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        damaged = safe_io.DamagedFile(path, f"cannot be read ({why})")
+        raise SystemExit(f"error: {safe_io.retrain_message(damaged)}") from None
 
 
 def _outcome_note(row: pd.Series, points: bool) -> str:

@@ -61,6 +61,15 @@ def test_the_tables_compare_the_best_settings_new_seeds(searched):
     assert len(settings) == 4 and settings.groupby("loss")["selected"].sum().eq(1).all()
 
 
+def test_a_damaged_selection_is_set_aside_and_made_again(searched):
+    path = searched / "results/search/8gaussians/gan/nonsaturating/selection.json"
+    before = json.loads(path.read_text())
+    path.write_text(path.read_text()[:40])  # cut short, as by a killed writer
+    proc = snakemake(searched, "results/search/tables/search_best.csv")
+    assert "selection.json cannot be read" in proc.stderr and path.with_name("selection.json.damaged").is_file()
+    assert json.loads(path.read_text())["best"] == before["best"]  # the same runs select the same setting
+
+
 def test_a_larger_budget_trains_only_the_new_settings(searched):
     """budget 2 -> 6: per cell 4 new settings to train, the selection and what depends on
     it; no run already trained is trained again (its population's job keeps it)."""

@@ -17,6 +17,11 @@ SEARCH_CELLS = gsearch.cells(config) if SEARCH else []
 SEARCH_TABLES = [f"results/search/tables/{name}" for name in search_table_files()]
 # the search's tables in the report, with their captions
 REPORTED_SEARCH_TABLES = ["search_best.csv", "search_settings.csv", "search_baseline_check.csv"]
+if not (workflow.remote_exec or workflow.subprocess_exec):  # once, before the graph reads them
+    for line in msearch.set_aside_damaged(
+        [p.format(dataset=d, variant=v, loss=l) for d, v, l in SEARCH_CELLS for p in (SELECTION, FINAL)]
+    ):
+        print(f"note: {line}", file=sys.stderr)
 
 
 def selections():
@@ -68,11 +73,7 @@ def chosen(path, dataset, variant, loss):
     """A cell's selection (SELECTION or FINAL) as its checkpoint wrote it with this
     config's options; None before (or when another config's selection is left there)."""
     path = path.format(dataset=dataset, variant=variant, loss=loss)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        content = json.load(f)
-    return content if msearch.made_with(content, json.loads(search_options(dataset, variant, loss))) else None
+    return msearch.read_selection(path, json.loads(search_options(dataset, variant, loss)))
 
 
 def last_selection(dataset, variant, loss):
