@@ -43,7 +43,7 @@ from gans import config as gcfg
 from gans import provenance as prov
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
-from gans.runtime import read_json
+from gans.runtime import JSON_KINDS, read_json
 from metrics import calibration_files as calib
 from metrics import higher_is_better, sampling
 
@@ -276,6 +276,17 @@ def write(
     write_table(tables["baseline_check"], out, "baseline_check", note=verdict)
 
 
+class BadOption(ValueError):
+    """A command-line value that cannot be used, named with what the option takes."""
+
+
+# the keys of each entry of the JSON list options, as gans.config.skipped and gans.config.search.tuning write them
+LIST_KEYS = {
+    "--skipped": ("dataset", "variant", "loss", "reason"),
+    "--tuning": ("dataset", "variant", "loss", "tuning"),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.aggregate", description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (each with metrics.json)")
@@ -291,28 +302,85 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if layout.PENDING in map(str, args.runs):
         parser.error(layout.PENDING_HELP)
+    try:
+        check_paths(args.runs, args.out)
+        skipped, opts, tuning = json_options(args)
+    except BadOption as exc:
+        parser.exit(2, f"error: {exc}\n")
     missing = [str(r) for r in args.runs if not (r / layout.METRICS_FINAL).is_file()]
     missing += [str(f) for f in args.calibration if not f.is_file()]
     if missing:
         parser.exit(2, f"error: not evaluated or calibrated yet: {', '.join(missing[:5])}\n")
     try:
+        check_calibration_files(args.calibration)
         for run in args.runs:  # a damaged file is set aside, so the next snakemake call remakes it
             safe_io.check_evaluation_outputs(run)
-        aggregate(
-            args.runs,
-            args.out,
-            json.loads(args.skipped),
-            json.loads(args.analysis),
-            args.calibration,
-            json.loads(args.tuning),
-        )
-    except (gcfg.ConfigError, outcomes.CalibrationError) as exc:
+        aggregate(args.runs, args.out, skipped, opts, args.calibration, tuning)
+    except (gcfg.ConfigError, outcomes.CalibrationError, BadOption) as exc:
         parser.exit(2, f"error: {exc}\n")
     except safe_io.DamagedFile as exc:
         parser.exit(1, f"error: {safe_io.retrain_message(exc)}\n")
     print(pd.read_csv(args.out / "rankings.csv").to_string(index=False), file=sys.stderr)
     print((args.out / "baseline_check.md").read_text().split("\n\n")[0], file=sys.stderr)
     return 0
+
+
+def check_paths(runs: list[Path], out: Path) -> None:
+    """Each run folder given once (a second copy would count as another seed), and
+    --out a folder or not there yet."""
+    seen: dict[Path, Path] = {}
+    for run in runs:
+        first = seen.setdefault(run.resolve(), run)
+        if first is not run:
+            same = "given twice" if str(first) == str(run) else f"given twice, as {first} and {run}"
+            raise BadOption(f"run folder {run} is {same}: each run counts once, as one seed")
+    if out.exists() and not out.is_dir():
+        raise BadOption(f"--out {out} is a file; it takes the folder to write the tables into")
+
+
+def json_options(args: argparse.Namespace) -> tuple[list[dict[str, str]], dict[str, Any], list[dict[str, str]]]:
+    """--skipped, --analysis and --tuning parsed and checked; a BadOption names the
+    option and what it takes."""
+    takes = "a JSON object of analysis options (the config's analysis section)"
+    opts = _json(args.analysis, "--analysis", takes)
+    if not isinstance(opts, dict):
+        raise BadOption(f"--analysis holds {JSON_KINDS.get(type(opts), 'null')}; it takes {takes}")
+    try:
+        analysis_options(opts)
+    except gcfg.ConfigError as exc:
+        raise BadOption(f"--analysis: {exc}") from None
+    return _json_list(args.skipped, "--skipped"), opts, _json_list(args.tuning, "--tuning")
+
+
+def _json(text: str, option: str, takes: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadOption(f"{option} is not JSON ({exc}); it takes {takes}") from None
+
+
+def _json_list(text: str, option: str) -> list[dict[str, str]]:
+    keys = LIST_KEYS[option]
+    takes = f"a JSON list of objects with text under {', '.join(keys)}"
+    entries = _json(text, option, takes)
+    if not isinstance(entries, list):
+        raise BadOption(f"{option} holds {JSON_KINDS.get(type(entries), 'null')}; it takes {takes}")
+    for i, entry in enumerate(entries, 1):
+        if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in keys)):
+            raise BadOption(f"{option} entry {i} is {json.dumps(entry)[:80]}; it takes {takes}")
+    return entries
+
+
+def check_calibration_files(files: list[Path]) -> None:
+    """Each --calibration file a JSON object naming its dataset (metrics.calibration's record)."""
+    for path in files:
+        try:
+            record = json.loads(path.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            reason = "empty" if not path.read_bytes().strip() else f"not JSON: {exc}"
+            raise BadOption(f"--calibration {path} is {reason}; it takes metrics.calibration's JSON record") from None
+        if not (isinstance(record, dict) and isinstance(record.get("dataset"), str)):
+            raise BadOption(f"--calibration {path} names no dataset; it takes metrics.calibration's JSON record")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,12 +44,11 @@ import pandas as pd
 
 from analysis import intervals, power
 from analysis.comparison import join_cell
-from analysis.records import PROVENANCE
 from analysis.stability import CELL
+from analysis.table_folder import RUN, Damaged, load
 from gans.config.run import first_difference
 from metrics import higher_is_better
 
-RUN = [*CELL, "seed"]
 # hp.* columns that say how a run was executed, not what it computes: they may differ
 EXECUTION_KEYS = [
     f"hp.train.{k}"
@@ -60,23 +58,6 @@ EXECUTION_KEYS = [
 
 class Refused(ValueError):
     """The two folders do not hold the same config's results."""
-
-
-def load(folder: Path) -> dict[str, Any]:
-    missing = [n for n in ("runs.csv", "summary.csv", "rankings.csv", PROVENANCE) if not (folder / n).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{folder} is not a tables folder of analysis.aggregate: it lacks {', '.join(missing)}")
-
-    def read(name: str) -> pd.DataFrame:
-        return pd.read_csv(folder / name, keep_default_na=False, na_values=[""])
-
-    summary = read("summary.csv")
-    return {
-        "runs": read("runs.csv"),
-        "summary": summary[summary["status"] != "not applicable"].reset_index(drop=True),
-        "rankings": read("rankings.csv"),
-        "provenance": json.loads((folder / PROVENANCE).read_text()),
-    }
 
 
 def _same(x, y) -> bool:
@@ -347,14 +328,31 @@ def main(argv: list[str] | None = None) -> int:
         help="a success-rate interval wider than this makes a cell's agreement uninformative (default: %(default)s)",
     )
     args = parser.parse_args(argv)
+    problem = option_problem(args)
+    if problem:
+        parser.exit(2, f"error: {problem}\n")
     try:
         word, report = compare(args.a, args.b, args.max_width)
-    except (Refused, FileNotFoundError) as exc:
+    except (Refused, Damaged, FileNotFoundError) as exc:
         parser.exit(2, f"error: {exc}\n")
     if args.out:
         args.out.write_text(report)
     print(report)
     return 0 if word != "disagree" else 1
+
+
+def option_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with --out or --max-width (None: nothing), known before comparing."""
+    if not 0 < args.max_width <= 1:
+        return f"--max-width {args.max_width}: a success-rate interval's width, above 0 and at most 1"
+    if args.out is None:
+        return None
+    if args.out.is_dir():
+        return f"--out {args.out} is a folder; give a file to write, such as {args.out / 'comparison.md'}"
+    parent = args.out.parent
+    if not parent.is_dir():
+        return f"--out {args.out}: {parent} is {'not a folder' if parent.exists() else 'no folder'} to write into"
+    return None
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from benchmarks.throughput import device_problem, folder_problem
 from benchmarks.timing import timed, timing_schedule, trainer_seconds, trainer_step
 from gans import config as gcfg
 from gans.provenance import cpu_name
@@ -41,6 +42,9 @@ from gans.runtime import select_device
 from metrics import config as mcfg
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+PLAIN_LOSSES = ("nonsaturating", "wgan-gp")  # the losses plain_loop writes out
 
 
 def plain_mlp(in_dim: int, width: int, depth: int, out_dim: int) -> nn.Sequential:
@@ -219,16 +223,37 @@ def argument_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The options, checked before any timing or training starts."""
     parser = argument_parser()
     args = parser.parse_args(argv)
     try:
         args.sizes = [int(x) for x in args.sizes.split(",")]
         args.mlps = [tuple(int(x) for x in m.lower().split("x")) for m in args.mlps]
     except ValueError:
-        parser.error("--sizes takes whole numbers (1,8,64) and --mlps depth x width pairs (2x64 3x128)")
-    if any(p < 1 for p in args.sizes) or any(len(m) != 2 or min(m) < 1 for m in args.mlps):
-        parser.error("--sizes and --mlps take positive numbers")
+        parser.exit(2, "error: --sizes takes whole numbers (1,8,64) and --mlps depth x width pairs (2x64 3x128)\n")
+    problem = option_problem(args)
+    if problem:
+        parser.exit(2, f"error: {problem}\n")
     return args
+
+
+def option_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options (None: nothing)."""
+    if any(p < 1 for p in args.sizes) or any(len(m) != 2 or min(m) < 1 for m in args.mlps):
+        return "--sizes and --mlps take positive numbers"
+    small = [f"--{k} {getattr(args, k)}" for k in ("threads", "steps", "repeats") if getattr(args, k) < 1]
+    if small:
+        return f"{', '.join(small)}: --threads, --steps and --repeats must be at least 1"
+    if args.warmup < 1:
+        return f"--warmup {args.warmup}: must be at least 1 (the timing starts at the last warm-up step's log row)"
+    unknown = [name for name in args.losses if name not in PLAIN_LOSSES]
+    if unknown:  # row (a) is a loop written by hand for these losses only
+        return (
+            f"--losses {' '.join(unknown)}: the plain loop that every row is compared with is written for "
+            f"{' and '.join(PLAIN_LOSSES)} only; choose from those"
+        )
+    problem = device_problem(args.device) or folder_problem("--out", Path(args.out))
+    return problem or (folder_problem("--train-check", Path(args.train_check)) if args.train_check else None)
 
 
 def main(argv: list[str] | None = None) -> int:

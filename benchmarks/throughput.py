@@ -344,15 +344,45 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argument_parser()
     args = parser.parse_args(argv)
     args.width = args.width or int_list(default_widths())
-    if min(args.steps, args.warmup, args.image_steps, args.threads, args.repeats) < 1:
-        parser.error("--steps, --warmup, --image-steps, --threads and --repeats must be at least 1")
-    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", args.device):
-        parser.error(f"--device '{args.device}': choose auto, cpu, cuda or cuda:N")
-    try:
-        select_device(args.device)
-    except RuntimeError as exc:
-        parser.error(str(exc))
+    problem = option_problem(args)
+    if problem:
+        parser.exit(2, f"error: {problem}\n")
     return args
+
+
+def option_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options (None: nothing)."""
+    if min(args.steps, args.warmup, args.image_steps, args.threads, args.repeats) < 1:
+        return (
+            "--steps, --warmup, --image-steps, --threads and --repeats must be at least 1 "
+            "(the timing starts at the last warm-up step's log row)"
+        )
+    if args.image_width is not None and args.image_width < 1:
+        return f"--image-width {args.image_width}: DCGAN's ngf = ndf must be at least 1"
+    if args.images and args.data_root and not (Path(args.data_root) / "MNIST" / "raw").is_dir():
+        return f"--data-root {args.data_root} holds no MNIST/raw folder"
+    return device_problem(args.device) or folder_problem("--out", Path(args.out))
+
+
+def device_problem(spec: str) -> str | None:
+    """What keeps ``spec`` from naming a device of this machine (None: nothing)."""
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", spec):
+        return f"--device '{spec}': choose auto, cpu, cuda or cuda:N"
+    if spec.startswith("cuda"):
+        if not torch.cuda.is_available():
+            return f"--device {spec}: CUDA is not available on this machine; choose cpu or auto"
+        count, index = torch.cuda.device_count(), int(spec.partition(":")[2] or 0)
+        if index >= count:
+            return f"--device {spec}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}"
+    return None
+
+
+def folder_problem(option: str, folder: Path) -> str | None:
+    """A file where ``folder`` or one of its parents should be (None: it can be made)."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            return None if path.is_dir() else f"{option} {folder}: {path} is a file, not a folder"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -104,5 +104,9 @@ def write_json(obj: Any, path: str | Path) -> None:
     Path(path).write_text(json.dumps(obj, indent=2, sort_keys=True, default=float) + "\n")
 
 
+# a JSON value's kind in words, for messages that say what a file or option holds
+JSON_KINDS = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+
+
 def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text())
