@@ -185,9 +185,20 @@ def check_file(path: str, overrides: dict) -> None:
             fail(f"{path} with --config: {exc}")
         line = key_line(text, str(exc))
         fail(f"{path}{f', line {line}' if line else ''}: {exc}")
-    for line in [*notices(config), *acfg.notices(config)]:
+    for line in [*notices(config), *acfg.notices(config), *device_notes(config)]:
         print(f"note: {line}", file=sys.stderr)
     print(f"{path}: valid", file=sys.stderr)
+
+
+def device_notes(config: dict) -> list[str]:
+    """A device this machine lacks: a note, not an error, since the file may be checked
+    on a cluster's login node for jobs that run where the GPU is; run here, the
+    pipeline refuses it."""
+    try:
+        check_devices(config, local=True)
+    except ConfigError as exc:
+        return [f"{exc} (checked on this machine; jobs on a cluster's GPU nodes may have it)"]
+    return []
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m analysis.launch") -> int:

@@ -85,3 +85,13 @@ def test_a_file_without_settings_is_refused(tmp_path, capsys):
 def test_a_bad_list_item_given_with_config_names_the_command_line(capsys):
     message = check(capsys, ROOT / "config/config.yaml", "--config", 'grid={"seeds": [0, "x"]}')
     assert message.startswith(f"error: {ROOT / 'config/config.yaml'} with --config: config key 'grid.seeds.1'")
+
+
+def test_a_device_this_machine_lacks_is_a_note_not_an_error(capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    assert main([str(ROOT / "config/config.yaml"), "--config", 'train={"device": "cuda"}']) == 0
+    said = capsys.readouterr().err
+    assert "note: config key 'train.device': 'cuda' is not on this machine" in said and "valid" in said
