@@ -170,30 +170,17 @@ def selection(run_dirs: list[Path], opts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _selection(path: Path) -> dict[str, Any]:
-    """A selection file's content; ValueError when it cannot be read whole."""
-    try:
-        content = json.loads(path.read_text())
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not text: {exc}") from None
-    if not isinstance(content, dict) or not isinstance(content.get("best"), dict) or "label" not in content["best"]:
-        raise ValueError("no best setting's label")
+    """A selection file's content; DamagedFile when it cannot be read whole."""
+    content = safe_io.read_record(path, {"best": dict})
+    if "label" not in content["best"]:
+        raise safe_io.DamagedFile(path, "lacks its best setting's label")
     return content
 
 
 def set_aside_damaged(paths: list[str | Path]) -> list[str]:
     """Set aside each selection file that cannot be read (cut short, edited), before
-    Snakemake builds its graph, so that the selection is made again instead of every
-    call failing on it; one line per file, saying so."""
-    notes = []
-    for path in map(Path, paths):
-        if not path.is_file():
-            continue
-        try:
-            _selection(path)
-        except ValueError as exc:
-            moved = safe_io.set_aside(path)
-            notes.append(f"{path} cannot be read ({exc}); moved to {moved.name}: the selection is made again")
-    return notes
+    Snakemake builds its graph, so that the selection is made again; a line per file."""
+    return safe_io.set_aside_unreadable(paths, _selection, "and the selection is made again")
 
 
 def read_selection(path: str | Path, opts: dict[str, Any]) -> dict[str, Any] | None:

@@ -48,21 +48,6 @@ def finished(cfg: dict[str, Any], folder: str | Path) -> bool:
         return False
 
 
-def set_aside_damaged_summaries(folders: list[str]) -> list[str]:
-    """Set aside each run's train_summary.json that cannot be read (cut short by a
-    killed writer, or edited), so that run counts as unfinished and trains again
-    instead of failing this job on every call; one line per file, saying so."""
-    notes = []
-    for folder in folders:
-        if not Path(folder, layout.TRAIN_SUMMARY).is_file():
-            continue
-        try:
-            safe_io.read_summary(folder)
-        except safe_io.DamagedFile as exc:
-            notes.append(f"{exc}; it was moved to {safe_io.set_aside(exc.path).name}, and the run is trained again")
-    return notes
-
-
 def config_digest(cfg: dict[str, Any]) -> str:
     """A fingerprint of a resolved run config (the marker's ``config`` of a member)."""
     return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
@@ -223,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
     if len(cfgs) != len(args.out):
         parser.error(f"give one --out folder per run config: {len(cfgs)} runs, {len(args.out)} folders")
-    for line in set_aside_damaged_summaries(args.out):
+    summaries = [Path(out, layout.TRAIN_SUMMARY) for out in args.out]  # a damaged one: its run trains again
+    for line in safe_io.set_aside_unreadable(
+        summaries, lambda p: safe_io.read_summary(p.parent), "and the run is trained again"
+    ):
         print(f"note: {line}", file=sys.stderr)
     todo = [i for i, (cfg, out) in enumerate(zip(cfgs, args.out, strict=True)) if not finished(cfg, out)]
     if len(todo) < len(cfgs):

@@ -21,6 +21,7 @@ import io
 import json
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,21 @@ RESULT_KEYS = {
     "evaluation": dict,
     "sampling": (dict, type(None)),
 }
+
+
+def set_aside_unreadable(paths: list[str | Path], read: Callable[[Path], Any], then: str) -> list[str]:
+    """Set aside each file among ``paths`` that ``read`` refuses (DamagedFile), so that
+    what reads it next remakes it instead of failing on it at every call; a line per
+    file saying so, ending with ``then`` (what happens next)."""
+    notes = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            continue
+        try:
+            read(path)
+        except DamagedFile as exc:
+            notes.append(f"{path} cannot be read ({exc.problem}); it was moved to {set_aside(path).name}, {then}")
+    return notes
 
 
 def read_record(path: str | Path, keys: dict[str, Any]) -> dict[str, Any]:
