@@ -8,7 +8,9 @@
   the baseline is a registered loss;
 - search: the metric that ranks a cell's settings (``ranking_metrics``) is evaluated
   on every dataset of the grid, and every tie-breaker is a metric column;
-- ``notices``: evaluation and analysis settings no job or table will use.
+- ``notices``: evaluation and analysis settings no job or table will use;
+- ``memory_problems``: jobs that need more memory than the machine where they run
+  (``gans.config.cost``: an error where jobs run here, a note from ``make check``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from gans import config as gcfg
-from gans.config import ConfigError, search
+from gans.config import ConfigError, cost, search
+from gans.config.populations import population_size
 from gans.datasets import DATASETS
 from gans.losses import LOSSES
 from gans.registry import RegistryError
@@ -162,4 +165,38 @@ def notices(config: dict) -> list[str]:
     unmeasured = [m for m in opts["targets"] if m not in measured]
     if unmeasured:
         lines.append(f"analysis.targets not measured by this grid's evaluation: {', '.join(unmeasured)}")
+    return lines
+
+
+def memory_problems(config: dict) -> list[str]:
+    """A line for each dataset of a validated config whose training job (a population
+    at ``train.population_size`` members, the largest of its cells) or evaluation point
+    needs more memory than the machine the jobs run on (lower bounds, ``gans.config.cost``)."""
+    runs = search.runs(config) if search.active(config) else list(gcfg.grid(config))
+    lines = []
+    for dataset in gcfg.datasets_in_grid(config):
+        cells = {(r["variant"], r["loss"]): r["seed"] for r in runs if r["dataset"] == dataset}
+        members = min(population_size(config, dataset), sum(r["dataset"] == dataset for r in runs))
+        resolved = [gcfg.resolve_run(config, dataset, v, loss, seed) for (v, loss), seed in cells.items()]
+        costs = [(c, run) for run in resolved if (c := cost.step_cost(run))]
+        have, where = cost.machine_bytes(resolved[0]["train"]["device"])
+        if costs:
+            member, run = max(costs, key=lambda pair: pair[0].member_bytes)
+            need = cost.BASE_BYTES + members * member.member_bytes
+            if need > have:
+                lines.append(
+                    f"{dataset}: a training job of {members} members (train.population_size) needs at least "
+                    f"{cost.in_words(need)} ({cost.in_words(member.member_bytes)} a member at batch "
+                    f"{run['train']['batch_size']}), more than {where} ({cost.in_words(have)}); lower "
+                    "train.population_size, train.batch_size or the networks' size"
+                )
+        fake, real, keys = mcfg.sample_counts(mcfg.resolve_eval(config, dataset))
+        shape = DATASETS.get(dataset)(**resolved[0]["dataset"]["params"]).declared_shape()
+        need = cost.BASE_BYTES + cost.evaluation_bytes(fake, real, shape)
+        have, where = cost.machine_bytes("cpu")  # the evaluation's metrics run on the CPU
+        if need > have:
+            lines.append(
+                f"{dataset}: an evaluation point holds {fake} generated and {real} real samples ({keys}), "
+                f"at least {cost.in_words(need)}, more than {where} ({cost.in_words(have)}); lower them"
+            )
     return lines

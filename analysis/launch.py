@@ -4,8 +4,8 @@ user as one line naming the problem, before any job starts:
 - ``check_yaml``: the default config file parses (a YAML error names the file, line
   and column; Snakemake's own message names neither);
 - ``launch``: values given with ``--config`` typed as in a config file, the whole
-  config validated (``analysis.config.validate``), the device checked where jobs run
-  on this machine, and what the grid will not do said as notes (cells a variant does
+  config validated (``analysis.config.validate``), the device and the jobs' memory
+  checked where jobs run on this machine, and what the grid will not do said as notes (cells a variant does
   not train, settings no run uses).
 
 Snakemake reads ``--configfile`` files and ``--config`` values itself, before the
@@ -101,6 +101,9 @@ def launch(config: dict, workflow: Any) -> dict:
         check_devices(config, local=workflow.local_exec)  # whether a CUDA device is here, where jobs run here
     except ConfigError as exc:
         fail(str(exc))
+    too_large = acfg.memory_problems(config) if workflow.local_exec else []
+    if too_large:
+        fail(too_large[0])
     if not (workflow.remote_exec or workflow.subprocess_exec):  # once, not again in every job
         for line in [*notices(config), *acfg.notices(config)]:
             print(f"note: {line}", file=sys.stderr)
@@ -185,7 +188,7 @@ def check_file(path: str, overrides: dict) -> None:
             fail(f"{path} with --config: {exc}")
         line = key_line(text, str(exc))
         fail(f"{path}{f', line {line}' if line else ''}: {exc}")
-    for line in [*notices(config), *acfg.notices(config), *device_notes(config)]:
+    for line in [*notices(config), *acfg.notices(config), *device_notes(config), *memory_notes(config)]:
         print(f"note: {line}", file=sys.stderr)
     print(f"{path}: valid", file=sys.stderr)
 
@@ -199,6 +202,12 @@ def device_notes(config: dict) -> list[str]:
     except ConfigError as exc:
         return [f"{exc} (checked on this machine; jobs on a cluster's GPU nodes may have it)"]
     return []
+
+
+def memory_notes(config: dict) -> list[str]:
+    """Jobs that need more memory than this machine has: notes, as for the device (a
+    cluster's nodes may have it); run here, the pipeline refuses them."""
+    return [f"{line} (checked on this machine)" for line in acfg.memory_problems(config)]
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m analysis.launch") -> int:

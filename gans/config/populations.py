@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gans import members
+from gans.config import cost
 from gans.config import search as gsearch
 from gans.config.run import resolve_run
 
@@ -200,9 +201,13 @@ def evaluation_runtime(base: int, size: int) -> int:
     return base * size
 
 
-def mem_mb(base: int, size: int) -> int:
-    """Memory of a population's job: one run's, and a share of it more per further member."""
-    return math.ceil(base * (1 + MEMBER_MEMORY * (size - 1)))
+def mem_mb(base: int, size: int, cfg: dict[str, Any] | None = None) -> int:
+    """Memory of a population's job: one run's, and a share of it more per further
+    member; at least twice the estimate of its members' parameters and activations
+    (``gans.config.cost``, a lower bound) where their networks are large."""
+    share = math.ceil(base * (1 + MEMBER_MEMORY * (size - 1)))
+    step = cost.step_cost(cfg) if cfg else None
+    return max(share, math.ceil(2 * (cost.BASE_BYTES + size * step.member_bytes) / 2**20)) if step else share
 
 
 def describe(pop: Population) -> str:

@@ -16,6 +16,7 @@ import yaml
 from gans.architectures import ARCHITECTURES
 from gans.config import search
 from gans.config.checks import check_buildable, run_problem
+from gans.config.cost import check_arithmetic
 from gans.config.grid import variant_labels
 from gans.config.schema import ConfigError, StrictValidator, load_schema
 from gans.config.setups import loss_training
@@ -179,8 +180,9 @@ def _run_validator() -> jsonschema.Validator:
 def check_run(run: dict[str, Any]) -> None:
     """Refuse a resolved run config that could not train, before any job starts:
     the schema's types and bounds, every component's name and parameters, the
-    optimizer's arguments and the variant's own checks. Swept values are checked
-    here, as part of the run they change."""
+    optimizer's arguments, the variant's own checks and an arithmetic no machine could
+    finish (``gans.config.cost``). Swept values are checked here, as part of the run
+    they change."""
     where = f"run {run['dataset']['name']}/{run_label(run)}/{run['loss']['name']}"
     for err in sorted(_run_validator().iter_errors(run), key=lambda e: list(e.absolute_path)):
         raise ConfigError(f"{where}: '{'.'.join(map(str, err.absolute_path))}': {err.message}")
@@ -209,6 +211,7 @@ def check_run(run: dict[str, Any]) -> None:
             raise ValueError(f"optimizer '{run['optimizer']['name']}': {exc}") from None
         VARIANTS.get(run["variant"]["name"]).check(run)
         check_buildable(run)
+        check_arithmetic(run)  # after the networks are known to build
     except (ValueError, RegistryError) as exc:  # ParamError is a ValueError
         raise ConfigError(f"{where}: {exc}") from None
 

@@ -255,6 +255,12 @@ BAD_CONFIGS = [
         bad(analysis={"hold_points": 4}),
         "'analysis.hold_points': 4, but the runs of 8gaussians/gan/nonsaturating have 3 evaluation points",
     ),
+    # sizes no machine could train: refused by their arithmetic, not by a cap on one key
+    (bad(train__steps=10**21), "'train.steps': 1e+21 steps of"),
+    (
+        bad(models__points__params__width=10**9),
+        "'models.points.params': mlp {'width': 1000000000, 'depth': 2} at batch",
+    ),
 ]
 
 

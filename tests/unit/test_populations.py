@@ -108,6 +108,18 @@ def test_a_jobs_size_scales_with_its_population(size, gpu, runtime, mem):
     assert gpop.mem_mb(2000, size) == mem
 
 
+def test_a_jobs_memory_covers_its_members_networks_where_they_are_large():
+    from gans.config import cost
+
+    config = validated()
+    cfg = gcfg.resolve_run(config, "8gaussians", "gan", "nonsaturating", 0)
+    assert gpop.mem_mb(2000, 64, cfg) == gpop.mem_mb(2000, 64)  # the toy MLP: the share of one run's memory
+    wide = {**cfg, "architecture": {"name": "mlp", "params": {"width": 4096, "depth": 3}}}
+    wide["train"] = {**cfg["train"], "batch_size": 4096}
+    estimate = cost.BASE_BYTES + 64 * cost.step_cost(wide).member_bytes
+    assert gpop.mem_mb(2000, 64, wide) * 2**20 >= 2 * estimate > gpop.mem_mb(2000, 64) * 2**20
+
+
 def test_the_dry_run_line_names_the_members_and_why_they_are_not_batched():
     config = validated(population_size=3)
     pops = gpop.populations(config, list(gcfg.grid(config)))

@@ -66,7 +66,10 @@ def test_full_grid_on_slurm_every_training_job_asks_one_gpu_and_its_datasets_siz
         size = DATASETS.get(pop.dataset).job_resources[rule]
         if rule == "train":
             # batched members train in one run's time on a GPU (twice it, with margin)
-            runtime, mem = gpop.runtime(size["runtime"], pop.size, 1), gpop.mem_mb(size["mem_mb"], pop.size)
+            runtime, mem = (
+                gpop.runtime(size["runtime"], pop.size, 1),
+                gpop.mem_mb(size["mem_mb"], pop.size, pop.cfgs[0]),
+            )
             assert resources["gpu"] == "1", resources
         else:
             # its runs one after another, in one run's memory

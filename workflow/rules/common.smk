@@ -162,7 +162,7 @@ def _population_resource(step, key):
             return gpop.evaluation_runtime(base["runtime"], pop.size) if key == "runtime" else base[key]
         if key == "runtime":
             return gpop.runtime(base["runtime"], pop.size, base["gpu"])
-        return gpop.mem_mb(base["mem_mb"], pop.size) if key == "mem_mb" else base[key]
+        return gpop.mem_mb(base["mem_mb"], pop.size, pop.cfgs[0]) if key == "mem_mb" else base[key]
 
     resource.__name__ = f"{step}_{key}"
     return resource
