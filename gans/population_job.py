@@ -13,8 +13,9 @@ trained again: a population that grows (a larger search budget, more seeds) trai
 new members only, and a deleted run is trained with the other missing members (each
 member's numbers do not depend on the population it trains in, up to float rounding).
 
-A marker is stale when a member's training files are gone (a deleted run folder) or were
-changed after it: the workflow removes stale markers, with the population's evaluation
+A marker is stale when a member's training files are gone (a deleted run folder), were
+changed after it, or differ in size from the summary's record (a file cut short; a job that
+runs checks the checksums too, and trains such a member again): the workflow removes stale markers, with the population's evaluation
 marker (``gans.layout.EVALUATION``) and the evaluation files of their stale members, when
 it starts (``clear_stale``), so the population's job runs again and its members are
 evaluated again. An evaluation marker whose members' evaluation files are not all there
@@ -98,13 +99,25 @@ def stale(path: str | Path) -> dict[str, list[str]]:
     written = Path(path).stat().st_mtime_ns
     out: dict[str, list[str]] = {}
     for run in runs:
+        sizes = recorded_sizes(run)
         for name in layout.TRAIN_FILES:
             file = Path(run, name)
             if not file.is_file():
                 out.setdefault(run, []).append(f"{file} is gone")
             elif file.stat().st_mtime_ns > written:
                 out.setdefault(run, []).append(f"{file} changed after training")
+            elif name in sizes and file.stat().st_size != sizes[name]:
+                out.setdefault(run, []).append(f"{file} has another size than training wrote: it is damaged")
     return out
+
+
+def recorded_sizes(run: str | Path) -> dict[str, int]:
+    """Each training file's size as the run's summary records it (none when the summary
+    cannot be read: then the population's job sets it aside)."""
+    try:
+        return {name: record["bytes"] for name, record in safe_io.read_summary(run)["files"].items()}
+    except (OSError, safe_io.DamagedFile):
+        return {}
 
 
 def replaced_runs(cfgs: dict[str, dict[str, Any]], root: str | Path = ".") -> dict[str, str]:
@@ -208,9 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
     if len(cfgs) != len(args.out):
         parser.error(f"give one --out folder per run config: {len(cfgs)} runs, {len(args.out)} folders")
-    summaries = [Path(out, layout.TRAIN_SUMMARY) for out in args.out]  # a damaged one: its run trains again
+    # a damaged summary, or an output that differs from its record: the run trains again
+    summaries = [Path(out, layout.TRAIN_SUMMARY) for out in args.out]
     for line in safe_io.set_aside_unreadable(
-        summaries, lambda p: safe_io.read_summary(p.parent), "and the run is trained again"
+        summaries, lambda p: safe_io.check_training_outputs(p.parent), "and the run is trained again"
     ):
         print(f"note: {line}", file=sys.stderr)
     todo = [i for i, (cfg, out) in enumerate(zip(cfgs, args.out, strict=True)) if not finished(cfg, out)]

@@ -173,9 +173,10 @@ RESULT_KEYS = {
 
 
 def set_aside_unreadable(paths: list[str | Path], read: Callable[[Path], Any], then: str) -> list[str]:
-    """Set aside each file among ``paths`` that ``read`` refuses (DamagedFile), so that
-    what reads it next remakes it instead of failing on it at every call; a line per
-    file saying so, ending with ``then`` (what happens next)."""
+    """Set aside each file among ``paths`` that ``read`` refuses (DamagedFile), and the
+    file it names when that is another (a run's output its summary's record does not
+    match), so that what reads it next remakes it instead of failing on it at every
+    call; a line per file saying so, ending with ``then`` (what happens next)."""
     notes = []
     for path in map(Path, paths):
         if not path.is_file():
@@ -183,7 +184,9 @@ def set_aside_unreadable(paths: list[str | Path], read: Callable[[Path], Any], t
         try:
             read(path)
         except DamagedFile as exc:
-            notes.append(f"{path} cannot be read ({exc.problem}); it was moved to {set_aside(path).name}, {then}")
+            first, *also = [set_aside(p).name for p in dict.fromkeys((exc.path, path)) if p.is_file()]
+            moved = f"it was moved to {first}" + "".join(f" (and {path.name} to {name})" for name in also)
+            notes.append(f"{exc.path} cannot be read ({exc.problem}); {moved}, {then}")
     return notes
 
 

@@ -4,6 +4,7 @@ output folders and evaluation configs a command cannot use are refused up front.
 
 import copy
 import json
+import os
 import shutil
 
 import numpy as np
@@ -158,7 +159,7 @@ def test_a_population_job_sets_an_unreadable_summary_aside_and_trains_the_run_ag
     capsys.readouterr()
     assert population_main(cfg, run, marker) == 0  # not stuck: the job trains the run again
     err = capsys.readouterr().err
-    assert f"note: {run / layout.TRAIN_SUMMARY} " in err and "it was moved to train_summary.json.damaged" in err
+    assert f"note: {run / layout.TRAIN_SUMMARY} " in err and "it was moved to train_summary.json.damaged," in err
     assert "kept (a finished run" not in err
     assert (run / "train_summary.json.damaged").read_text() == damage
     assert safe_io.read_summary(run)["steps_completed"] == cfg["train"]["steps"]
@@ -168,6 +169,38 @@ def test_a_population_job_sets_an_unreadable_summary_aside_and_trains_the_run_ag
     capsys.readouterr()
     assert population_main(cfg, run, marker) == 0
     assert "kept (a finished run of the same config)" in capsys.readouterr().err
+
+
+def test_an_output_unlike_its_record_is_set_aside_and_trained_again_in_the_same_job(tmp_path, capsys):
+    cfg, _ = tiny_run_cfg()
+    run, marker = tmp_path / "run", tmp_path / "p0.json"
+    assert population_main(cfg, run, marker) == 0
+    first = safe_io.load_tensors(run / layout.CHECKPOINT)["state"]["generator"]
+    data = bytearray((run / layout.CHECKPOINT).read_bytes())
+    data[len(data) // 2] ^= 0xFF  # the same size, other bytes: only the checksum tells
+    (run / layout.CHECKPOINT).write_bytes(data)
+    capsys.readouterr()
+    assert population_main(cfg, run, marker) == 0
+    err = capsys.readouterr().err
+    assert f"note: {run / layout.CHECKPOINT} cannot be read (differs from what training wrote" in err
+    assert "it was moved to checkpoint.pt.damaged (and train_summary.json to train_summary.json.damaged)" in err
+    again = safe_io.load_tensors(run / layout.CHECKPOINT)["state"]["generator"]
+    assert all(torch.equal(t, again[k]) for k, t in first.items()), "the same run as the first training"
+
+
+def test_a_training_file_cut_with_its_time_kept_makes_the_marker_stale(tmp_path):
+    cfg, _ = tiny_run_cfg()
+    run, marker = tmp_path / "run", tmp_path / "p0.json"
+    assert population_main(cfg, run, marker) == 0
+    assert population_job.stale(marker) == {}
+    checkpoint = run / layout.CHECKPOINT
+    times = checkpoint.stat()
+    with open(checkpoint, "r+b") as f:
+        f.truncate(1000)
+    os.utime(checkpoint, ns=(times.st_atime_ns, times.st_mtime_ns))  # a copy that kept the file's time
+    assert population_job.stale(marker) == {
+        str(run): [f"{checkpoint} has another size than training wrote: it is damaged"]
+    }
 
 
 @pytest.mark.parametrize("text", ['{"population": "8gau', '{"members": [{"run": 3}]}', "[1]"])
