@@ -5,7 +5,8 @@
       learning rates, betas and gradient penalty), batch 128;
   (b) the project's one-run path (gans.train.train) on the same set-up;
   (c) the project's populations (gans.train.train_seeds) of P members, each with its
-      own learning rates (a search's settings), P = 1, 8, 64, 256;
+      own learning rates (a search's settings), P = 1, 8, 64, 256, in float32 (or at each
+      of ``--precisions``: bf16 autocast is faster on CPUs with AVX512_BF16);
 
 for the non-saturating GAN and WGAN-GP, on MLPs of depth x width 2x64 and 3x128. A
 step is one generator update with its critic updates; a member-step is one step of
@@ -164,8 +165,15 @@ def row_timers(
             member_configs(loss, depth, width, members, dev, **schedule), warmup, steps, stacked
         )
 
+    def population(members: int, precision: str) -> Callable[[], float]:
+        train = {**schedule, "precision": precision}
+        return lambda: trainer_seconds(member_configs(loss, depth, width, members, dev, **train), warmup, steps, True)
+
     rows = [("plain loop", 1, plain), ("suite, one run", 1, suite(1, False))]
-    return rows + [(f"population P={p}", p, suite(p, True)) for p in args.sizes]
+    for precision in args.precisions:  # each size's precisions side by side, so load drifts alike
+        named = "" if args.precisions == ["fp32"] else f" {precision}"
+        rows += [(f"population P={p}{named}", p, population(p, precision)) for p in args.sizes]
+    return rows
 
 
 def measure_rows(args: argparse.Namespace, device: torch.device) -> list[dict[str, Any]]:
@@ -216,6 +224,9 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sizes", default="1,8,64,256", help="population sizes P, comma-separated")
     parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--precisions", nargs="+", default=["fp32"], help="train.precision of the population rows: fp32, tf32, bf16"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="measurements per row (the median is reported)")
     parser.add_argument("--out", default=str(ROOT / "results" / "benchmarks"))
     parser.add_argument("--train-check", metavar="DIR", help="instead: train a two-cell population into DIR and report")
@@ -246,6 +257,9 @@ def option_problem(args: argparse.Namespace) -> str | None:
         return f"{', '.join(small)}: --threads, --steps and --repeats must be at least 1"
     if args.warmup < 1:
         return f"--warmup {args.warmup}: must be at least 1 (the timing starts at the last warm-up step's log row)"
+    precisions = gcfg.load_schema()["properties"]["train"]["properties"]["precision"]["enum"]
+    if any(p not in precisions for p in args.precisions):
+        return f"--precisions {' '.join(args.precisions)}: choose from {', '.join(precisions)}"
     unknown = [name for name in args.losses if name not in PLAIN_LOSSES]
     if unknown:  # row (a) is a loop written by hand for these losses only
         return (

@@ -110,6 +110,28 @@ def test_population_benchmark_writes_a_row_per_path_and_size(tmp_path):
     assert flops["wgan-gp"] > flops["nonsaturating"] > 0
 
 
+def test_population_benchmark_times_each_precision_side_by_side(tmp_path):
+    from benchmarks import population
+
+    argv = [
+        "--device",
+        "cpu",
+        "--losses",
+        "nonsaturating",
+        "--mlps",
+        "2x8",
+        "--sizes",
+        "2",
+        "--precisions",
+        "fp32",
+        "bf16",
+    ]
+    population.main([*argv, "--steps", "2", "--warmup", "1", "--repeats", "1", "--out", str(tmp_path)])
+    (path,) = tmp_path.glob("population_cpu_*.csv")
+    rows = pd.read_csv(path)["row"].tolist()
+    assert rows == ["plain loop", "suite, one run", "population P=2 fp32", "population P=2 bf16"]
+
+
 def test_matmul_flops_are_counted_in_forward_and_backward():
     from benchmarks.population import CountMatmulFlops
 

@@ -146,6 +146,7 @@ def test_aggregate_refuses_bad_options_before_any_work(tmp_path, run_folders, ca
         (["--mlps", "2x"], "--sizes takes whole numbers"),
         (["--out", "afile/sub"], "--out afile/sub: afile is a file, not a folder"),
         (["--train-check", "afile"], "--train-check afile: afile is a file"),
+        (["--precisions", "fp32", "fp16"], "--precisions fp32 fp16: choose from fp32, tf32, bf16"),
     ],
 )
 def test_population_benchmark_refuses_bad_options_before_any_work(tmp_path, capsys, monkeypatch, argv, named):
