@@ -160,19 +160,16 @@ def row_timers(
     def plain() -> float:
         return timed(plain_loop(member_configs(loss, depth, width, 1, dev)[0], device), steps, warmup, device)
 
-    def suite(members: int, stacked: bool) -> Callable[[], float]:
+    def suite(members: int, stacked: bool, precision: str = "fp32") -> Callable[[], float]:
+        train = {**schedule, "precision": precision}
         return lambda: trainer_seconds(
-            member_configs(loss, depth, width, members, dev, **schedule), warmup, steps, stacked
+            member_configs(loss, depth, width, members, dev, **train), warmup, steps, stacked
         )
 
-    def population(members: int, precision: str) -> Callable[[], float]:
-        train = {**schedule, "precision": precision}
-        return lambda: trainer_seconds(member_configs(loss, depth, width, members, dev, **train), warmup, steps, True)
-
     rows = [("plain loop", 1, plain), ("suite, one run", 1, suite(1, False))]
-    for precision in args.precisions:  # each size's precisions side by side, so load drifts alike
+    for precision in args.precisions:  # every precision in one process, under the same load
         named = "" if args.precisions == ["fp32"] else f" {precision}"
-        rows += [(f"population P={p}{named}", p, population(p, precision)) for p in args.sizes]
+        rows += [(f"population P={p}{named}", p, suite(p, True, precision)) for p in args.sizes]
     return rows
 
 
